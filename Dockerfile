@@ -1,0 +1,27 @@
+# Megafon: one image, two commands. Web (default) and worker:
+#   docker run IMAGE                      → gunicorn serving the web app on :8000
+#   docker run IMAGE megafon worker       → a publishing worker (run as many as you like)
+# Configure with MEGAFON_* variables (see README); production uses PostgreSQL.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    MEGAFON_INSTANCE_PATH=/var/lib/megafon
+
+WORKDIR /app
+COPY pyproject.toml README.md babel.cfg ./
+COPY core ./core
+COPY publisher ./publisher
+COPY monitor ./monitor
+COPY web ./web
+COPY schedules ./schedules
+COPY sandbox ./sandbox
+COPY cli ./cli
+RUN pip install --no-cache-dir "Babel>=2.14" \
+    && pybabel compile -d web/translations -D messages \
+    && pip install --no-cache-dir . \
+    && useradd --system --home /var/lib/megafon megafon \
+    && mkdir -p /var/lib/megafon && chown megafon /var/lib/megafon
+
+USER megafon
+EXPOSE 8000
+CMD ["sh", "-c", "megafon db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers 2 --threads 4 --access-logfile - web.wsgi:app"]

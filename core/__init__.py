@@ -1,0 +1,1 @@
+"""Settings, database and migrations: the innermost layer, imported by everything else."""

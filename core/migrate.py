@@ -1,0 +1,43 @@
+"""Alembic, driven from code: `megafon db upgrade`, `make run` and the tests all come here."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# The migration environment is the one place that must see every table. Names, not imports,
+# keep core free of imports from the outer domain packages.
+MODEL_MODULES = ("core.users", "publisher.models")
+
+
+def all_metadata() -> MetaData:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    from core.db import Base
+
+    return Base.metadata
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(database_url), revision)
+
+
+def current(database_url: str) -> None:
+    command.current(alembic_config(database_url))

@@ -1,0 +1,118 @@
+"""One typed settings object, read from MEGAFON_* environment variables (12-factor).
+
+Every setting has a default that makes `make run` work on a fresh machine; the README lists them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ENV_PREFIX = "MEGAFON_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value Megafon cannot use; the message names the variable."""
+
+
+def _as_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{ENV_PREFIX}{name} must be true or false, not {raw!r}")
+
+
+def _as_int(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Megafon's configuration. Field names map to MEGAFON_<NAME upper-cased>."""
+
+    instance_path: Path = field(default_factory=lambda: Path("instance").resolve())
+    database_url: str = ""
+    secret_key: str = ""
+    old_secret_keys: str = ""
+    host: str = "127.0.0.1"
+    port: int = 5000
+    timezone: str = "Europe/Stockholm"
+    default_locale: str = "sv"
+    sandbox: str = "auto"
+    sandbox_port: int = 5001
+    sandbox_url: str = ""
+    x_consumer_key: str = ""
+    x_consumer_secret: str = ""
+    facebook_app_id: str = ""
+    facebook_app_secret: str = ""
+    graph_api_version: str = "v21.0"
+    run_scheduler: bool = False
+    dispatch_interval_seconds: int = 5
+    dispatch_batch_size: int = 20
+    lease_seconds: int = 120
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    demo_data: bool = False
+    smtp_url: str = ""
+    mail_from: str = "megafon@localhost"
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            db_file = self.instance_path / "megafon.db"
+            object.__setattr__(self, "database_url", f"sqlite:///{db_file}")
+        if self.sandbox not in {"auto", "on", "off"}:
+            raise SettingsError(
+                f"{ENV_PREFIX}SANDBOX must be auto, on or off, not {self.sandbox!r}")
+        if self.default_locale not in {"sv", "en"}:
+            raise SettingsError(f"{ENV_PREFIX}DEFAULT_LOCALE must be sv or en")
+
+    @property
+    def real_platforms_configured(self) -> bool:
+        """Real app credentials mean Megafon talks to the real X and Facebook."""
+        return bool(self.x_consumer_key and self.x_consumer_secret) or bool(
+            self.facebook_app_id and self.facebook_app_secret
+        )
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        if self.sandbox == "auto":
+            return not self.real_platforms_configured
+        return self.sandbox == "on"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from the environment; keyword overrides win (tests use them)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            kind = str(f.type)
+            if kind == "bool":
+                values[f.name] = _as_bool(f.name.upper(), raw)
+            elif kind == "int":
+                values[f.name] = _as_int(f.name.upper(), raw)
+            elif kind == "Path":
+                values[f.name] = Path(raw).resolve()
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        if isinstance(values.get("instance_path"), str):
+            values["instance_path"] = Path(str(values["instance_path"])).resolve()
+        return cls(**values)  # type: ignore[arg-type]
+
+    def ensure_instance_path(self) -> Path:
+        self.instance_path.mkdir(parents=True, exist_ok=True)
+        return self.instance_path

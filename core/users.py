@@ -1,0 +1,91 @@
+"""Who uses Megafon: the organisation tree (district and its associations), users and roles.
+
+These live in core because both the publisher and the monitor address people and organisations.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.clock import utcnow
+from core.db import Base, UTCDateTime
+
+
+class OrganisationKind(enum.StrEnum):
+    DISTRICT = "district"
+    ASSOCIATION = "association"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    COMMS = "comms"
+    CAMPAIGN_LEAD = "campaign_lead"
+    BOARD = "board"
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    return Enum(kind, name=name, values_callable=lambda e: [m.value for m in e],
+                native_enum=False, length=32)
+
+
+class Organisation(Base):
+    """The district, or one local association (partiförening) under it."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id])
+
+    @property
+    def is_district(self) -> bool:
+        return self.kind is OrganisationKind.DISTRICT
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    # The four members Flask-Login reads, without importing Flask into core.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class LoginThrottle(Base):
+    """Failed logins per e-mail address, so guessing is slowed even for unknown addresses."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

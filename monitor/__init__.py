@@ -1,0 +1,1 @@
+"""Media monitoring domain: sources, watchlists, mentions and alerts. No Flask here."""

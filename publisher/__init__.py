@@ -1,0 +1,1 @@
+"""Publishing domain: accounts, posts and their deliveries to X and Facebook. No Flask here."""

@@ -1,0 +1,92 @@
+"""Connecting X users and Facebook Pages: verified against the platform, sealed at rest."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.auth import Action, can, in_scope
+from core.clock import utcnow
+from core.crypto import CredentialBox
+from core.i18n import N_, UserError, ValidationErrors
+from core.users import Organisation, User
+from publisher.adapters.base import PlatformError
+from publisher.models import Account, Platform
+from publisher.platforms import Platforms
+
+CREDENTIAL_FIELDS: dict[Platform, tuple[str, ...]] = {
+    Platform.X: ("consumer_key", "consumer_secret", "access_token", "access_token_secret"),
+    Platform.FACEBOOK: ("page_id", "page_access_token"),
+}
+
+
+class NotAllowed(PermissionError):
+    """The user's role or organisation does not allow this; the web layer answers 403."""
+
+
+def visible_accounts(session: Session, user: User, *, active_only: bool = True) -> list[Account]:
+    query = select(Account).order_by(Account.platform, Account.name)
+    if active_only:
+        query = query.where(Account.active.is_(True))
+    return [a for a in session.scalars(query) if in_scope(user, a.organisation_id)]
+
+
+def get_account_for(session: Session, user: User, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    if account is None or not in_scope(user, account.organisation_id):
+        raise NotAllowed("account not in your organisation")
+    return account
+
+
+def connect_account(
+    session: Session,
+    *,
+    box: CredentialBox,
+    platforms: Platforms,
+    user: User,
+    platform: Platform,
+    name: str,
+    organisation_id: int,
+    credentials: dict[str, str],
+) -> Account:
+    """Verify the credentials with the platform, then store the account; nothing half-saved."""
+    if not can(user, Action.MANAGE_ACCOUNTS):
+        raise NotAllowed("role may not connect accounts")
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or not in_scope(user, organisation_id):
+        raise NotAllowed("organisation not in your scope")
+    creds = {k: (credentials.get(k) or "").strip() for k in CREDENTIAL_FIELDS[platform]}
+    errors = [UserError(N_("This field is required."), field=k) for k, v in creds.items() if not v]
+    if not name.strip():
+        errors.append(UserError(N_("Give the account a name."), field="name"))
+    if errors:
+        raise ValidationErrors(errors)
+    try:
+        identity = platforms.adapter(platform).verify(creds)
+    except PlatformError as exc:
+        raise ValidationErrors([UserError(
+            N_("The platform did not accept these credentials: %(reason)s"), reason=exc.message
+        )]) from None
+    existing = session.scalar(select(Account).where(
+        Account.platform == platform, Account.external_id == identity.external_id))
+    if existing is not None:
+        raise ValidationErrors([UserError(
+            N_("This account is already connected as “%(name)s”."), name=existing.name)])
+    if platform is Platform.X:
+        creds["username"] = identity.handle
+    account = Account(
+        platform=platform, name=name.strip(), handle=identity.handle,
+        external_id=identity.external_id, organisation_id=organisation_id,
+        credentials_sealed=box.seal(creds), last_verified_at=utcnow(), created_by_id=user.id,
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def disconnect_account(session: Session, user: User, account_id: int) -> Account:
+    if not can(user, Action.MANAGE_ACCOUNTS):
+        raise NotAllowed("role may not manage accounts")
+    account = get_account_for(session, user, account_id)
+    account.active = False
+    return account

@@ -1,0 +1,1 @@
+"""One adapter per platform behind one small interface (base.PlatformAdapter)."""

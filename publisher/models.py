@@ -1,0 +1,127 @@
+"""Accounts, posts and deliveries: a post goes to each chosen account as one delivery row."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.clock import utcnow
+from core.db import Base, UTCDateTime
+from core.users import Organisation, User
+
+
+class Platform(enum.StrEnum):
+    X = "x"
+    FACEBOOK = "facebook"
+
+
+class DeliveryState(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    return Enum(kind, name=name, values_callable=lambda e: [m.value for m in e],
+                native_enum=False, length=32)
+
+
+class Account(Base):
+    """An X user or a Facebook Page that Megafon publishes to, owned by one organisation."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    name: Mapped[str] = mapped_column(String(200))
+    handle: Mapped[str] = mapped_column(String(200), default="")
+    external_id: Mapped[str] = mapped_column(String(64))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    credentials_sealed: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:  # never the credentials
+        return f"<Account {self.id} {self.platform.value} {self.name!r}>"
+
+
+class Post(Base):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(2000))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author: Mapped[User] = relationship(lazy="joined")
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="post", order_by="Delivery.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_text(self) -> str:
+        """What goes out on X: the text with the link appended when it is not already in it."""
+        if self.link and self.link not in self.text:
+            return f"{self.text}\n\n{self.link}"
+        return self.text
+
+
+class Delivery(Base):
+    """One post to one account. Its state changes only through guarded UPDATEs (deliveries.py)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("post_id", "account_id"),
+        Index("ix_deliveries_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    state: Mapped[DeliveryState] = mapped_column(
+        _enum(DeliveryState, "delivery_state"), default=DeliveryState.SCHEDULED
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    external_url: Mapped[str | None] = mapped_column(String(2000))
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="deliveries", lazy="joined")
+    account: Mapped[Account] = relationship(lazy="joined")
+    events: Mapped[list[DeliveryEvent]] = relationship(
+        order_by="DeliveryEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class DeliveryEvent(Base):
+    """The history of a delivery: every state change, with why."""
+
+    __tablename__ = "delivery_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)

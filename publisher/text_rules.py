@@ -1,0 +1,16 @@
+"""What each platform accepts as post text: X counts weighted characters, URLs as 23."""
+
+from __future__ import annotations
+
+from twitter_text import parse_tweet
+
+X_MAX_WEIGHTED = 280
+FACEBOOK_MAX_CHARS = 63206
+
+
+def x_weighted_length(text: str) -> int:
+    return parse_tweet(text).weightedLength
+
+
+def x_fits(text: str) -> bool:
+    return x_weighted_length(text) <= X_MAX_WEIGHTED

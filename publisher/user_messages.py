@@ -1,0 +1,26 @@
+"""Platform failures in words a comms officer can act on (msgids; the web layer translates)."""
+
+from __future__ import annotations
+
+from core.i18n import N_
+
+EXPLANATIONS: dict[str, str] = {
+    "auth": N_("The account's login has expired or been revoked. Reconnect the account under "
+               "Accounts, then send the post again."),
+    "permission": N_("The account lacks permission to publish. Check the app's permissions on "
+                     "the platform and reconnect the account."),
+    "duplicate": N_("The platform refused the post because the same text was already published. "
+                    "Change the wording and send it again."),
+    "rejected": N_("The platform refused the post's content. Read the platform's reason below, "
+                   "edit the post and send it again."),
+    "rate_limited": N_("The platform's posting limit was reached. Megafon waits and tries again."),
+    "transient": N_("The platform did not answer properly. Megafon tries again a few times."),
+    "uncertain": N_("The platform did not confirm the post, so it is not known whether it went "
+                    "out. Check the account before sending it again."),
+    "unknown": N_("Something unexpected went wrong. It is not known whether the post went out: "
+                  "check the account before sending it again."),
+}
+
+
+def explanation_for(kind: str | None) -> str | None:
+    return EXPLANATIONS.get(kind or "")

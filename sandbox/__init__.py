@@ -1,0 +1,37 @@
+"""A loopback imitation of X API v2 and the Facebook Graph API, for tests and benchmarks.
+
+The unmodified tweepy and facebook-sdk clients talk to it with only their base URL changed
+(publisher.adapters.redirect.RewriteSession). One server, one port:
+
+- X: /2/tweets (POST, GET ?ids=), /2/tweets/<id> (GET, DELETE), /2/users/me,
+  /2/users/<id>/tweets, /2/tweets/search/recent, /1.1/media/upload.json (simple image upload).
+  OAuth 1.0a HMAC-SHA1 signatures are verified; Bearer tokens are accepted where X accepts them.
+- Graph, under any /vNN.N/: /me, /<page-id>, /<post-id> (GET, DELETE), /<page-id>/feed,
+  /posts, /scheduled_posts (GET), /<page-id>/feed and /photos (POST), /<post-id>/comments.
+- HTML (read-only): /sandbox/, /sandbox/x/<username>[/status/<id>],
+  /sandbox/facebook/<page-id>[/posts/<post-id>]. Each post is an element id="post-<id>".
+- Control API (JSON, loopback callers only):
+  POST /sandbox/api/accounts {"platform": "x"|"facebook", "name"} -> 201 credentials
+      (the same name on the same platform returns the existing account's credentials);
+  GET  /sandbox/api/accounts, GET /sandbox/api/accounts/<key>;
+  GET  /sandbox/api/accounts/<key>/posts[?include_deleted=1] -> [post, ...], oldest first;
+  POST /sandbox/api/accounts/<key>/faults {latency_ms, error_rate, error_status (429/5xx),
+      expire_token, drop_response_rate, rate_limit, rate_window_s} -> the profile; the body
+      replaces the whole profile ({} clears it); GET returns it;
+  POST /sandbox/api/reset {"keep_accounts": false}.
+  <key> is the X user id or the Facebook Page id (the account name or X username also work).
+
+Credentials: X {"platform","name","username","user_id","consumer_key","consumer_secret",
+"access_token": "<user_id>-<random>","access_token_secret","bearer_token"}; Facebook
+{"platform","name","page_id","page_access_token"}.
+
+Faults: latency before serving; error_rate of calls answered with error_status (nothing stored);
+expire_token (X 401, Graph 190/463); drop_response_rate of successful writes (POST/DELETE) stored
+and then the connection closed unanswered; rate_limit per rate_window_s (default 900 s) for
+POST /2/tweets on X (default 100) or for all of a Page's calls on Graph (default 4800).
+"""
+
+from sandbox.server import SandboxServer
+from sandbox.state import SandboxState
+
+__all__ = ["SandboxServer", "SandboxState"]

@@ -1,0 +1,96 @@
+"""The control API: how tests, benchmarks and the CLI set the sandbox up and look inside it.
+
+Loopback callers only: it hands out credentials and can break accounts on purpose.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from sandbox.context import current_state
+from sandbox.faults import Faults
+from sandbox.state import Account, UnknownAccount
+
+bp = Blueprint("control", __name__, url_prefix="/sandbox/api")
+
+
+@bp.before_request
+def loopback_only() -> Response | None:
+    try:
+        local = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        local = False
+    return None if local else _error(403, "the control API answers loopback callers only")
+
+
+def _error(status: int, message: str) -> Response:
+    response = jsonify({"error": message})
+    response.status_code = status
+    return response
+
+
+def _account(key: str) -> Account:
+    account = current_state().account(key)
+    if account is None:
+        abort(_error(404, f"no account {key!r}"))
+    return account
+
+
+def _summary(account: Account) -> dict[str, Any]:
+    return {"key": account.key, "platform": account.platform, "name": account.name,
+            "username": account.username, "credentials": account.credentials,
+            "faults": account.faults.to_dict()}
+
+
+@bp.get("/accounts")
+def list_accounts() -> Response:
+    return jsonify([_summary(a) for a in current_state().accounts()])
+
+
+@bp.post("/accounts")
+def add_account() -> Response:
+    body = request.get_json(silent=True) or {}
+    try:
+        creds = current_state().add_account(str(body.get("platform", "")),
+                                            str(body.get("name", "")))
+    except ValueError as exc:
+        return _error(400, str(exc))
+    response = jsonify(creds)
+    response.status_code = 201
+    return response
+
+
+@bp.get("/accounts/<key>")
+def get_account(key: str) -> Response:
+    return jsonify(_summary(_account(key)))
+
+
+@bp.get("/accounts/<key>/posts")
+def list_posts(key: str) -> Response:
+    include_deleted = request.args.get("include_deleted", "") in ("1", "true")
+    posts = current_state().posts(_account(key).key, include_deleted=include_deleted)
+    return jsonify([p.to_dict() for p in posts])
+
+
+@bp.route("/accounts/<key>/faults", methods=["GET", "POST", "PUT"])
+def faults(key: str) -> Response:
+    account = _account(key)
+    if request.method == "GET":
+        return jsonify(account.faults.to_dict())
+    try:
+        new = Faults.from_dict(request.get_json(silent=True) or {})
+        return jsonify(current_state().set_faults(account.key, new).to_dict())
+    except (ValueError, TypeError) as exc:
+        return _error(400, str(exc))
+    except UnknownAccount:
+        return _error(404, f"no account {key!r}")
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    body = request.get_json(silent=True) or {}
+    current_state().reset(keep_accounts=bool(body.get("keep_accounts", False)))
+    return jsonify({"reset": True, "kept_accounts": bool(body.get("keep_accounts", False))})

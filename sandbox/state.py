@@ -1,0 +1,443 @@
+"""Sandbox storage: accounts, posts, media and rate-limit windows in one SQLite file.
+
+SQLite in WAL mode because the server, the CLI and test processes share the file, and because a
+post must be committed (durably, synchronous=FULL) before the server answers, or drops the answer.
+One connection guarded by a lock serves all of the threaded server's requests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import sqlite3
+import string
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sandbox.faults import Faults, RateDecision
+
+PLATFORMS = ("x", "facebook")
+TWITTER_EPOCH_MS = 1288834974657
+_ALNUM = string.ascii_letters + string.digits
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    key TEXT PRIMARY KEY,            -- X user id or Facebook Page id
+    platform TEXT NOT NULL,
+    name TEXT NOT NULL,
+    username TEXT NOT NULL,          -- X handle; the Page id for Facebook
+    credentials TEXT NOT NULL,       -- the JSON handed out by add_account
+    faults TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL,
+    UNIQUE (platform, name)
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,              -- oauth1 | bearer | page
+    account_key TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS posts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    account_key TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    kind TEXT NOT NULL,              -- tweet | post | photo | comment
+    text TEXT NOT NULL DEFAULT '',
+    link TEXT,
+    parent_id TEXT,                  -- replied-to tweet or commented post
+    conversation_id TEXT,
+    media_ids TEXT NOT NULL DEFAULT '[]',
+    photo_id TEXT UNIQUE,
+    published INTEGER NOT NULL DEFAULT 1,
+    scheduled_at REAL,
+    created_at REAL NOT NULL,
+    deleted_at REAL
+);
+CREATE INDEX IF NOT EXISTS posts_by_account ON posts (account_key, seq);
+CREATE INDEX IF NOT EXISTS posts_by_parent ON posts (parent_id);
+CREATE INDEX IF NOT EXISTS posts_by_text ON posts (account_key, text);
+CREATE TABLE IF NOT EXISTS media (
+    id TEXT PRIMARY KEY,
+    account_key TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS windows (
+    account_key TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    used INTEGER NOT NULL,
+    PRIMARY KEY (account_key, bucket)
+);
+"""
+
+
+class StateError(Exception):
+    """The state file cannot be opened or used; the message is fit for a person."""
+
+
+class DuplicatePost(Exception):
+    """The platform would refuse this post as a duplicate."""
+
+
+class UnknownAccount(KeyError):
+    """No account has that key."""
+
+
+@dataclass(frozen=True)
+class Account:
+    key: str
+    platform: str
+    name: str
+    username: str
+    credentials: dict[str, str]
+    faults: Faults
+
+
+@dataclass(frozen=True)
+class Post:
+    seq: int
+    id: str
+    account_key: str
+    platform: str
+    kind: str
+    text: str
+    link: str | None
+    parent_id: str | None
+    conversation_id: str | None
+    media_ids: list[str]
+    photo_id: str | None
+    published: bool
+    scheduled_at: float | None
+    created_at: float
+    deleted_at: float | None
+
+    def visible(self, now: float | None = None) -> bool:
+        """Live and public: not deleted, and published or past its scheduled time."""
+        if self.deleted_at is not None:
+            return False
+        now = time.time() if now is None else now
+        return self.published or (self.scheduled_at is not None and self.scheduled_at <= now)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The control API's view of a stored post."""
+        return {
+            "id": self.id, "account": self.account_key, "platform": self.platform,
+            "kind": self.kind, "text": self.text, "link": self.link, "parent_id": self.parent_id,
+            "media_ids": self.media_ids, "photo_id": self.photo_id,
+            "published": self.visible(), "scheduled_publish_time":
+                int(self.scheduled_at) if self.scheduled_at is not None else None,
+            "created_at": iso(self.created_at), "deleted": self.deleted_at is not None,
+        }
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class _Snowflake:
+    """Time-ordered 64-bit ids like X's: milliseconds since X's epoch, a worker, a sequence."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = 0
+        self._worker = secrets.randbelow(1024)
+
+    def next(self) -> int:
+        with self._lock:
+            ms = int(time.time() * 1000) - TWITTER_EPOCH_MS
+            self._last = max((ms << 22) | (self._worker << 12), self._last + 1)
+            return self._last
+
+
+def _random(n: int) -> str:
+    return "".join(secrets.choice(_ALNUM) for _ in range(n))
+
+
+class SandboxState:
+    """All sandbox data behind small, intention-named methods; safe across threads."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        if path is None:
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="megafon-sandbox-")
+            path = os.path.join(self._tmpdir.name, "state.sqlite3")
+        self.path = os.fspath(path)
+        self._lock = threading.RLock()
+        self._ids = _Snowflake()
+        try:
+            self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot use sandbox state file {self.path!r}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def new_id(self) -> str:
+        """A fresh snowflake id, as X and the Graph hand out (as strings)."""
+        return str(self._ids.next())
+
+    # -- accounts ---------------------------------------------------------------------------
+
+    def add_account(self, platform: str, name: str) -> dict[str, str]:
+        """Create an account (or return the existing one of that name) and its credentials."""
+        if platform not in PLATFORMS:
+            raise ValueError(f"unknown platform {platform!r}; use one of: {', '.join(PLATFORMS)}")
+        name = name.strip()
+        if not name:
+            raise ValueError("an account needs a non-empty name")
+        with self._tx() as db:
+            row = db.execute("SELECT credentials FROM accounts WHERE platform=? AND name=?",
+                             (platform, name)).fetchone()
+            if row:
+                return json.loads(row["credentials"])
+            if platform == "x":
+                key, username = self.new_id(), self._free_username(db, name)
+                creds = {"platform": "x", "name": name, "username": username, "user_id": key,
+                         "consumer_key": _random(25), "consumer_secret": _random(50),
+                         "access_token": f"{key}-{_random(40)}",
+                         "access_token_secret": _random(45),
+                         "bearer_token": "A" * 21 + _random(90)}
+                tokens = [(creds["access_token"], "oauth1"), (creds["bearer_token"], "bearer")]
+            else:
+                key = str(61550000000000 + secrets.randbelow(10**11) * 10 + secrets.randbelow(10))
+                username = key
+                creds = {"platform": "facebook", "name": name, "page_id": key,
+                         "page_access_token": "EAAG" + _random(160)}
+                tokens = [(creds["page_access_token"], "page")]
+            db.execute("INSERT INTO accounts VALUES (?,?,?,?,?,?,?)",
+                       (key, platform, name, username, json.dumps(creds), "{}", time.time()))
+            db.executemany("INSERT INTO tokens VALUES (?,?,?)",
+                           [(t, kind, key) for t, kind in tokens])
+            return creds
+
+    @staticmethod
+    def _free_username(db: sqlite3.Connection, name: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_]", "", name)[:15] or "sandbox_user"
+        candidate, n = base, 1
+        while db.execute("SELECT 1 FROM accounts WHERE platform='x' AND lower(username)=lower(?)",
+                         (candidate,)).fetchone():
+            n += 1
+            candidate = base[: 15 - len(str(n))] + str(n)
+        return candidate
+
+    @staticmethod
+    def _account(row: sqlite3.Row) -> Account:
+        return Account(key=row["key"], platform=row["platform"], name=row["name"],
+                       username=row["username"], credentials=json.loads(row["credentials"]),
+                       faults=Faults(**json.loads(row["faults"])))
+
+    def accounts(self) -> list[Account]:
+        return [self._account(r) for r in self._rows("SELECT * FROM accounts ORDER BY created_at")]
+
+    def account(self, key: str) -> Account | None:
+        """By key (X user id / Page id), or by name or X username when that is unambiguous."""
+        rows = self._rows("SELECT * FROM accounts WHERE key=?", (key,))
+        if not rows:
+            rows = self._rows("SELECT * FROM accounts WHERE name=? OR lower(username)=lower(?)",
+                              (key, key))
+        return self._account(rows[0]) if len(rows) == 1 else None
+
+    def account_by_token(self, token: str) -> tuple[Account, str] | None:
+        """The account a token belongs to and the token's kind (oauth1, bearer or page)."""
+        rows = self._rows("SELECT a.*, t.kind AS token_kind FROM tokens t "
+                          "JOIN accounts a ON a.key = t.account_key WHERE t.token=?", (token,))
+        return (self._account(rows[0]), rows[0]["token_kind"]) if rows else None
+
+    def set_faults(self, key: str, faults: Faults) -> Faults:
+        """Replace an account's fault profile."""
+        with self._tx() as db:
+            cur = db.execute("UPDATE accounts SET faults=? WHERE key=?",
+                             (json.dumps(faults.to_dict()), key))
+            if cur.rowcount == 0:
+                raise UnknownAccount(key)
+        return faults
+
+    def reset(self, keep_accounts: bool = False) -> None:
+        """Forget posts, media and counters (and accounts, unless kept); faults are cleared."""
+        with self._tx() as db:
+            for table in ("posts", "media", "windows"):
+                db.execute(f"DELETE FROM {table}")
+            if keep_accounts:
+                db.execute("UPDATE accounts SET faults='{}'")
+            else:
+                db.execute("DELETE FROM accounts")
+                db.execute("DELETE FROM tokens")
+
+    # -- posts ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _post(row: sqlite3.Row) -> Post:
+        return Post(seq=row["seq"], id=row["id"], account_key=row["account_key"],
+                    platform=row["platform"], kind=row["kind"], text=row["text"],
+                    link=row["link"], parent_id=row["parent_id"],
+                    conversation_id=row["conversation_id"],
+                    media_ids=json.loads(row["media_ids"]), photo_id=row["photo_id"],
+                    published=bool(row["published"]), scheduled_at=row["scheduled_at"],
+                    created_at=row["created_at"], deleted_at=row["deleted_at"])
+
+    def add_post(self, account: Account, kind: str, text: str, *, post_id: str | None = None,
+                 link: str | None = None, parent: Post | None = None,
+                 media_ids: Sequence[str] = (), photo_id: str | None = None,
+                 published: bool = True, scheduled_at: float | None = None,
+                 dedupe: str | None = None) -> Post:
+        """Store a post durably. `dedupe`: "any" refuses the text of any live post of the
+        account (X), "latest" only that of its latest one (Facebook); raises DuplicatePost."""
+        with self._tx() as db:
+            if dedupe and text:
+                live = "FROM posts WHERE account_key=? AND kind=? AND deleted_at IS NULL"
+                same = (db.execute(f"SELECT 1 {live} AND text=? LIMIT 1",
+                                   (account.key, kind, text)).fetchone() if dedupe == "any" else
+                        db.execute(f"SELECT 1 FROM (SELECT text {live} ORDER BY seq DESC LIMIT 1)"
+                                   " WHERE text=?", (account.key, kind, text)).fetchone())
+                if same:
+                    raise DuplicatePost(text)
+            post_id = post_id or self.new_id()
+            conversation = (parent.conversation_id or parent.id) if parent else post_id
+            db.execute(
+                "INSERT INTO posts (id, account_key, platform, kind, text, link, parent_id, "
+                "conversation_id, media_ids, photo_id, published, scheduled_at, created_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (post_id, account.key, account.platform, kind, text, link,
+                 parent.id if parent else None, conversation, json.dumps(list(media_ids)),
+                 photo_id, int(published), scheduled_at, time.time()))
+            row = db.execute("SELECT * FROM posts WHERE id=?", (post_id,)).fetchone()
+        return self._post(row)
+
+    def post(self, post_id: str) -> Post | None:
+        """A post by id (or by Facebook photo id), deleted ones included."""
+        rows = self._rows("SELECT * FROM posts WHERE id=? OR photo_id=?", (post_id, post_id))
+        return self._post(rows[0]) if rows else None
+
+    def delete_post(self, post_id: str) -> bool:
+        with self._tx() as db:
+            cur = db.execute("UPDATE posts SET deleted_at=? WHERE id=? AND deleted_at IS NULL",
+                             (time.time(), post_id))
+            return cur.rowcount == 1
+
+    def posts(self, account_key: str, include_deleted: bool = False) -> list[Post]:
+        """Everything an account has stored, oldest first (what tests count)."""
+        sql = "SELECT * FROM posts WHERE account_key=?"
+        if not include_deleted:
+            sql += " AND deleted_at IS NULL"
+        return [self._post(r) for r in self._rows(sql + " ORDER BY seq", (account_key,))]
+
+    def timeline(self, account_key: str | None, kinds: Sequence[str], *, limit: int,
+                 before_seq: int | None = None, parent_id: str | None = None,
+                 conversation_id: str | None = None,
+                 newest_first: bool = True) -> tuple[list[Post], bool]:
+        """One page of visible posts and whether more follow. `account_key` None = everyone."""
+        sql = f"SELECT * FROM posts WHERE kind IN ({','.join('?' * len(kinds))})"
+        args: list[Any] = list(kinds)
+        if account_key is not None:
+            sql, args = sql + " AND account_key=?", [*args, account_key]
+        for column, value in (("parent_id", parent_id), ("conversation_id", conversation_id)):
+            if value is not None:
+                sql, args = sql + f" AND {column}=?", [*args, value]
+        if before_seq is not None:
+            sql += " AND seq < ?" if newest_first else " AND seq > ?"
+            args.append(before_seq)
+        sql += " AND deleted_at IS NULL ORDER BY seq " + ("DESC" if newest_first else "ASC")
+        now = time.time()
+        found: list[Post] = []
+        with self._lock:
+            for row in self._db.execute(sql, args):
+                post = self._post(row)
+                if post.visible(now):
+                    found.append(post)
+                    if len(found) > limit:
+                        break
+        return found[:limit], len(found) > limit
+
+    def search(self, words: Sequence[str], *, limit: int, before_seq: int | None = None,
+               since_id: int | None = None, until_id: int | None = None) -> tuple[list[Post], bool]:
+        """Live tweets of every account holding every word (case-insensitive), newest first."""
+        needles = [w.casefold() for w in words]
+        sql = "SELECT * FROM posts WHERE kind='tweet' AND deleted_at IS NULL"
+        args: list[Any] = []
+        if before_seq is not None:
+            sql, args = sql + " AND seq < ?", [before_seq]
+        found: list[Post] = []
+        with self._lock:
+            for row in self._db.execute(sql + " ORDER BY seq DESC", args):
+                text, tweet_id = row["text"].casefold(), int(row["id"])
+                if since_id is not None and tweet_id <= since_id:
+                    continue
+                if until_id is not None and tweet_id >= until_id:
+                    continue
+                if all(n in text for n in needles):
+                    found.append(self._post(row))
+                    if len(found) > limit:
+                        break
+        return found[:limit], len(found) > limit
+
+    def count_children(self, parent_id: str) -> int:
+        rows = self._rows("SELECT count(*) AS n FROM posts WHERE parent_id=? "
+                          "AND deleted_at IS NULL", (parent_id,))
+        return int(rows[0]["n"])
+
+    # -- media and rate windows -------------------------------------------------------------
+
+    def add_media(self, account_key: str, mime: str, width: int, height: int, size: int) -> str:
+        media_id = self.new_id()
+        with self._tx() as db:
+            db.execute("INSERT INTO media VALUES (?,?,?,?,?,?,?)",
+                       (media_id, account_key, mime, width, height, size, time.time()))
+        return media_id
+
+    def media_owned(self, account_key: str, media_ids: Sequence[str]) -> bool:
+        """True when every id is media this account uploaded."""
+        if not media_ids:
+            return True
+        rows = self._rows(f"SELECT count(*) AS n FROM media WHERE account_key=? AND id IN "
+                          f"({','.join('?' * len(media_ids))})", [account_key, *media_ids])
+        return int(rows[0]["n"]) == len(set(media_ids))
+
+    def count_call(self, account_key: str, bucket: str, limit: int,
+                   window_s: int) -> RateDecision:
+        """Count one call in the account's current window for `bucket` (it opens at first use)."""
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute("SELECT started_at, used FROM windows WHERE account_key=? AND "
+                             "bucket=?", (account_key, bucket)).fetchone()
+            started, used = (row["started_at"], row["used"]) if row else (now, 0)
+            if now >= started + window_s:
+                started, used = now, 0
+            used += 1
+            db.execute("INSERT OR REPLACE INTO windows VALUES (?,?,?,?)",
+                       (account_key, bucket, started, used))
+        return RateDecision(limit=limit, used=used, reset=int(started + window_s))

@@ -1,0 +1,160 @@
+"""Fixtures that build real objects: databases (SQLite and PostgreSQL), the sandbox, the app.
+
+PostgreSQL tests need MEGAFON_TEST_POSTGRES_URL (an admin URL to a server where databases may be
+created; default: the local server). They skip on a developer machine without PostgreSQL and
+fail in CI (CI=true), where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from core import migrate
+from core.auth import create_user, district
+from core.db import Database
+from core.settings import Settings
+from core.users import Organisation, OrganisationKind, Role, User
+from publisher.accounts import connect_account
+from publisher.adapters.sandbox_directory import SandboxDirectory
+from publisher.models import Account, Platform
+from publisher.services import Services
+from sandbox.server import SandboxServer
+
+PG_ADMIN_URL = os.environ.get(
+    "MEGAFON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+PASSWORD = "correct horse battery"
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    if not _postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL must be reachable in CI at {PG_ADMIN_URL}")
+        pytest.skip("PostgreSQL not reachable (set MEGAFON_TEST_POSTGRES_URL)")
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"megafon_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = postgres_admin_url.rpartition("/")
+    yield f"{base}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'megafon.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_db_url(request: pytest.FixtureRequest) -> str:
+    """Runs the test once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    server = SandboxServer(str(tmp_path_factory.mktemp("sandbox") / "state.db"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def build_services(instance: Path, database_url: str, sandbox_url: str, **overrides: object
+                   ) -> Services:
+    settings = Settings.from_env(
+        {}, instance_path=instance, database_url=database_url, sandbox="on",
+        sandbox_url=sandbox_url, secret_key="test-secret-" + uuid.uuid4().hex, **overrides)
+    migrate.upgrade(settings.database_url)
+    return Services.from_settings(settings)
+
+
+@pytest.fixture
+def services(tmp_path: Path, sqlite_url: str, sandbox: SandboxServer) -> Iterator[Services]:
+    built = build_services(tmp_path / "instance", sqlite_url, sandbox.url)
+    yield built
+    built.db.dispose()
+
+
+@pytest.fixture
+def db(services: Services) -> Database:
+    return services.db
+
+
+@pytest.fixture
+def make_org(db: Database) -> Callable[..., Organisation]:
+    def make(name: str | None = None, kind: OrganisationKind = OrganisationKind.ASSOCIATION
+             ) -> Organisation:
+        with db.session() as session:
+            if kind is OrganisationKind.DISTRICT:
+                return district(session)
+            org = Organisation(name=name or f"Förening {uuid.uuid4().hex[:6]}", kind=kind,
+                               parent=district(session))
+            session.add(org)
+            session.flush()
+            return org
+
+    return make
+
+
+@pytest.fixture
+def make_user(db: Database) -> Callable[..., User]:
+    def make(role: Role = Role.ADMIN, organisation: Organisation | None = None,
+             email: str | None = None, password: str = PASSWORD) -> User:
+        with db.session() as session:
+            org = session.get(Organisation, organisation.id) if organisation else None
+            user = create_user(session, email=email or f"{uuid.uuid4().hex[:8]}@example.org",
+                               name=f"{role.value.title()} Testsson", password=password,
+                               role=role, organisation=org)
+            session.flush()
+            session.refresh(user)
+            return user
+
+    return make
+
+
+@pytest.fixture
+def make_account(services: Services, make_user: Callable[..., User]
+                 ) -> Callable[..., tuple[Account, dict[str, str]]]:
+    """A sandbox account connected through the real connect path; returns it and its secrets."""
+    directory = SandboxDirectory(services.platforms.sandbox_url or "")
+
+    def make(platform: Platform = Platform.X, organisation: Organisation | None = None,
+             name: str | None = None) -> tuple[Account, dict[str, str]]:
+        name = name or f"Konto {uuid.uuid4().hex[:6]}"
+        creds = directory.create_account(platform.value, name)
+        admin = make_user(Role.ADMIN)
+        with services.db.session() as session:
+            user = session.get(User, admin.id)
+            org_id = organisation.id if organisation else district(session).id
+            account = connect_account(session, box=services.box, platforms=services.platforms,
+                                      user=user, platform=platform, name=name,
+                                      organisation_id=org_id, credentials=creds)
+        return account, creds
+
+    return make

@@ -1,0 +1,136 @@
+"""Connecting and disconnecting X accounts and Facebook Pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from core.auth import Action, in_scope
+from core.i18n import ValidationErrors
+from core.users import Organisation
+from publisher.accounts import NotAllowed, connect_account, disconnect_account, visible_accounts
+from publisher.adapters.base import PlatformError
+from publisher.adapters.sandbox_directory import SandboxDirectory
+from publisher.models import Platform
+from web.context import db_session, services
+from web.forms import ConnectFacebookForm, ConnectXForm, EmptyForm, SandboxAccountForm
+from web.permissions import requires
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+
+def _organisation_choices() -> list[tuple[int, str]]:
+    session = db_session()
+    organisations = session.query(Organisation).order_by(Organisation.kind.desc(),
+                                                         Organisation.name).all()
+    return [(o.id, o.name) for o in organisations if in_scope(current_user, o.id)]
+
+
+def _forms() -> dict[str, FlaskForm]:
+    choices = _organisation_choices()
+    forms: dict[str, FlaskForm] = {
+        "x_form": ConnectXForm(prefix="x"),
+        "fb_form": ConnectFacebookForm(prefix="fb"),
+        "sandbox_form": SandboxAccountForm(prefix="sb"),
+    }
+    for form in forms.values():
+        form.organisation_id.choices = choices
+    return forms
+
+
+def _page(errors: ValidationErrors | None = None, active: str | None = None,
+          forms: dict[str, FlaskForm] | None = None) -> tuple[str, int]:
+    session = db_session()
+    forms = forms or _forms()
+    sandbox = services().platforms.sandbox_url
+    return render_template(
+        "accounts/index.html", accounts=visible_accounts(session, current_user),
+        errors=errors, active=active, sandbox_url=sandbox, empty_form=EmptyForm(), **forms,
+    ), 400 if errors else 200
+
+
+@bp.get("/")
+@requires(Action.VIEW_DASHBOARD)
+def index() -> tuple[str, int]:
+    return _page()
+
+
+def _connect(platform: Platform, form: FlaskForm, credentials: dict[str, str], active: str,
+             forms: dict[str, FlaskForm]) -> Response | tuple[str, int]:
+    session = db_session()
+    svc = services()
+    try:
+        account = connect_account(
+            session, box=svc.box, platforms=svc.platforms, user=current_user, platform=platform,
+            name=form.name.data or "", organisation_id=form.organisation_id.data,
+            credentials=credentials)
+    except NotAllowed:
+        session.rollback()
+        abort(403)
+    except ValidationErrors as exc:
+        session.rollback()
+        return _page(exc, active, forms)
+    session.commit()
+    flash(_("%(name)s is connected and verified.", name=account.name), "success")
+    return redirect(url_for("accounts.index"))
+
+
+@bp.post("/connect/x")
+@requires(Action.MANAGE_ACCOUNTS)
+def connect_x() -> Response | tuple[str, int]:
+    forms = _forms()
+    form = forms["x_form"]
+    if not form.validate_on_submit():
+        return _page(ValidationErrors([]), "x", forms)
+    fields = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+    return _connect(Platform.X, form, {f: getattr(form, f).data or "" for f in fields}, "x",
+                    forms)
+
+
+@bp.post("/connect/facebook")
+@requires(Action.MANAGE_ACCOUNTS)
+def connect_facebook() -> Response | tuple[str, int]:
+    forms = _forms()
+    form = forms["fb_form"]
+    if not form.validate_on_submit():
+        return _page(ValidationErrors([]), "facebook", forms)
+    creds = {"page_id": form.page_id.data or "", "page_access_token": form.page_access_token.data
+             or ""}
+    return _connect(Platform.FACEBOOK, form, creds, "facebook", forms)
+
+
+@bp.post("/connect/sandbox")
+@requires(Action.MANAGE_ACCOUNTS)
+def connect_sandbox() -> Response | tuple[str, int]:
+    sandbox = services().platforms.sandbox_url
+    if not sandbox:
+        abort(404)
+    forms = _forms()
+    form = forms["sandbox_form"]
+    if not form.validate_on_submit():
+        return _page(ValidationErrors([]), "sandbox", forms)
+    try:
+        creds = SandboxDirectory(sandbox).create_account(form.platform.data, form.name.data)
+    except PlatformError as exc:
+        flash(_("The sandbox did not answer: %(reason)s", reason=exc.message), "error")
+        return redirect(url_for("accounts.index"))
+    return _connect(Platform(form.platform.data), form, creds, "sandbox", forms)
+
+
+@bp.post("/<int:account_id>/disconnect")
+@requires(Action.MANAGE_ACCOUNTS)
+def disconnect(account_id: int) -> Response:
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = db_session()
+    try:
+        account = disconnect_account(session, current_user, account_id)
+    except NotAllowed:
+        abort(403)
+    session.commit()
+    flash(_("%(name)s is disconnected.", name=account.name), "success")
+    return redirect(url_for("accounts.index"))

@@ -1,0 +1,60 @@
+"""The dashboard: what goes out next and what happened lately, with each delivery's history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from core.auth import Action, can
+from publisher import deliveries, queue
+from publisher.accounts import NotAllowed
+from publisher.user_messages import explanation_for
+from web.context import db_session
+from web.forms import EmptyForm
+from web.permissions import requires
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@requires(Action.VIEW_DASHBOARD)
+def index() -> str:
+    session = db_session()
+    upcoming = queue.upcoming(session, current_user)
+    recent = queue.recent(session, current_user)
+    return render_template("dashboard/index.html", upcoming=upcoming, recent=recent,
+                           counts=queue.counts(recent), form=EmptyForm(),
+                           explanation_for=explanation_for)
+
+
+@bp.get("/deliveries/<int:delivery_id>")
+@requires(Action.VIEW_DASHBOARD)
+def delivery(delivery_id: int) -> str:
+    session = db_session()
+    try:
+        found = queue.delivery_for(session, current_user, delivery_id)
+    except NotAllowed:
+        abort(404)
+    return render_template("dashboard/delivery.html", delivery=found,
+                           events=deliveries.history(session, delivery_id), form=EmptyForm(),
+                           explanation=explanation_for(found.error_kind))
+
+
+@bp.post("/deliveries/<int:delivery_id>/cancel")
+@requires(Action.COMPOSE)
+def cancel(delivery_id: int) -> Response:
+    form = EmptyForm()
+    session = db_session()
+    try:
+        queue.delivery_for(session, current_user, delivery_id)
+    except NotAllowed:
+        abort(403)
+    if form.validate_on_submit() and can(current_user, Action.COMPOSE):
+        if deliveries.cancel(session, delivery_id, current_user.name):
+            session.commit()
+            flash(_("The delivery was cancelled."), "success")
+        else:
+            flash(_("Too late to cancel: the delivery is already being sent or done."), "error")
+    return redirect(url_for("dashboard.delivery", delivery_id=delivery_id))

@@ -1,0 +1,47 @@
+"""Flask-Login, Flask-WTF CSRF and Flask-Babel, configured for Megafon."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf import CSRFProtect
+
+from core.users import User
+from web.context import db_session
+
+LANGUAGES = ("sv", "en")
+LANGUAGE_COOKIE = "megafon_lang"
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
+login_manager.session_protection = "strong"
+csrf = CSRFProtect()
+babel = Babel()
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = db_session().get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    from web.context import services
+
+    return services().settings.default_locale
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories="translations")

@@ -1,0 +1,38 @@
+"""Template helpers: Stockholm time, permissions, translated domain messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import format_datetime, get_locale, gettext
+from flask_login import current_user
+
+from core.auth import Action, can
+from core.clock import to_local
+
+
+def localtime(moment: datetime | None, fmt: str = "short") -> str:
+    """A UTC moment as Stockholm wall-clock time in the user's language."""
+    if moment is None:
+        return ""
+    if fmt == "iso":
+        return to_local(moment).strftime("%Y-%m-%d %H:%M")
+    return format_datetime(moment, "yyyy-MM-dd HH:mm" if fmt == "short" else fmt)
+
+
+def user_can(action: str) -> bool:
+    return bool(current_user.is_authenticated and can(current_user, Action(action)))
+
+
+def translate_error(error: object) -> str:
+    message = getattr(error, "message", str(error))
+    params = getattr(error, "params", {}) or {}
+    return gettext(message, **params)
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(localtime)
+    app.add_template_filter(translate_error, "tr_error")
+    app.add_template_global(user_can, "can")
+    app.add_template_global(get_locale, "current_locale")
