@@ -9,6 +9,7 @@ import sys
 import click
 from sqlalchemy import func, select
 
+from cli.sandbox import sandbox
 from core import migrate
 from core.auth import AuthError, create_user
 from core.db import Database
@@ -147,14 +148,4 @@ def worker() -> None:
     run_blocking(Services.from_settings(settings))
 
 
-def _register_optional() -> None:
-    try:
-        from cli.sandbox import sandbox
-    except ImportError:  # pragma: no cover - only while the sandbox package is absent
-        return
-    main.add_command(sandbox)
-
-
-_register_optional()
-
-__all__ = ["main"]
+main.add_command(sandbox)

@@ -56,6 +56,12 @@ class Settings:
     dispatch_interval_seconds: int = 5
     dispatch_batch_size: int = 20
     lease_seconds: int = 120
+    dispatch_concurrency: int = 8
+    platform_timeout_seconds: int = 30
+    max_lateness_minutes: int = 30
+    retry_base_seconds: int = 5
+    retry_max_seconds: int = 300
+    reconcile_interval_seconds: int = 30
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     demo_data: bool = False
@@ -70,6 +76,11 @@ class Settings:
         if self.sandbox not in {"auto", "on", "off"}:
             raise SettingsError(
                 f"{ENV_PREFIX}SANDBOX must be auto, on or off, not {self.sandbox!r}")
+        if self.lease_seconds <= self.platform_timeout_seconds:
+            # A lease that ends while its holder may still be talking to the platform would let
+            # recovery reconcile too early and resend: leases must outlive every call.
+            raise SettingsError(f"{ENV_PREFIX}LEASE_SECONDS must be longer than "
+                                f"{ENV_PREFIX}PLATFORM_TIMEOUT_SECONDS")
         if self.default_locale not in {"sv", "en"}:
             raise SettingsError(f"{ENV_PREFIX}DEFAULT_LOCALE must be sv or en")
 

@@ -11,7 +11,8 @@ from core.crypto import CredentialBox
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import Organisation, User
 from publisher.adapters.base import PlatformError
-from publisher.models import Account, Platform
+from publisher.deliveries import cancel, release_account
+from publisher.models import Account, CredentialStatus, Delivery, DeliveryState, Platform
 from publisher.platforms import Platforms
 
 CREDENTIAL_FIELDS: dict[Platform, tuple[str, ...]] = {
@@ -67,13 +68,17 @@ def connect_account(
         raise ValidationErrors([UserError(
             N_("The platform did not accept these credentials: %(reason)s"), reason=exc.message
         )]) from None
+    if platform is Platform.X:
+        creds["username"] = identity.handle
     existing = session.scalar(select(Account).where(
         Account.platform == platform, Account.external_id == identity.external_id))
     if existing is not None:
-        raise ValidationErrors([UserError(
-            N_("This account is already connected as “%(name)s”."), name=existing.name)])
-    if platform is Platform.X:
-        creds["username"] = identity.handle
+        if existing.active and existing.credentials_status is CredentialStatus.OK:
+            raise ValidationErrors([UserError(
+                N_("This account is already connected as “%(name)s”."), name=existing.name)])
+        if not in_scope(user, existing.organisation_id):
+            raise NotAllowed("account belongs to another organisation")
+        return _reconnect(session, box, user, existing, creds, identity.handle)
     account = Account(
         platform=platform, name=name.strip(), handle=identity.handle,
         external_id=identity.external_id, organisation_id=organisation_id,
@@ -84,9 +89,30 @@ def connect_account(
     return account
 
 
+def _reconnect(session: Session, box: CredentialBox, user: User, account: Account,
+               creds: dict[str, str], handle: str) -> Account:
+    """New credentials for a known account: its held posts go out again."""
+    account.credentials_sealed = box.seal(creds)
+    account.handle = handle
+    account.active = True
+    account.credentials_status = CredentialStatus.OK
+    account.credentials_problem = None
+    account.credentials_expire_at = None
+    account.last_verified_at = utcnow()
+    session.flush()
+    release_account(session, account.id, user.name)
+    return account
+
+
 def disconnect_account(session: Session, user: User, account_id: int) -> Account:
     if not can(user, Action.MANAGE_ACCOUNTS):
         raise NotAllowed("role may not manage accounts")
     account = get_account_for(session, user, account_id)
     account.active = False
+    waiting = session.scalars(select(Delivery.id).where(
+        Delivery.account_id == account.id,
+        Delivery.state.in_((DeliveryState.SCHEDULED, DeliveryState.RETRY_WAIT,
+                            DeliveryState.HELD))))
+    for delivery_id in list(waiting):
+        cancel(session, delivery_id, f"{user.name} (account disconnected)")
     return account

@@ -2,7 +2,8 @@
 
 A transition names the state it expects; if another worker (or a cancel) got there first the
 UPDATE matches no row and the caller learns it lost, so no two processes can both act on one
-delivery. Claims are leases: `claimed_by` and `lease_expires_at` say who holds it until when.
+delivery. Claims are leases (`claimed_by`, `lease_expires_at`): a worker that dies leaves a lease
+that runs out, and recovery then reconciles with the platform before anything is resent.
 """
 
 from __future__ import annotations
@@ -10,23 +11,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from core.db import Database
-from publisher.models import Delivery, DeliveryEvent, DeliveryState
+from publisher.models import Account, CredentialStatus, Delivery, DeliveryEvent, DeliveryState
 
 S = DeliveryState
 
 # Allowed moves; anything else is a bug and raises.
 TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
-    S.SCHEDULED: frozenset({S.SENDING, S.CANCELLED}),
-    S.SENDING: frozenset({S.PUBLISHED, S.FAILED, S.SCHEDULED}),
+    S.SCHEDULED: frozenset({S.SENDING, S.CANCELLED, S.HELD}),
+    S.RETRY_WAIT: frozenset({S.SENDING, S.CANCELLED, S.HELD}),
+    S.SENDING: frozenset({S.PUBLISHED, S.RETRY_WAIT, S.UNCERTAIN, S.HELD, S.FAILED}),
+    S.UNCERTAIN: frozenset({S.PUBLISHED, S.RETRY_WAIT, S.UNCERTAIN, S.FAILED}),
+    S.HELD: frozenset({S.SCHEDULED, S.CANCELLED, S.FAILED}),
     S.FAILED: frozenset({S.SCHEDULED}),
     S.CANCELLED: frozenset({S.SCHEDULED}),
     S.PUBLISHED: frozenset(),
 }
+CLAIMABLE = (S.SCHEDULED, S.RETRY_WAIT)
 
 
 class IllegalTransition(RuntimeError):
@@ -68,9 +73,18 @@ def transition(
     return True
 
 
+def _blocked_accounts(now: datetime) -> Any:
+    """Accounts nobody may call now: rate-limited, broken credentials or disconnected."""
+    return select(Account.id).where(or_(
+        Account.rate_limited_until > now,
+        Account.credentials_status == CredentialStatus.BROKEN,
+        Account.active.is_(False),
+    ))
+
+
 def claim_due(db: Database, worker_id: str, *, limit: int = 20, lease_seconds: int = 120,
               now: datetime | None = None) -> list[int]:
-    """Claim up to `limit` due deliveries for this worker, oldest due first.
+    """Claim up to `limit` deliveries whose time has come, oldest first, as `sending`.
 
     One statement: on PostgreSQL the inner SELECT locks with SKIP LOCKED so concurrent workers
     take different rows; on SQLite the database's single writer makes the guarded UPDATE atomic.
@@ -78,28 +92,123 @@ def claim_due(db: Database, worker_id: str, *, limit: int = 20, lease_seconds: i
     now = now or utcnow()
     due = (
         select(Delivery.id)
-        .where(Delivery.state == S.SCHEDULED, Delivery.due_at <= now)
-        .order_by(Delivery.due_at, Delivery.id)
+        .where(Delivery.state.in_(CLAIMABLE), Delivery.next_attempt_at <= now,
+               Delivery.account_id.not_in(_blocked_accounts(now)))
+        .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
     with db.session() as session:
-        claimed = list(session.scalars(
+        claimed = list(session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(due), Delivery.state == S.SCHEDULED)
+            .where(Delivery.id.in_(due), Delivery.state.in_(CLAIMABLE))
             .values(state=S.SENDING, claimed_by=worker_id, attempts=Delivery.attempts + 1,
-                    lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+                    lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now,
+                    first_attempt_at=func.coalesce(Delivery.first_attempt_at, now))
+            .returning(Delivery.id, Delivery.attempts)
+            .execution_options(synchronize_session=False)
+        ))
+        for delivery_id, attempts in claimed:
+            source = S.SCHEDULED if attempts == 1 else S.RETRY_WAIT
+            record_event(session, delivery_id, source, S.SENDING,
+                         f"attempt {attempts} by {worker_id}")
+    return sorted(delivery_id for delivery_id, _ in claimed)
+
+
+def recover_expired(db: Database, now: datetime | None = None) -> list[int]:
+    """Sends whose worker vanished (lease ran out) become `uncertain`, to be reconciled."""
+    now = now or utcnow()
+    with db.session() as session:
+        expired = list(session.scalars(
+            update(Delivery)
+            .where(Delivery.state == S.SENDING, Delivery.lease_expires_at < now)
+            .values(state=S.UNCERTAIN, claimed_by=None, lease_expires_at=None,
+                    next_attempt_at=now, updated_at=now, error_kind="uncertain")
             .returning(Delivery.id)
             .execution_options(synchronize_session=False)
         ))
-        for delivery_id in claimed:
-            record_event(session, delivery_id, S.SCHEDULED, S.SENDING, f"claimed by {worker_id}")
-    return sorted(claimed)
+        for delivery_id in expired:
+            record_event(session, delivery_id, S.SENDING, S.UNCERTAIN,
+                         "the worker's lease ran out before it recorded an outcome")
+    return sorted(expired)
+
+
+def claim_uncertain(db: Database, worker_id: str, *, limit: int = 20, lease_seconds: int = 120,
+                    now: datetime | None = None) -> list[int]:
+    """Claim uncertain deliveries whose reconcile time has come (state stays `uncertain`)."""
+    now = now or utcnow()
+    due = (
+        select(Delivery.id)
+        .where(Delivery.state == S.UNCERTAIN, Delivery.next_attempt_at <= now,
+               or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now),
+               Delivery.account_id.not_in(_blocked_accounts(now)))
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    with db.session() as session:
+        return sorted(session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(due), Delivery.state == S.UNCERTAIN,
+                   or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now))
+            .values(claimed_by=worker_id, lease_expires_at=now + timedelta(seconds=lease_seconds))
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        ))
+
+
+def hold_account(session: Session, account_id: int, reason: str) -> list[int]:
+    """The account's credentials stopped working: keep its queue instead of failing it."""
+    session.execute(update(Account).where(Account.id == account_id).values(
+        credentials_status=CredentialStatus.BROKEN, credentials_problem=reason))
+    held = []
+    for state in CLAIMABLE:
+        ids = list(session.scalars(
+            update(Delivery)
+            .where(Delivery.account_id == account_id, Delivery.state == state)
+            .values(state=S.HELD, updated_at=utcnow(), error_kind="auth", error_message=reason)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)))
+        for delivery_id in ids:
+            record_event(session, delivery_id, state, S.HELD, reason)
+        held += ids
+    return held
+
+
+def release_account(session: Session, account_id: int, by: str) -> list[int]:
+    """Credentials work again: held deliveries go back to the queue (now, or at their time)."""
+    now = utcnow()
+    released = list(session.scalars(
+        update(Delivery)
+        .where(Delivery.account_id == account_id, Delivery.state == S.HELD)
+        .values(state=S.SCHEDULED, attempts=0, claimed_by=None, updated_at=now,
+                next_attempt_at=case((Delivery.due_at > now, Delivery.due_at), else_=now))
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)))
+    for delivery_id in released:
+        record_event(session, delivery_id, S.HELD, S.SCHEDULED, f"account reconnected by {by}")
+    return released
 
 
 def cancel(session: Session, delivery_id: int, by: str) -> bool:
-    return transition(session, delivery_id, S.SCHEDULED, S.CANCELLED, detail=f"cancelled by {by}")
+    for state in (S.SCHEDULED, S.RETRY_WAIT, S.HELD):
+        if transition(session, delivery_id, state, S.CANCELLED, detail=f"cancelled by {by}"):
+            return True
+    return False
+
+
+def requeue(session: Session, delivery_id: int, by: str, now: datetime | None = None) -> bool:
+    """Send a failed or cancelled delivery again, from now (the author's "try again")."""
+    now = now or utcnow()
+    for state in (S.FAILED, S.CANCELLED):
+        if transition(session, delivery_id, state, S.SCHEDULED, detail=f"sent again by {by}",
+                      due_at=now, next_attempt_at=now, attempts=0, claimed_by=None,
+                      first_attempt_at=None, error_kind=None, error_code=None,
+                      error_message=None):
+            return True
+    return False
 
 
 def history(session: Session, delivery_id: int) -> list[DeliveryEvent]:

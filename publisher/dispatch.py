@@ -1,94 +1,264 @@
 """Publishing what is due: claim in the database, call the platform outside any transaction,
-record the outcome with a guarded transition."""
+record the outcome with a guarded transition. Recovery and reconciliation run first on each tick.
+"""
 
 from __future__ import annotations
 
 import logging
-import random
-from datetime import timedelta
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from core.crypto import CredentialBox
 from core.db import Database
-from publisher.adapters.base import Content, ErrorKind, PlatformError
-from publisher.deliveries import claim_due, transition
-from publisher.models import Delivery, DeliveryState
+from publisher.adapters.base import Content, ErrorKind, PlatformError, Published
+from publisher.deliveries import (
+    CLAIMABLE,
+    claim_due,
+    claim_uncertain,
+    hold_account,
+    recover_expired,
+    transition,
+)
+from publisher.models import Account, Delivery, DeliveryState, Platform
 from publisher.platforms import Platforms
+from publisher.retry import Next, RetryPolicy, decide
 
 log = logging.getLogger(__name__)
 S = DeliveryState
+# Our clock and the platform's may differ a little; a post stamped this much before our first
+# attempt may still be ours.
+CLOCK_SKEW = timedelta(seconds=30)
 
-MAX_ATTEMPTS = 5
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to call the platform, read in one short transaction."""
+
+    delivery_id: int
+    account_id: int
+    platform: Platform
+    credentials: dict[str, str]
+    content: Content
+    due_at: datetime
+    attempts: int
+    since: datetime  # the earliest moment our post could exist on the platform
+    state: DeliveryState
 
 
 class Dispatcher:
     def __init__(self, db: Database, platforms: Platforms, box: CredentialBox, worker_id: str,
-                 *, batch_size: int = 20, lease_seconds: int = 120) -> None:
+                 *, batch_size: int = 20, lease_seconds: int = 120, concurrency: int = 8,
+                 policy: RetryPolicy | None = None, tick_budget_seconds: float = 50.0,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.platforms = platforms
         self.box = box
         self.worker_id = worker_id
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
+        self.concurrency = max(1, concurrency)
+        self.policy = policy or RetryPolicy()
+        self.tick_budget = tick_budget_seconds
+        self.clock = clock
+
+    # -- the tick -------------------------------------------------------------------------
 
     def run_once(self) -> int:
-        """Publish every delivery due now that this worker can claim; returns how many it tried."""
-        claimed = claim_due(self.db, self.worker_id, limit=self.batch_size,
-                            lease_seconds=self.lease_seconds)
-        for delivery_id in claimed:
-            self.publish(delivery_id)
-        return len(claimed)
+        """Recover, reconcile, then publish everything due, until none is left or the tick's
+        time budget is spent. Returns how many deliveries it handled."""
+        started = time.monotonic()
+        recover_expired(self.db, now=self.clock())
+        handled = 0
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="dispatch") as pool:
+            uncertain = claim_uncertain(self.db, self.worker_id, limit=self.batch_size,
+                                        lease_seconds=self.lease_seconds, now=self.clock())
+            handled += len(list(pool.map(self.reconcile, uncertain)))
+            while time.monotonic() - started < self.tick_budget:
+                claimed = claim_due(self.db, self.worker_id, limit=self.concurrency,
+                                    lease_seconds=self.lease_seconds, now=self.clock())
+                if not claimed:
+                    break
+                handled += len(list(pool.map(self.publish, claimed)))
+        return handled
 
-    def publish(self, delivery_id: int) -> None:
+    def next_due_at(self) -> datetime | None:
+        """The soonest moment any delivery needs a worker (the scheduler wakes up then)."""
+        with self.db.session() as session:
+            return session.scalar(select(func.min(Delivery.next_attempt_at)).where(
+                Delivery.state.in_((*CLAIMABLE, S.UNCERTAIN))))
+
+    # -- one delivery ------------------------------------------------------------------------
+
+    def _job(self, delivery_id: int) -> Job | None:
         with self.db.session() as session:
             delivery = session.get(Delivery, delivery_id)
             if delivery is None or delivery.claimed_by != self.worker_id:
-                return
+                return None
             account = delivery.account
             credentials = self.box.open(account.credentials_sealed)
             credentials.setdefault("username", account.handle)
-            content = Content(text=delivery.post.text, link=delivery.post.link)
-            platform = account.platform
-            attempts = delivery.attempts
-        adapter = self.platforms.adapter(platform)
+            credentials.setdefault("user_id", account.external_id)
+            return Job(
+                delivery_id=delivery.id, account_id=account.id, platform=account.platform,
+                credentials=credentials,
+                content=Content(text=delivery.post.text, link=delivery.post.link),
+                due_at=delivery.due_at, attempts=delivery.attempts,
+                since=(delivery.first_attempt_at or self.clock()) - CLOCK_SKEW,
+                state=delivery.state,
+            )
+
+    def publish(self, delivery_id: int) -> None:
+        job = self._job(delivery_id)
+        if job is None:
+            return
+        now = self.clock()
+        if self.policy.too_late(job.due_at, now):
+            self._fail(job, S.SENDING, "too_late",
+                       f"not sent: {int((now - job.due_at).total_seconds() // 60)} min late")
+            return
+        adapter = self.platforms.adapter(job.platform)
         try:
-            published = adapter.publish(credentials, content)
+            published = adapter.publish(job.credentials, job.content)
         except PlatformError as exc:
-            self._record_failure(delivery_id, exc, attempts)
-            return
+            self._after_error(job, S.SENDING, exc)
         except Exception as exc:  # a bug must not leave the delivery silently stuck
-            log.exception("delivery %s: unexpected error", delivery_id)
-            exc = PlatformError(ErrorKind.UNKNOWN, message=f"internal error: {type(exc).__name__}",
-                                outcome_unknown=True)
-            self._record_failure(delivery_id, exc, attempts)
+            log.exception("delivery %s: unexpected error while publishing", delivery_id)
+            self._after_error(job, S.SENDING, PlatformError(
+                ErrorKind.UNKNOWN, f"internal error: {type(exc).__name__}", outcome_unknown=True))
+        else:
+            self._published(job, S.SENDING, published, "published")
+
+    def reconcile(self, delivery_id: int) -> None:
+        """Look on the platform before resending anything whose outcome was lost."""
+        job = self._job(delivery_id)
+        if job is None:
             return
+        adapter = self.platforms.adapter(job.platform)
+        try:
+            found = adapter.find_published(job.credentials, job.content, job.since,
+                                           self._known_ids(job.account_id))
+        except PlatformError as exc:
+            if exc.kind is ErrorKind.AUTH:
+                self._hold(job, S.UNCERTAIN, exc)
+                return
+            self._still_uncertain(job, exc.message)
+            return
+        except Exception as exc:
+            log.exception("delivery %s: unexpected error while reconciling", delivery_id)
+            self._still_uncertain(job, f"internal error: {type(exc).__name__}")
+            return
+        if found is not None:
+            self._published(job, S.UNCERTAIN, found, "found on the platform after a lost answer")
+            return
+        with self.db.session() as session:
+            kind = session.scalar(select(Delivery.error_kind).where(Delivery.id == delivery_id))
+        if kind == ErrorKind.DUPLICATE.value:
+            # Not ours: the same text was published before this delivery ever ran.
+            self._fail(job, S.UNCERTAIN, "duplicate", "the platform refused duplicate text")
+            return
+        at = self.clock() + self.policy.backoff(job.attempts)
+        if self.policy.too_late(job.due_at, at):
+            self._fail(job, S.UNCERTAIN, "too_late", "not found on the platform and too late")
+            return
+        with self.db.session() as session:
+            transition(session, job.delivery_id, S.UNCERTAIN, S.RETRY_WAIT, holder=self.worker_id,
+                       detail="not found on the platform: queued again", next_attempt_at=at,
+                       claimed_by=None, lease_expires_at=None)
+
+    def _known_ids(self, account_id: int) -> frozenset[str]:
+        """Posts already recorded for other deliveries: never claimed as this one's."""
+        since = self.clock() - timedelta(days=2)
+        with self.db.session() as session:
+            return frozenset(session.scalars(select(Delivery.external_id).where(
+                Delivery.account_id == account_id, Delivery.external_id.is_not(None),
+                Delivery.published_at >= since)))
+
+    # -- recording outcomes ------------------------------------------------------------------
+
+    def _published(self, job: Job, expected: DeliveryState, published: Published,
+                   detail: str) -> None:
         with self.db.session() as session:
             moved = transition(
-                session, delivery_id, S.SENDING, S.PUBLISHED, holder=self.worker_id,
-                detail=f"published as {published.external_id}",
+                session, job.delivery_id, expected, S.PUBLISHED, holder=self.worker_id,
+                detail=f"{detail} ({published.external_id})",
                 external_id=published.external_id, external_url=published.url,
-                published_at=utcnow(), error_kind=None, error_code=None, error_message=None,
+                published_at=self.clock(), error_kind=None, error_code=None, error_message=None,
                 lease_expires_at=None,
             )
+            if published.rate_limited_until:
+                self._pause_account(session, job.account_id, published.rate_limited_until)
         if not moved:
-            log.warning("delivery %s published but its claim was lost", delivery_id)
+            log.warning("delivery %s published but its claim was lost", job.delivery_id)
 
-    def _record_failure(self, delivery_id: int, exc: PlatformError, attempts: int) -> None:
-        retry = (not exc.kind.permanent and not exc.outcome_unknown and attempts < MAX_ATTEMPTS)
+    def _after_error(self, job: Job, expected: DeliveryState, exc: PlatformError) -> None:
+        now = self.clock()
+        decision = decide(self.policy, exc, attempts=job.attempts, due_at=job.due_at, now=now)
+        errors = {"error_kind": decision.kind, "error_code": exc.code or exc.kind.value,
+                  "error_message": exc.message}
+        if decision.next is Next.HOLD:
+            self._hold(job, expected, exc)
+        elif decision.next is Next.FAIL:
+            self._fail(job, expected, decision.kind or exc.kind.value, exc.message,
+                       code=exc.code)
+        elif decision.next is Next.RECONCILE:
+            with self.db.session() as session:
+                transition(session, job.delivery_id, expected, S.UNCERTAIN,
+                           holder=self.worker_id, detail=f"outcome unknown: {exc.message}",
+                           next_attempt_at=decision.at, claimed_by=None, lease_expires_at=None,
+                           **errors)
+                self._notify(session, job.delivery_id)
+        else:
+            with self.db.session() as session:
+                transition(session, job.delivery_id, expected, S.RETRY_WAIT,
+                           holder=self.worker_id, detail=f"will retry: {exc.message}",
+                           next_attempt_at=decision.at, claimed_by=None, lease_expires_at=None,
+                           **errors)
+                if exc.kind is ErrorKind.RATE_LIMITED:
+                    self._pause_account(session, job.account_id,
+                                        exc.retry_at or now + timedelta(minutes=1))
+
+    def _fail(self, job: Job, expected: DeliveryState, kind: str, message: str,
+              code: str | None = None) -> None:
         with self.db.session() as session:
-            if retry:
-                delay = exc.retry_at - utcnow() if exc.retry_at else timedelta(
-                    seconds=min(300, 10 * 2 ** attempts) * random.uniform(0.8, 1.2))
-                transition(session, delivery_id, S.SENDING, S.SCHEDULED, holder=self.worker_id,
-                           detail=f"will retry: {exc.message}",
-                           due_at=utcnow() + max(delay, timedelta(seconds=1)),
-                           error_kind=exc.kind.value, error_code=exc.code,
-                           error_message=exc.message,
-                           claimed_by=None, lease_expires_at=None)
-            else:
-                # A request that may have reached the platform is not resent blindly.
-                kind = "uncertain" if exc.outcome_unknown else exc.kind.value
-                transition(session, delivery_id, S.SENDING, S.FAILED, holder=self.worker_id,
-                           detail=exc.message, error_kind=kind, error_code=exc.code,
-                           error_message=exc.message, lease_expires_at=None)
+            if transition(session, job.delivery_id, expected, S.FAILED, holder=self.worker_id,
+                          detail=message, error_kind=kind, error_code=code or kind,
+                          error_message=message, lease_expires_at=None):
+                self._notify(session, job.delivery_id)
 
+    def _hold(self, job: Job, expected: DeliveryState, exc: PlatformError) -> None:
+        with self.db.session() as session:
+            if expected is S.UNCERTAIN:
+                # Cannot look: keep it uncertain; it is reconciled once the account works again.
+                self._still_uncertain_in(session, job, exc.message)
+            else:
+                transition(session, job.delivery_id, expected, S.HELD, holder=self.worker_id,
+                           detail=exc.message, error_kind="auth", error_code=exc.code,
+                           error_message=exc.message, claimed_by=None, lease_expires_at=None)
+            hold_account(session, job.account_id, exc.message)
+            self._notify(session, job.delivery_id)
+
+    def _still_uncertain(self, job: Job, reason: str) -> None:
+        with self.db.session() as session:
+            self._still_uncertain_in(session, job, reason)
+
+    def _still_uncertain_in(self, session: Session, job: Job, reason: str) -> None:
+        transition(session, job.delivery_id, S.UNCERTAIN, S.UNCERTAIN,
+                   holder=self.worker_id, detail=f"could not check the platform: {reason}",
+                   next_attempt_at=self.clock() + self.policy.reconcile_every, claimed_by=None,
+                   lease_expires_at=None)
+
+    @staticmethod
+    def _pause_account(session: Session, account_id: int, until: datetime) -> None:
+        session.execute(update(Account).where(Account.id == account_id)
+                        .values(rate_limited_until=until))
+
+    def _notify(self, session: Session, delivery_id: int) -> None:
+        """Tell the author and the comms team (in the app and by e-mail)."""
+        return None

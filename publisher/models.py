@@ -19,11 +19,20 @@ class Platform(enum.StrEnum):
 
 
 class DeliveryState(enum.StrEnum):
-    SCHEDULED = "scheduled"
-    SENDING = "sending"
+    SCHEDULED = "scheduled"  # waiting for its time
+    SENDING = "sending"  # claimed by a worker, which is calling the platform
+    RETRY_WAIT = "retry_wait"  # a transient error; tried again at next_attempt_at
+    UNCERTAIN = "uncertain"  # the outcome of a send was lost; reconciled before any resend
+    HELD = "held"  # the account's credentials stopped working; resumes when reconnected
     PUBLISHED = "published"
-    FAILED = "failed"
+    FAILED = "failed"  # permanent, with the reason
     CANCELLED = "cancelled"
+
+
+class CredentialStatus(enum.StrEnum):
+    OK = "ok"
+    EXPIRING = "expiring"  # still works, but will stop soon: warn
+    BROKEN = "broken"  # refused by the platform: hold the account's deliveries
 
 
 def _enum(kind: type[enum.Enum], name: str) -> Enum:
@@ -45,6 +54,12 @@ class Account(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     credentials_sealed: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
+    credentials_status: Mapped[CredentialStatus] = mapped_column(
+        _enum(CredentialStatus, "credential_status"), default=CredentialStatus.OK)
+    credentials_problem: Mapped[str | None] = mapped_column(Text)
+    credentials_expire_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set from the platform's rate-limit headers; every worker skips the account until then.
+    rate_limited_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -84,7 +99,7 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("post_id", "account_id"),
-        Index("ix_deliveries_state_due", "state", "due_at"),
+        Index("ix_deliveries_state_next_attempt", "state", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +109,9 @@ class Delivery(Base):
         _enum(DeliveryState, "delivery_state"), default=DeliveryState.SCHEDULED
     )
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When a worker may next act on it: due_at at first, later the backoff or reconcile time.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -99,8 +99,8 @@ def create_post(
     session.add(post)
     session.flush()
     for account in accounts:
-        delivery = Delivery(account=account, due_at=due, state=DeliveryState.SCHEDULED,
-                            updated_at=now)
+        delivery = Delivery(account=account, due_at=due, next_attempt_at=due,
+                            state=DeliveryState.SCHEDULED, updated_at=now)
         post.deliveries.append(delivery)
         session.flush()
         record_event(session, delivery.id, None, DeliveryState.SCHEDULED,

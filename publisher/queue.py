@@ -14,7 +14,7 @@ from publisher.accounts import NotAllowed
 from publisher.models import Delivery, DeliveryState
 
 S = DeliveryState
-OPEN_STATES = (S.SCHEDULED, S.SENDING)
+OPEN_STATES = (S.SCHEDULED, S.SENDING, S.RETRY_WAIT, S.UNCERTAIN, S.HELD)
 
 
 def _visible(user: User, deliveries: list[Delivery]) -> list[Delivery]:

@@ -16,6 +16,7 @@ import string
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -247,7 +248,8 @@ class SandboxState:
 
     @staticmethod
     def _free_username(db: sqlite3.Connection, name: str) -> str:
-        base = re.sub(r"[^A-Za-z0-9_]", "", name)[:15] or "sandbox_user"
+        ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        base = re.sub(r"[^A-Za-z0-9_]", "", ascii_name)[:15] or "sandbox_user"
         candidate, n = base, 1
         while db.execute("SELECT 1 FROM accounts WHERE platform='x' AND lower(username)=lower(?)",
                          (candidate,)).fetchone():

@@ -7,6 +7,8 @@ machine understands; the raw platform message is kept for the history, never the
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -58,6 +60,8 @@ class AccountIdentity:
 class Published:
     external_id: str
     url: str
+    # When the platform says this account's budget is spent: nobody calls before this time.
+    rate_limited_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -76,3 +80,22 @@ class PlatformAdapter(Protocol):
 
     def delete(self, credentials: dict[str, str], external_id: str) -> None:
         ...
+
+    def find_published(self, credentials: dict[str, str], content: Content, since: datetime,
+                       exclude: frozenset[str] = frozenset()) -> Published | None:
+        """The account's post with this content made since `since`, if there is one.
+
+        Recovery asks this before resending anything whose outcome was lost; `exclude` holds
+        ids already known to belong to other deliveries.
+        """
+        ...
+
+
+def same_text(published: str, expected: str) -> bool:
+    """Compare post texts the way platforms change them: links rewritten, spaces folded."""
+    return _normalise(published) == _normalise(expected)
+
+
+def _normalise(text: str) -> str:
+    without_links = re.sub(r"https?://\S+", " ", text)
+    return " ".join(unicodedata.normalize("NFC", without_links).split()).casefold()

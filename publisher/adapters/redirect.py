@@ -1,7 +1,9 @@
-"""Point the unmodified tweepy and facebook-sdk clients at another base URL (the sandbox).
+"""HTTP sessions for the unmodified tweepy and facebook-sdk clients.
 
-tweepy hard-codes https://api.twitter.com; rewriting in Session.request happens before the OAuth1
-signature is made, so the signature covers the URL the sandbox really receives.
+`RewriteSession` points them at another base URL (the sandbox). tweepy hard-codes
+https://api.twitter.com; rewriting in Session.request happens before the OAuth1 signature is made,
+so the signature covers the URL the sandbox really receives. Both sessions remember the last
+rate-limit headers so the dispatcher can share each account's budget across workers.
 """
 
 from __future__ import annotations
@@ -18,33 +20,40 @@ PLATFORM_HOSTS = (
 )
 
 
-class RewriteSession(requests.Session):
-    """A requests.Session that sends platform URLs to `base_url` instead."""
+class PlatformSession(requests.Session):
+    """A default timeout on every call, and the last response's rate-limit headers."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+    def __init__(self, timeout: float = 30.0) -> None:
         super().__init__()
-        self.base_url = base_url.rstrip("/")
         self.default_timeout = timeout
+        self.last_headers: dict[str, str] = {}
 
-    def rewrite(self, url: str) -> str:
-        for host in PLATFORM_HOSTS:
-            if url.startswith(host):
-                return self.base_url + url[len(host):]
+    def target(self, url: str) -> str:
         return url
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self.default_timeout)
         text_url = url.decode() if isinstance(url, bytes) else url
-        return super().request(method, self.rewrite(text_url), *args, **kwargs)
+        response = super().request(method, self.target(text_url), *args, **kwargs)
+        self.last_headers = {k.lower(): v for k, v in response.headers.items()
+                             if k.lower().startswith(("x-rate-limit", "x-app-usage",
+                                                      "x-page-usage"))}
+        return response
 
 
-class TimeoutSession(requests.Session):
-    """Real platforms: the same default timeout, no rewriting."""
+class RewriteSession(PlatformSession):
+    """Sends platform URLs to `base_url` instead."""
 
-    def __init__(self, timeout: float = 30.0) -> None:
-        super().__init__()
-        self.default_timeout = timeout
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        super().__init__(timeout)
+        self.base_url = base_url.rstrip("/")
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("timeout", self.default_timeout)
-        return super().request(method, url, *args, **kwargs)
+    def target(self, url: str) -> str:
+        for host in PLATFORM_HOSTS:
+            if url.startswith(host):
+                return self.base_url + url[len(host):]
+        return url
+
+
+def session_for(base_url: str | None, timeout: float) -> PlatformSession:
+    return RewriteSession(base_url, timeout) if base_url else PlatformSession(timeout)

@@ -1,0 +1,18 @@
+"""Telling the sandbox to misbehave for one account, and reading what it stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+
+def set_faults(sandbox_url: str, key: str, **faults: Any) -> None:
+    requests.post(f"{sandbox_url}/sandbox/api/accounts/{key}/faults", json=faults,
+                  timeout=10).raise_for_status()
+
+
+def stored_posts(sandbox_url: str, key: str) -> list[dict[str, Any]]:
+    response = requests.get(f"{sandbox_url}/sandbox/api/accounts/{key}/posts", timeout=10)
+    response.raise_for_status()
+    return response.json()
