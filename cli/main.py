@@ -149,3 +149,7 @@ def worker() -> None:
 
 
 main.add_command(sandbox)
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,7 @@ record the outcome with a guarded transition. Recovery and reconciliation run fi
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -67,6 +68,7 @@ class Dispatcher:
         self.policy = policy or RetryPolicy()
         self.tick_budget = tick_budget_seconds
         self.clock = clock
+        self._running = threading.Lock()
 
     # -- the tick -------------------------------------------------------------------------
 
@@ -87,6 +89,17 @@ class Dispatcher:
                     break
                 handled += len(list(pool.map(self.publish, claimed)))
         return handled
+
+    def run_exclusively(self) -> bool:
+        """run_once unless this process is already in one (the wake-up and the regular tick
+        may meet); False when skipped."""
+        if not self._running.acquire(blocking=False):
+            return False
+        try:
+            self.run_once()
+        finally:
+            self._running.release()
+        return True
 
     def next_due_at(self) -> datetime | None:
         """The soonest moment any delivery needs a worker (the scheduler wakes up then)."""

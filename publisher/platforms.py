@@ -32,4 +32,6 @@ class Platforms:
 
     @classmethod
     def real(cls, settings: Settings) -> Platforms:
-        return cls(x=XAdapter(), facebook=FacebookAdapter(version=settings.graph_api_version))
+        timeout = float(settings.platform_timeout_seconds)
+        return cls(x=XAdapter(timeout=timeout),
+                   facebook=FacebookAdapter(version=settings.graph_api_version, timeout=timeout))

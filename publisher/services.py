@@ -29,6 +29,8 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings, db: Database | None = None) -> Services:
         sandbox = sandbox_url_for(settings)
-        platforms = Platforms.for_sandbox(sandbox) if sandbox else Platforms.real(settings)
+        timeout = float(settings.platform_timeout_seconds)
+        platforms = (Platforms.for_sandbox(sandbox, timeout=timeout) if sandbox
+                     else Platforms.real(settings))
         return cls(settings=settings, db=db or Database(settings.database_url),
                    box=CredentialBox.from_settings(settings), platforms=platforms)

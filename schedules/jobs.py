@@ -8,13 +8,16 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from core.clock import utcnow
+from core.mail import MailSender, send_pending
 from publisher.dispatch import Dispatcher
+from publisher.retry import RetryPolicy
 from publisher.services import Services
 
 log = logging.getLogger(__name__)
@@ -36,14 +39,44 @@ def _safely(fn: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
+def build_dispatcher(services: Services, worker_id: str) -> Dispatcher:
+    settings = services.settings
+    policy = RetryPolicy(
+        base=timedelta(seconds=settings.retry_base_seconds),
+        cap=timedelta(seconds=settings.retry_max_seconds),
+        max_lateness=timedelta(minutes=settings.max_lateness_minutes),
+        reconcile_every=timedelta(seconds=settings.reconcile_interval_seconds),
+    )
+    return Dispatcher(services.db, services.platforms, services.box, worker_id,
+                      batch_size=settings.dispatch_batch_size,
+                      lease_seconds=settings.lease_seconds,
+                      concurrency=settings.dispatch_concurrency, policy=policy)
+
+
 def add_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> Dispatcher:
     settings = services.settings
-    dispatcher = Dispatcher(services.db, services.platforms, services.box, worker_id,
-                            batch_size=settings.dispatch_batch_size,
-                            lease_seconds=settings.lease_seconds)
+    dispatcher = build_dispatcher(services, worker_id)
+    interval = timedelta(seconds=settings.dispatch_interval_seconds)
+
+    def dispatch_and_wake() -> None:
+        """Publish what is due, then wake up again exactly when the next delivery is due if that
+        comes before the next regular tick: lateness stays well under a tick."""
+        if not dispatcher.run_exclusively():
+            return
+        upcoming = dispatcher.next_due_at()
+        if upcoming is not None and upcoming < utcnow() + interval:
+            scheduler.add_job(_safely(dispatch_and_wake), "date",
+                              run_date=max(upcoming, utcnow()), id="dispatch-wake",
+                              replace_existing=True, misfire_grace_time=None)
+
     scheduler.add_job(
-        _safely(dispatcher.run_once), "interval", seconds=settings.dispatch_interval_seconds,
+        _safely(dispatch_and_wake), "interval", seconds=settings.dispatch_interval_seconds,
         id="dispatch", max_instances=1, coalesce=True, next_run_time=utcnow(),
+    )
+    mail = MailSender.from_settings(settings)  # not configured: a no-op, notifications stay in-app
+    scheduler.add_job(
+        _safely(lambda: send_pending(services.db, mail, worker_id=worker_id)), "interval",
+        seconds=10, id="send_mail", max_instances=1, coalesce=True, next_run_time=utcnow(),
     )
     return dispatcher
 

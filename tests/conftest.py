@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from core import migrate
 from core.auth import create_user, district
@@ -138,23 +138,29 @@ def make_user(db: Database) -> Callable[..., User]:
     return make
 
 
-@pytest.fixture
-def make_account(services: Services, make_user: Callable[..., User]
-                 ) -> Callable[..., tuple[Account, dict[str, str]]]:
+def connect_sandbox_account(services: Services, platform: Platform = Platform.X,
+                            organisation: Organisation | None = None, name: str | None = None
+                            ) -> tuple[Account, dict[str, str]]:
     """A sandbox account connected through the real connect path; returns it and its secrets."""
-    directory = SandboxDirectory(services.platforms.sandbox_url or "")
+    name = name or f"Konto {uuid.uuid4().hex[:6]}"
+    creds = SandboxDirectory(services.platforms.sandbox_url or "").create_account(
+        platform.value, name)
+    with services.db.session() as session:
+        admin = session.scalar(select(User).where(User.email == "connector@example.org"))
+        if admin is None:
+            admin = create_user(session, email="connector@example.org", name="Connector",
+                                password=PASSWORD, role=Role.ADMIN)
+        org_id = organisation.id if organisation else district(session).id
+        account = connect_account(session, box=services.box, platforms=services.platforms,
+                                  user=admin, platform=platform, name=name,
+                                  organisation_id=org_id, credentials=creds)
+    return account, creds
 
+
+@pytest.fixture
+def make_account(services: Services) -> Callable[..., tuple[Account, dict[str, str]]]:
     def make(platform: Platform = Platform.X, organisation: Organisation | None = None,
              name: str | None = None) -> tuple[Account, dict[str, str]]:
-        name = name or f"Konto {uuid.uuid4().hex[:6]}"
-        creds = directory.create_account(platform.value, name)
-        admin = make_user(Role.ADMIN)
-        with services.db.session() as session:
-            user = session.get(User, admin.id)
-            org_id = organisation.id if organisation else district(session).id
-            account = connect_account(session, box=services.box, platforms=services.platforms,
-                                      user=user, platform=platform, name=name,
-                                      organisation_id=org_id, credentials=creds)
-        return account, creds
+        return connect_sandbox_account(services, platform, organisation, name)
 
     return make
