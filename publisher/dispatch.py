@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -27,7 +28,9 @@ from publisher.deliveries import (
     recover_expired,
     transition,
 )
+from publisher.media import media_refs
 from publisher.models import Account, Delivery, DeliveryState, Platform
+from publisher.notify import notify_delivery_problem
 from publisher.platforms import Platforms
 from publisher.retry import Next, RetryPolicy, decide
 
@@ -57,7 +60,7 @@ class Dispatcher:
     def __init__(self, db: Database, platforms: Platforms, box: CredentialBox, worker_id: str,
                  *, batch_size: int = 20, lease_seconds: int = 120, concurrency: int = 8,
                  policy: RetryPolicy | None = None, tick_budget_seconds: float = 50.0,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, media_root: Path | None = None) -> None:
         self.db = db
         self.platforms = platforms
         self.box = box
@@ -68,6 +71,7 @@ class Dispatcher:
         self.policy = policy or RetryPolicy()
         self.tick_budget = tick_budget_seconds
         self.clock = clock
+        self.media_root = media_root  # the instance folder: stored images are relative to it
         self._running = threading.Lock()
 
     # -- the tick -------------------------------------------------------------------------
@@ -121,7 +125,10 @@ class Dispatcher:
             return Job(
                 delivery_id=delivery.id, account_id=account.id, platform=account.platform,
                 credentials=credentials,
-                content=Content(text=delivery.post.text, link=delivery.post.link),
+                content=Content(text=delivery.post.text, link=delivery.post.link,
+                                media=media_refs(delivery.post, self.media_root),
+                                thread=tuple(p.text for p in delivery.post.parts),
+                                first_comment=delivery.post.first_comment),
                 due_at=delivery.due_at, attempts=delivery.attempts,
                 since=(delivery.first_attempt_at or self.clock()) - CLOCK_SKEW,
                 state=delivery.state,
@@ -200,7 +207,7 @@ class Dispatcher:
         with self.db.session() as session:
             moved = transition(
                 session, job.delivery_id, expected, S.PUBLISHED, holder=self.worker_id,
-                detail=f"{detail} ({published.external_id})",
+                detail="; ".join([f"{detail} ({published.external_id})", *published.warnings]),
                 external_id=published.external_id, external_url=published.url,
                 published_at=self.clock(), error_kind=None, error_code=None, error_message=None,
                 lease_expires_at=None,
@@ -226,7 +233,7 @@ class Dispatcher:
                            holder=self.worker_id, detail=f"outcome unknown: {exc.message}",
                            next_attempt_at=decision.at, claimed_by=None, lease_expires_at=None,
                            **errors)
-                self._notify(session, job.delivery_id)
+                # Nobody is told yet: reconciliation usually settles it within seconds.
         else:
             with self.db.session() as session:
                 transition(session, job.delivery_id, expected, S.RETRY_WAIT,
@@ -262,16 +269,19 @@ class Dispatcher:
             self._still_uncertain_in(session, job, reason)
 
     def _still_uncertain_in(self, session: Session, job: Job, reason: str) -> None:
-        transition(session, job.delivery_id, S.UNCERTAIN, S.UNCERTAIN,
-                   holder=self.worker_id, detail=f"could not check the platform: {reason}",
-                   next_attempt_at=self.clock() + self.policy.reconcile_every, claimed_by=None,
-                   lease_expires_at=None)
+        """The platform could not be asked: people hear of it now, and we ask again later."""
+        if transition(session, job.delivery_id, S.UNCERTAIN, S.UNCERTAIN,
+                      holder=self.worker_id, detail=f"could not check the platform: {reason}",
+                      next_attempt_at=self.clock() + self.policy.reconcile_every,
+                      claimed_by=None, lease_expires_at=None):
+            self._notify(session, job.delivery_id)
 
     @staticmethod
     def _pause_account(session: Session, account_id: int, until: datetime) -> None:
         session.execute(update(Account).where(Account.id == account_id)
                         .values(rate_limited_until=until))
 
-    def _notify(self, session: Session, delivery_id: int) -> None:
-        """Tell the author and the comms team (in the app and by e-mail)."""
-        return None
+    @staticmethod
+    def _notify(session: Session, delivery_id: int) -> None:
+        """Tell the author and the comms team (in the app and by e-mail), in this transaction."""
+        notify_delivery_problem(session, delivery_id)

@@ -17,6 +17,8 @@ EXPLANATIONS: dict[str, str] = {
     "transient": N_("The platform did not answer properly. Megafon tries again a few times."),
     "uncertain": N_("The platform did not confirm the post, so it is not known whether it went "
                     "out. Check the account before sending it again."),
+    "too_late": N_("The post could not be sent within 30 minutes of its time, so Megafon gave up "
+                   "rather than publish it late. Send it again if it is still relevant."),
     "unknown": N_("Something unexpected went wrong. It is not known whether the post went out: "
                   "check the account before sending it again."),
 }

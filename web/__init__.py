@@ -31,9 +31,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     extensions.init_app(app)
     filters.init_app(app)
 
-    from web import accounts, admin, auth, compose, dashboard, errors
+    from web import accounts, admin, auth, compose, dashboard, errors, notifications
 
-    for module in (auth, dashboard, compose, accounts, admin):
+    for module in (auth, dashboard, compose, accounts, admin, notifications):
         app.register_blueprint(module.bp)
     errors.init_app(app)
 

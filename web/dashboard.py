@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from core.auth import Action, can
 from publisher import deliveries, queue
 from publisher.accounts import NotAllowed
+from publisher.metrics import metrics_summary
 from publisher.user_messages import explanation_for
 from web.context import db_session
 from web.forms import EmptyForm
@@ -39,7 +40,26 @@ def delivery(delivery_id: int) -> str:
         abort(404)
     return render_template("dashboard/delivery.html", delivery=found,
                            events=deliveries.history(session, delivery_id), form=EmptyForm(),
-                           explanation=explanation_for(found.error_kind))
+                           explanation=explanation_for(found.error_kind),
+                           metrics=metrics_summary(session, delivery_id))
+
+
+@bp.post("/deliveries/<int:delivery_id>/requeue")
+@requires(Action.COMPOSE)
+def requeue(delivery_id: int) -> Response:
+    form = EmptyForm()
+    session = db_session()
+    try:
+        queue.delivery_for(session, current_user, delivery_id)
+    except NotAllowed:
+        abort(403)
+    if form.validate_on_submit():
+        if deliveries.requeue(session, delivery_id, current_user.name):
+            session.commit()
+            flash(_("The delivery is queued again and goes out now."), "success")
+        else:
+            flash(_("Only a failed or cancelled delivery can be sent again."), "error")
+    return redirect(url_for("dashboard.delivery", delivery_id=delivery_id))
 
 
 @bp.post("/deliveries/<int:delivery_id>/cancel")
@@ -56,5 +76,6 @@ def cancel(delivery_id: int) -> Response:
             session.commit()
             flash(_("The delivery was cancelled."), "success")
         else:
-            flash(_("Too late to cancel: the delivery is already being sent or done."), "error")
+            flash(_("Too late to cancel: the delivery is being sent, checked or is done."),
+                  "error")
     return redirect(url_for("dashboard.delivery", delivery_id=delivery_id))

@@ -1,0 +1,82 @@
+"""Telling people when a delivery fails, may not have gone out, or is held for a broken login:
+its author and the comms team whose scope covers the account.
+
+Called by the dispatcher in the same transaction as the transition, so the news is stored exactly
+when the problem is; e-mail follows from core.mail's queue.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.auth import in_scope
+from core.i18n import N_
+from core.notifications import Msgid, Notification, notify
+from core.users import Role, User
+from publisher.models import Delivery, DeliveryState
+from publisher.user_messages import explanation_for
+
+FAILED = "delivery_failed"
+UNCERTAIN = "delivery_uncertain"
+HELD = "delivery_held"
+KINDS = {DeliveryState.FAILED: FAILED, DeliveryState.UNCERTAIN: UNCERTAIN,
+         DeliveryState.HELD: HELD}
+TEAM_ROLES = (Role.COMMS, Role.ADMIN)
+EXCERPT_LENGTH = 80
+
+SUBJECTS = {
+    FAILED: N_("Post to %(account)s failed"),
+    UNCERTAIN: N_("Post to %(account)s may not have gone out"),
+    HELD: N_("Post to %(account)s is on hold"),
+}
+NOT_PUBLISHED = N_("The post was not published.")
+HELD_EXPLANATION = N_("The account's login has expired or been revoked. Reconnect the account "
+                      "under Accounts: its posts wait and go out once it works again.")
+BODY = N_("Post by %(author)s: “%(excerpt)s”\n\n%(explanation)s")
+BODY_WITH_ERROR = N_("Post by %(author)s: “%(excerpt)s”\n\n%(explanation)s\n\n"
+                     "The platform said: %(error)s")
+
+
+def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"
+
+
+def recipients(session: Session, delivery: Delivery) -> list[User]:
+    """The post's author, then every active comms or admin user whose scope covers the account."""
+    organisation_id = delivery.account.organisation_id
+    team = session.scalars(
+        select(User).where(User.role.in_(TEAM_ROLES), User.active.is_(True)).order_by(User.id))
+    people = [delivery.post.author]
+    people += [u for u in team if in_scope(u, organisation_id)]
+    return people
+
+
+def _explanation(delivery: Delivery) -> str:
+    if delivery.state is DeliveryState.HELD:
+        return HELD_EXPLANATION
+    if delivery.state is DeliveryState.UNCERTAIN:
+        return explanation_for("uncertain") or NOT_PUBLISHED
+    return explanation_for(delivery.error_kind) or NOT_PUBLISHED
+
+
+def notify_delivery_problem(session: Session, delivery_id: int) -> list[Notification]:
+    """Notify about a delivery that is `failed`, `uncertain` or `held`, in the caller's
+    transaction (the one that moved it there).
+
+    Idempotent while the earlier notice of the same kind is unread; does nothing for a delivery
+    in any other state. Returns the notifications created.
+    """
+    delivery = session.get(Delivery, delivery_id, populate_existing=True)
+    if delivery is None or delivery.state not in KINDS:
+        return []
+    kind = KINDS[delivery.state]
+    error = (delivery.error_message or "").strip()
+    return notify(
+        session, recipients(session, delivery), kind, SUBJECTS[kind],
+        BODY_WITH_ERROR if error else BODY, f"/deliveries/{delivery.id}",
+        account=delivery.account.name, author=delivery.post.author.name,
+        excerpt=excerpt(delivery.post.text), explanation=Msgid(_explanation(delivery)),
+        error=error, delivery_id=delivery.id,
+    )
