@@ -152,7 +152,7 @@ class MailSender:
     @classmethod
     def from_settings(cls, settings: Settings) -> MailSender:
         # A public base URL setting is better; until one exists, the address `megafon run` serves.
-        base_url = getattr(settings, "base_url", "") or f"http://{settings.host}:{settings.port}"
+        base_url = settings.base_url or f"http://{settings.host}:{settings.port}"
         return cls(settings.smtp_url, settings.mail_from, base_url=base_url,
                    default_locale=settings.default_locale)
 

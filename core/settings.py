@@ -65,6 +65,7 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     demo_data: bool = False
+    base_url: str = ""
     smtp_url: str = ""
     mail_from: str = "megafon@localhost"
     log_level: str = "INFO"

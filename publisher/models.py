@@ -61,6 +61,8 @@ class Account(Base):
     # Set from the platform's rate-limit headers; every worker skips the account until then.
     rate_limited_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the daily token check last started (publisher.token_checks); also its claim.
+    credentials_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -77,12 +79,21 @@ class Post(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(2000))
+    # Facebook only: a comment the Page writes under its own post right after publishing.
+    first_comment: Mapped[str | None] = mapped_column(Text)
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     author: Mapped[User] = relationship(lazy="joined")
     deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="post", order_by="Delivery.id", cascade="all, delete-orphan"
+    )
+    # X only: the follow-up tweets of a thread, each a reply to the one before.
+    parts: Mapped[list[PostPart]] = relationship(
+        order_by="PostPart.position", cascade="all, delete-orphan"
+    )
+    media: Mapped[list[PostMedia]] = relationship(
+        order_by="PostMedia.position", cascade="all, delete-orphan"
     )
 
     @property
@@ -143,3 +154,45 @@ class DeliveryEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class MediaFile(Base):
+    """An image checked by its content and stored once under the instance folder (publisher.media).
+    """
+
+    __tablename__ = "media_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(String(300))  # relative to the instance folder
+    mime: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int]
+    height: Mapped[int]
+    size: Mapped[int]  # bytes as stored (metadata stripped)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PostMedia(Base):
+    """An image attached to a post, in order, with the description read to blind users."""
+
+    __tablename__ = "post_media"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"), index=True)
+    alt_text: Mapped[str] = mapped_column(Text, default="")
+
+    file: Mapped[MediaFile] = relationship(lazy="joined")
+
+
+class PostPart(Base):
+    """A follow-up tweet of an X thread; position 1 replies to the post's own text."""
+
+    __tablename__ = "post_parts"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)

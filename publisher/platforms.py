@@ -26,7 +26,9 @@ class Platforms:
         return cls(
             x=XAdapter(base_url=base, status_url=base + "/sandbox/x/{username}/status/{id}",
                        timeout=timeout),
-            facebook=FacebookAdapter(base_url=base, timeout=timeout),
+            facebook=FacebookAdapter(
+                base_url=base, timeout=timeout,
+                post_url=base + "/sandbox/facebook/{page_id}/posts/{number}"),
             sandbox_url=base,
         )
 

@@ -14,12 +14,34 @@ from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from publisher.accounts import NotAllowed
 from publisher.deliveries import record_event
-from publisher.models import Account, Delivery, DeliveryState, Platform, Post
+from publisher.media import MAX_IMAGES, MB, PLATFORM_IMAGE_LIMITS, X_ALT_TEXT_MAX, megabytes
+from publisher.models import (
+    Account,
+    Delivery,
+    DeliveryState,
+    MediaFile,
+    Platform,
+    Post,
+    PostMedia,
+    PostPart,
+)
 from publisher.text_rules import FACEBOOK_MAX_CHARS, X_MAX_WEIGHTED, x_weighted_length
 
 # A form submitted a little after the minute it named is still "now", not "the past".
 PAST_GRACE = timedelta(minutes=2)
 MAX_AHEAD = timedelta(days=366)
+MAX_THREAD_PARTS = 24  # follow-ups after the first tweet (X's composer allows 25 in all)
+FACEBOOK_COMMENT_MAX = 8000
+PLATFORM_NAMES = {Platform.X: "X", Platform.FACEBOOK: "Facebook"}
+
+
+@dataclass
+class DraftImage:
+    """An image already stored by publisher.media, and what it shows, for screen readers."""
+
+    media_id: int
+    alt_text: str = ""
+    name: str = ""  # how messages name it: the file name the author chose
 
 
 @dataclass
@@ -29,13 +51,18 @@ class PostDraft:
     link: str | None = None
     # Wall-clock time in Stockholm as entered; None means "as soon as possible".
     scheduled_local: datetime | None = None
+    # Problems found before the draft was made (e.g. refused uploads), shown with the rest.
     errors: list[UserError] = field(default_factory=list)
+    media: list[DraftImage] = field(default_factory=list)
+    thread: list[str] = field(default_factory=list)  # X: follow-up tweets; empty ones dropped
+    first_comment: str | None = None  # Facebook only
 
 
 def _check_link(link: str) -> UserError | None:
     parts = urlsplit(link)
     if parts.scheme not in {"http", "https"} or not parts.netloc or " " in link:
-        return UserError(N_("The link must be a full web address starting with https://."),
+        return UserError(N_("The link must be a full web address starting with https:// or "
+                            "http://."),
                          field="link")
     return None
 
@@ -47,7 +74,7 @@ def create_post(
     if not can(user, Action.COMPOSE):
         raise NotAllowed("role may not compose posts")
     now = now or utcnow()
-    errors: list[UserError] = []
+    errors: list[UserError] = list(draft.errors)
     text = draft.text.strip()
     link = (draft.link or "").strip() or None
     if not text:
@@ -74,6 +101,10 @@ def create_post(
     if any(a.platform is Platform.FACEBOOK for a in accounts) and len(text) > FACEBOOK_MAX_CHARS:
         errors.append(UserError(N_("Too long for Facebook: %(count)s of %(limit)s characters."),
                                 field="text", count=len(text), limit=FACEBOOK_MAX_CHARS))
+    platforms = {a.platform for a in accounts}
+    images = _check_images(session, draft.media, platforms, errors)
+    parts = _check_thread(draft.thread, full_text, platforms, errors)
+    first_comment = _check_first_comment(draft.first_comment, platforms, errors)
 
     due = now
     if draft.scheduled_local is not None:
@@ -95,7 +126,11 @@ def create_post(
     if errors:
         raise ValidationErrors(errors)
 
-    post = Post(author_id=user.id, text=text, link=link, scheduled_at=due)
+    post = Post(author_id=user.id, text=text, link=link, scheduled_at=due,
+                first_comment=first_comment)
+    post.parts = [PostPart(position=n, text=part) for n, part in enumerate(parts, 1)]
+    post.media = [PostMedia(position=n, media_id=image.media_id, alt_text=image.alt_text)
+                  for n, image in enumerate(images, 1)]
     session.add(post)
     session.flush()
     for account in accounts:
@@ -106,3 +141,80 @@ def create_post(
         record_event(session, delivery.id, None, DeliveryState.SCHEDULED,
                      f"queued by {user.name}")
     return post
+
+
+def _check_images(session: Session, images: list[DraftImage], platforms: set[Platform],
+                  errors: list[UserError]) -> list[DraftImage]:
+    """Images as the chosen platforms take them: how many, how large, how long a description."""
+    if len(images) > MAX_IMAGES:
+        errors.append(UserError(N_("At most %(limit)s images per post."), field="media",
+                                limit=MAX_IMAGES))
+    checked = []
+    for number, image in enumerate(images, 1):
+        name = image.name or f"#{number}"
+        stored = session.get(MediaFile, image.media_id)
+        if stored is None:
+            errors.append(UserError(N_("Image %(name)s could not be found: choose it again."),
+                                    field="media", name=name))
+            continue
+        alt_text = image.alt_text.strip()
+        if Platform.X in platforms and len(alt_text) > X_ALT_TEXT_MAX:
+            errors.append(UserError(
+                N_("The description of %(name)s is too long for X: %(count)s of %(limit)s "
+                   "characters."), field="media", name=name, count=len(alt_text),
+                limit=X_ALT_TEXT_MAX))
+        for platform in sorted(platforms):
+            limit = PLATFORM_IMAGE_LIMITS[platform]
+            if stored.size > limit:
+                errors.append(UserError(
+                    N_("%(name)s is %(size)s MB, larger than %(platform)s accepts (%(limit)s MB). "
+                       "Choose a smaller picture, or do not publish this post to %(platform)s."),
+                    field="media", name=name, size=megabytes(stored.size),
+                    platform=PLATFORM_NAMES[platform], limit=limit // MB))
+        checked.append(DraftImage(image.media_id, alt_text, image.name))
+    return checked
+
+
+def _check_thread(thread: list[str], first: str, platforms: set[Platform],
+                  errors: list[UserError]) -> list[str]:
+    """Follow-up tweets: only with an X account, each within X's limit, none repeated."""
+    parts = [p.strip() for p in thread if p and p.strip()]
+    if not parts:
+        return []
+    if Platform.X not in platforms:
+        errors.append(UserError(
+            N_("A thread is published only on X: choose an X account, or remove the follow-up "
+               "parts."), field="thread"))
+    if len(parts) > MAX_THREAD_PARTS:
+        errors.append(UserError(N_("A thread may have at most %(limit)s follow-up parts."),
+                                field="thread", limit=MAX_THREAD_PARTS))
+    seen = {first.strip()}
+    for number, part in enumerate(parts, 2):
+        count = x_weighted_length(part)
+        if count > X_MAX_WEIGHTED:
+            errors.append(UserError(
+                N_("Part %(number)s of the thread is too long for X: %(count)s of %(limit)s "
+                   "characters (every link counts as 23)."),
+                field="thread", number=number, count=count, limit=X_MAX_WEIGHTED))
+        if part in seen:
+            errors.append(UserError(
+                N_("Part %(number)s of the thread repeats an earlier part: X refuses the same "
+                   "text twice."), field="thread", number=number))
+        seen.add(part)
+    return parts
+
+
+def _check_first_comment(comment: str | None, platforms: set[Platform],
+                         errors: list[UserError]) -> str | None:
+    comment = (comment or "").strip() or None
+    if comment is None:
+        return None
+    if Platform.FACEBOOK not in platforms:
+        errors.append(UserError(
+            N_("A first comment is written only on Facebook: choose a Facebook page, or remove "
+               "the comment."), field="first_comment"))
+    if len(comment) > FACEBOOK_COMMENT_MAX:
+        errors.append(UserError(
+            N_("The first comment is too long: %(count)s of %(limit)s characters."),
+            field="first_comment", count=len(comment), limit=FACEBOOK_COMMENT_MAX))
+    return comment

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from sandbox.context import current_state
 from sandbox.faults import Faults
+from sandbox.metrics import check_overrides
 from sandbox.state import Account, UnknownAccount
 
 bp = Blueprint("control", __name__, url_prefix="/sandbox/api")
@@ -71,8 +72,10 @@ def get_account(key: str) -> Response:
 @bp.get("/accounts/<key>/posts")
 def list_posts(key: str) -> Response:
     include_deleted = request.args.get("include_deleted", "") in ("1", "true")
-    posts = current_state().posts(_account(key).key, include_deleted=include_deleted)
-    return jsonify([p.to_dict() for p in posts])
+    state = current_state()
+    posts = state.posts(_account(key).key, include_deleted=include_deleted)
+    return jsonify([{**p.to_dict(), "media": [m.to_dict() for m in state.media(p.media_ids)]}
+                    for p in posts])
 
 
 @bp.route("/accounts/<key>/faults", methods=["GET", "POST", "PUT"])
@@ -94,3 +97,34 @@ def reset() -> Response:
     body = request.get_json(silent=True) or {}
     current_state().reset(keep_accounts=bool(body.get("keep_accounts", False)))
     return jsonify({"reset": True, "kept_accounts": bool(body.get("keep_accounts", False))})
+
+
+@bp.route("/posts/<post_id>/metrics", methods=["GET", "POST"])
+def post_metrics(post_id: str) -> Response:
+    """A post's engagement; POST ages it ({"advance_s"} or {"age_s"}) and/or fixes numbers
+    ({"likes", "reposts", "quotes", "impressions", "bookmarks"}: a whole number, null = grow)."""
+    state = current_state()
+    post = state.post(post_id)
+    if post is None:
+        return _error(404, f"no post {post_id!r}")
+    if request.method == "GET":
+        return jsonify(state.metrics(post))
+    body = request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        return _error(400, "the body must be a JSON object")
+    try:
+        overrides = check_overrides(body)
+        unknown = sorted(set(body) - {"advance_s", "age_s", *overrides})
+        if unknown:
+            raise ValueError(f"unknown field(s): {', '.join(unknown)}")
+        ages = {k: body.get(k) for k in ("advance_s", "age_s")}
+        for name, value in ages.items():
+            if value is not None and (isinstance(value, bool)
+                                      or not isinstance(value, int | float)):
+                raise ValueError(f"{name} must be a number of seconds")
+        if ages["age_s"] is not None and ages["age_s"] < 0:
+            raise ValueError("age_s must be ≥ 0")
+    except ValueError as exc:
+        return _error(400, str(exc))
+    return jsonify(state.set_metrics(post, advance_s=ages["advance_s"], age_s=ages["age_s"],
+                                     overrides=overrides))

@@ -2,7 +2,7 @@
 
 A fault profile belongs to one account and is replaced whole by the control API: latency, a share
 of calls answered with 5xx/429, an expired token, a share of writes whose answer is dropped after
-the write was stored, and the account's rate limit.
+the write was stored, the account's rate limit, and when its token expires.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import contextlib
 import json
 import random
 import socket
+import time
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -41,12 +42,21 @@ class Faults:
     drop_response_rate: float = 0.0
     rate_limit: int | None = None  # X: POST /2/tweets per window; Graph: all Page calls
     rate_window_s: int = WINDOW_S
+    # The token stops working at this UNIX time (given as token_expires_in_s, seconds from now).
+    token_expires_at: float | None = None
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Faults:
+    def from_dict(cls, data: dict[str, Any], now: float | None = None) -> Faults:
         """Validate a control-API body; omitted fields take their defaults. Raises ValueError."""
         if not isinstance(data, dict):
             raise ValueError("faults must be a JSON object")
+        if data.get("token_expires_in_s") is not None:
+            data = dict(data)
+            expires_in = data.pop("token_expires_in_s")
+            if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
+                raise ValueError("token_expires_in_s must be a number")
+            data["token_expires_at"] = (time.time() if now is None else now) + expires_in
+        data = {k: v for k, v in data.items() if k != "token_expires_in_s"}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -70,6 +80,10 @@ class Faults:
             raise ValueError(f"error_status must be one of {list(ERROR_STATUSES)}")
         if not isinstance(self.expire_token, bool):
             raise ValueError("expire_token must be true or false")
+        if self.token_expires_at is not None and (
+                isinstance(self.token_expires_at, bool)
+                or not isinstance(self.token_expires_at, int | float)):
+            raise ValueError("token_expires_at must be a UNIX time or null")
         if self.rate_limit is not None:
             if isinstance(self.rate_limit, bool) or not isinstance(self.rate_limit, int):
                 raise ValueError("rate_limit must be a whole number or null")
@@ -78,6 +92,13 @@ class Faults:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def token_expired(self, now: float | None = None) -> bool:
+        """True when calls with the account's token must be refused as expired."""
+        if self.expire_token:
+            return True
+        return self.token_expires_at is not None and \
+            (time.time() if now is None else now) >= self.token_expires_at
 
     def roll_error(self, rng: random.Random) -> bool:
         """True when this call should be answered with `error_status` instead of being served."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -110,7 +112,7 @@ def graph_endpoint(view: Callable[..., dict[str, Any]]) -> Callable[..., Respons
                                  subcode=467)
             account = found[0]
             faults = account.faults
-            if faults.expire_token:
+            if faults.token_expired():
                 raise expired()
             delay(faults)
             rate = current_state().count_call(account.key, "graph", graph_limit(faults),
@@ -187,7 +189,9 @@ def page_json(account: Account, default: str = "id,name") -> dict[str, Any]:
 
 
 def _summary_edge(items: list[dict[str, Any]], modifiers: str, **summary: Any) -> dict[str, Any]:
-    edge: dict[str, Any] = {"data": items}
+    """An edge with its summary; `.limit(n)` trims the data, never the total."""
+    limit = re.search(r"\.limit\((\d+)\)", modifiers)
+    edge: dict[str, Any] = {"data": items[:int(limit.group(1))] if limit else items}
     if "summary(true)" in modifiers:
         edge["summary"] = {"total_count": len(items), **summary}
     return edge
@@ -220,6 +224,9 @@ def post_json(post: Post, fields: dict[str, str] | None = None) -> dict[str, Any
         values["parent_id"] = values["parent"] = post.parent_id
     if post.photo_id:
         values["page_story_id"] = post.id
+    if post.media_ids:
+        values["full_picture"] = values["picture"] = media_url(post.media_ids[0])
+        values["attachments"] = _attachments(post)
     out: dict[str, Any] = {}
     for name, modifiers in fields.items():
         if name in ("comments", "comment_count"):
@@ -231,11 +238,31 @@ def post_json(post: Post, fields: dict[str, str] | None = None) -> dict[str, Any
                 out[name] = _summary_edge([post_json(c) for c in comments], modifiers,
                                           order="chronological", can_comment=True)
         elif name in ("reactions", "likes"):
-            out[name] = _summary_edge([], modifiers, viewer_reaction="NONE", can_like=True,
-                                      has_liked=False)
+            out[name] = _summary_edge([], modifiers, total_count=state.metrics(post)["likes"],
+                                      viewer_reaction="NONE", can_like=True, has_liked=False)
+        elif name == "shares":
+            shares = state.metrics(post)["reposts"]
+            if shares:  # Graph leaves `shares` out until the post has been shared
+                out[name] = {"count": shares}
         elif name in values:
             out[name] = values[name]
     return out
+
+
+def media_url(media_id: str) -> str:
+    return f"{request.host_url}sandbox/media/{media_id}"
+
+
+def _attachments(post: Post) -> dict[str, Any]:
+    """A photo post's attachments edge: one photo, or an album of subattachments."""
+    items = [{"media": {"image": {"height": m.height, "src": media_url(m.id), "width": m.width}},
+              "target": {"id": m.id, "url": permalink(post)}, "type": "photo",
+              "url": permalink(post)} for m in current_state().media(post.media_ids)]
+    if len(items) <= 1:
+        return {"data": items}
+    return {"data": [{"media": items[0]["media"], "subattachments": {"data": items},
+                      "target": {"id": post.id, "url": permalink(post)}, "type": "album",
+                      "url": permalink(post)}]}
 
 
 # -- objects ----------------------------------------------------------------------------------
@@ -314,6 +341,8 @@ def post_edge(account: Account, object_id: str, edge: str) -> dict[str, Any]:
             raise no_object(object_id)
         if not message.strip() and "source" not in request.files:
             raise bad_param("(#100) Missing message or attachment")
+        if len(message) > COMMENT_MAX:  # Facebook's limit for a comment
+            raise bad_param(f"(#100) The comment is too long: at most {COMMENT_MAX} characters")
         comment_id = f"{_post_number(target.id)}_{state.new_id()}"
         comment = state.add_post(account, "comment", message, post_id=comment_id, parent=target)
         return {"id": comment.id}
@@ -324,13 +353,15 @@ def post_edge(account: Account, object_id: str, edge: str) -> dict[str, Any]:
     post_id = f"{page.key}_{state.new_id()}"
     if edge == "feed":
         link = request.values.get("link") or None
-        if not message.strip() and not link:
+        attached = _attached_media(page)
+        if not message.strip() and not link and not attached:
             raise bad_param("(#100) Missing message or attachment")
         if link and not link.startswith(("http://", "https://")):
             raise bad_param()
         try:
             post = state.add_post(account, "post", message, post_id=post_id, link=link,
-                                  published=published, scheduled_at=scheduled, dedupe="latest")
+                                  media_ids=attached, published=published,
+                                  scheduled_at=scheduled, dedupe="latest")
         except DuplicatePost:
             raise GraphError(506, "(#506) Duplicate status message", subcode=1455006,
                              error_user_title="Duplicate Status Update",
@@ -343,14 +374,54 @@ def post_edge(account: Account, object_id: str, edge: str) -> dict[str, Any]:
         upload = request.files.get("source")
         if upload is None and not url:
             raise GraphError(324, "(#324) Requires upload file")
-        if upload is not None and sniff(upload.read(64 * 1024)) is None:
+        data = upload.read(MAX_PHOTO + 1) if upload is not None else b""
+        image = sniff(data) if upload is not None else None
+        if upload is not None and image is None:
             raise GraphError(324, "(#324) Missing or invalid image file")
+        if len(data) > MAX_PHOTO:
+            raise GraphError(100, "Invalid parameter", subcode=1366046, is_transient=False,
+                             error_user_title="Can't Read Files", error_user_msg=PHOTO_REFUSED)
         caption = request.values.get("caption") or message
         photo_id = state.new_id()
+        if image is not None:  # the photo's id is its media id; alt text as the Page wrote it
+            state.add_media(account.key, *image, len(data), data, media_id=photo_id,
+                            alt_text=request.values.get("alt_text_custom", ""))
         post = state.add_post(account, "photo", caption, post_id=post_id, link=url,
-                              photo_id=photo_id, published=published, scheduled_at=scheduled)
+                              photo_id=photo_id, published=published, scheduled_at=scheduled,
+                              media_ids=[photo_id] if image is not None else [])
         return {"id": photo_id, "post_id": post.id}
     raise no_object(object_id)
+
+
+MAX_PHOTO = 4 * 1024 * 1024
+COMMENT_MAX = 8000
+PHOTO_REFUSED = ("Your photos couldn't be uploaded. Photos should be less than 4 MB and saved as "
+                 "JPG, PNG, GIF, TIFF, HEIF or WebP files.")
+ATTACHED = re.compile(r"^attached_media\[(\d+)\]$")
+
+
+def _attached_media(page: Account) -> list[str]:
+    """Photo ids from attached_media[i]={"media_fbid": id} (or one JSON list): the Page's own
+    photos uploaded with published=false, which the feed post shows together."""
+    raw: list[Any] = []
+    indexed = sorted((int(m.group(1)), v) for k, v in request.values.items()
+                     if (m := ATTACHED.match(k)))
+    try:
+        raw = [json.loads(v) for _, v in indexed]
+        if request.values.get("attached_media"):
+            raw += json.loads(request.values["attached_media"])
+    except (ValueError, TypeError):
+        raise bad_param("(#100) param attached_media must be an array of objects") from None
+    photo_ids = []
+    for item in raw:
+        photo_id = str(item.get("media_fbid", "")) if isinstance(item, dict) else ""
+        photo = current_state().post(photo_id) if photo_id else None
+        if photo is None or photo.photo_id != photo_id or photo.account_key != page.key \
+                or photo.published or photo.deleted_at is not None:
+            raise bad_param(f"(#100) attached_media: {photo_id or item!r} is not an unpublished "
+                            "photo of this Page")
+        photo_ids.append(photo_id)
+    return photo_ids
 
 
 def _after() -> int | None:
@@ -415,3 +486,71 @@ def get_edge(account: Account, object_id: str, edge: str) -> dict[str, Any]:
     if summary is not None:
         body["summary"] = summary
     return body
+
+
+# -- token inspection ---------------------------------------------------------------------------
+
+SANDBOX_APP_ID = "100000000000001"
+APP_TOKEN = re.compile(r"^\d+\|[\w-]+$")
+PAGE_SCOPES = ("pages_show_list", "pages_read_engagement", "pages_manage_posts",
+               "pages_read_user_content", "public_profile")
+DATA_ACCESS_DAYS = 90
+
+
+def token_info(token: str, now: float | None = None) -> dict[str, Any]:
+    """The `data` of /debug_token for `token`, in Graph's shape (expires_at 0 = never)."""
+    now = time.time() if now is None else now
+    found = current_state().account_by_token(token)
+    if not found or found[1] != "page":
+        return {"error": {"code": 190, "message": "Invalid OAuth access token."},
+                "is_valid": False, "scopes": []}
+    account = found[0]
+    faults = account.faults
+    if faults.token_expires_at is not None:
+        expires_at = int(faults.token_expires_at)
+    elif faults.expire_token:
+        expires_at = int(now) - 3600  # as expired() says: an hour ago
+    else:
+        expires_at = 0  # a Page token from a long-lived user token does not expire
+    info: dict[str, Any] = {
+        "app_id": SANDBOX_APP_ID, "type": "PAGE", "application": "Megafon sandbox",
+        "data_access_expires_at": int(now) + DATA_ACCESS_DAYS * 86400,
+        "expires_at": expires_at, "is_valid": not faults.token_expired(now),
+    }
+    if not info["is_valid"]:
+        info["error"] = {"code": 190, "message": expired().error["message"], "subcode": 463}
+    info.update(profile_id=account.key, scopes=list(PAGE_SCOPES), granular_scopes=[
+        {"scope": s, "target_ids": [account.key]} for s in PAGE_SCOPES if s.startswith("pages_")])
+    return info
+
+
+@bp.get("/debug_token", defaults={"version": ""})
+@bp.get("/<gv:version>/debug_token")
+def debug_token(version: str) -> Response:
+    """GET /debug_token?input_token=…&access_token=…: validity, expiry and scopes of a token.
+
+    The caller's access_token is an app token (`app_id|app_secret`; any is accepted here) or a
+    Page token, which must itself work: an expired one is refused with 190/463 like any call.
+    """
+    try:
+        caller = _token()
+        if not caller:
+            raise GraphError(104, "An access token is required to request this resource.")
+        if not APP_TOKEN.match(caller):
+            found = current_state().account_by_token(caller)
+            if not found or found[1] != "page":
+                raise GraphError(190, "Invalid OAuth access token - Cannot parse access token",
+                                 subcode=467)
+            if found[0].faults.token_expired():
+                raise expired()
+        input_token = request.args.get("input_token", "")
+        if not input_token:
+            raise GraphError(100, "(#100) The parameter input_token is required")
+        response = jsonify({"data": token_info(input_token)})
+    except GraphError as err:
+        response = jsonify(err.body())
+        response.status_code = err.status
+    if version:
+        response.headers["facebook-api-version"] = version
+    response.headers["x-fb-trace-id"] = _trace_id()
+    return response

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Response, abort, render_template
 
 from sandbox.context import current_state
-from sandbox.state import Account, Post, iso
+from sandbox.state import Account, Media, Post, iso
 
 bp = Blueprint("pages", __name__, url_prefix="/sandbox", template_folder="templates")
 
@@ -32,6 +32,37 @@ def _comments(post: Post) -> list[Post]:
                                     newest_first=False)[0]
 
 
+def _with_replies(posts: list[Post]) -> list[tuple[Post, list[Post]]]:
+    """Each tweet with the replies of its conversation below it (a thread reads top down);
+    a reply whose first tweet is on the page is shown there, not again on its own."""
+    listed = {p.id for p in posts}
+    shown = []
+    for post in posts:
+        if post.parent_id and post.conversation_id in listed:
+            continue
+        replies = [] if post.parent_id else [
+            r for r in current_state().timeline(None, ["tweet"], limit=SHOWN,
+                                                conversation_id=post.id, newest_first=False)[0]
+            if r.id != post.id]
+        shown.append((post, replies))
+    return shown
+
+
+@bp.app_template_global("media_of")
+def media_of(post: Post) -> list[Media]:
+    return current_state().media(post.media_ids)
+
+
+@bp.get("/media/<media_id>")
+def media(media_id: str) -> Response:
+    """The bytes of an uploaded image or photo, as the platform's CDN would serve them."""
+    found = current_state().media_bytes(media_id)
+    if found is None:
+        abort(404)
+    mime, data = found
+    return Response(data, mimetype=mime, headers={"Cache-Control": "max-age=86400"})
+
+
 @bp.app_template_filter("when")
 def when(ts: float) -> str:
     return iso(ts)[:16].replace("T", " ") + " UTC"
@@ -46,13 +77,14 @@ def index() -> str:
 def x_timeline(username: str) -> str:
     account = _account("x", username)
     posts, _ = current_state().timeline(account.key, ["tweet"], limit=SHOWN)
-    return render_template("x_timeline.html", account=account, posts=posts)
+    return render_template("x_timeline.html", account=account, posts=_with_replies(posts))
 
 
 @bp.get("/x/<username>/status/<tweet_id>")
 def x_status(username: str, tweet_id: str) -> str:
     account = _account("x", username)
-    return render_template("x_timeline.html", account=account, posts=[_post(account, tweet_id)])
+    return render_template("x_timeline.html", account=account,
+                           posts=_with_replies([_post(account, tweet_id)]))
 
 
 @bp.get("/facebook/<page_id>")

@@ -12,7 +12,10 @@ from sandbox.state import SandboxState
 
 
 class QuietHandler(WSGIRequestHandler):
-    """No access log: benchmarks send thousands of requests."""
+    """No access log: benchmarks send thousands of requests. HTTP/1.1 keeps connections alive,
+    as the real platforms do."""
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None

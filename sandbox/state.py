@@ -1,7 +1,7 @@
 """Sandbox storage: accounts, posts, media and rate-limit windows in one SQLite file.
 
 SQLite in WAL mode because the server, the CLI and test processes share the file, and because a
-post must be committed (durably, synchronous=FULL) before the server answers, or drops the answer.
+post must be committed (WAL, synchronous=NORMAL) before the server answers, or drops the answer.
 One connection guarded by a lock serves all of the threaded server's requests.
 """
 
@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.faults import Faults, RateDecision
+from sandbox.metrics import GROWING, grown
 
 PLATFORMS = ("x", "facebook")
 TWITTER_EPOCH_MS = 1288834974657
@@ -72,7 +73,9 @@ CREATE TABLE IF NOT EXISTS media (
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,
     size INTEGER NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    alt_text TEXT NOT NULL DEFAULT '',  -- X media metadata / Graph alt_text_custom
+    data BLOB                           -- the uploaded bytes, served at /sandbox/media/<id>
 );
 CREATE TABLE IF NOT EXISTS windows (
     account_key TEXT NOT NULL,
@@ -80,6 +83,11 @@ CREATE TABLE IF NOT EXISTS windows (
     started_at REAL NOT NULL,
     used INTEGER NOT NULL,
     PRIMARY KEY (account_key, bucket)
+);
+CREATE TABLE IF NOT EXISTS post_metrics (
+    post_id TEXT PRIMARY KEY,
+    age_offset REAL NOT NULL DEFAULT 0,  -- seconds added to the post's real age
+    overrides TEXT NOT NULL DEFAULT '{}' -- fixed values set through the control API
 );
 """
 
@@ -143,6 +151,25 @@ class Post:
         }
 
 
+@dataclass(frozen=True)
+class Media:
+    """An uploaded image (X media, or a Facebook photo: then its id is the photo id)."""
+
+    id: str
+    account_key: str
+    mime: str
+    width: int
+    height: int
+    size: int
+    alt_text: str
+    created_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "account": self.account_key, "mime": self.mime,
+                "width": self.width, "height": self.height, "size": self.size,
+                "alt_text": self.alt_text, "created_at": iso(self.created_at)}
+
+
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -182,10 +209,20 @@ class SandboxState:
                                        check_same_thread=False)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            # NORMAL in WAL mode survives the sandbox process dying at any point (what the
+            # dropped-answer and kill -9 scenarios need); only a power cut could lose a post.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            self._add_missing_columns()
         except sqlite3.Error as exc:
             raise StateError(f"cannot use sandbox state file {self.path!r}: {exc}") from exc
+
+    def _add_missing_columns(self) -> None:
+        """A state file from an older sandbox gets the columns added since."""
+        have = {row["name"] for row in self._db.execute("PRAGMA table_info(media)")}
+        for column, ddl in (("alt_text", "TEXT NOT NULL DEFAULT ''"), ("data", "BLOB")):
+            if column not in have:
+                self._db.execute(f"ALTER TABLE media ADD COLUMN {column} {ddl}")
 
     def close(self) -> None:
         with self._lock:
@@ -292,7 +329,7 @@ class SandboxState:
     def reset(self, keep_accounts: bool = False) -> None:
         """Forget posts, media and counters (and accounts, unless kept); faults are cleared."""
         with self._tx() as db:
-            for table in ("posts", "media", "windows"):
+            for table in ("posts", "media", "windows", "post_metrics"):
                 db.execute(f"DELETE FROM {table}")
             if keep_accounts:
                 db.execute("UPDATE accounts SET faults='{}'")
@@ -414,12 +451,40 @@ class SandboxState:
 
     # -- media and rate windows -------------------------------------------------------------
 
-    def add_media(self, account_key: str, mime: str, width: int, height: int, size: int) -> str:
-        media_id = self.new_id()
+    def add_media(self, account_key: str, mime: str, width: int, height: int, size: int,
+                  data: bytes | None = None, *, media_id: str | None = None,
+                  alt_text: str = "") -> str:
+        media_id = media_id or self.new_id()
         with self._tx() as db:
-            db.execute("INSERT INTO media VALUES (?,?,?,?,?,?,?)",
-                       (media_id, account_key, mime, width, height, size, time.time()))
+            db.execute("INSERT INTO media (id, account_key, mime, width, height, size, "
+                       "created_at, alt_text, data) VALUES (?,?,?,?,?,?,?,?,?)",
+                       (media_id, account_key, mime, width, height, size, time.time(),
+                        alt_text, data))
         return media_id
+
+    def set_alt_text(self, account_key: str, media_id: str, alt_text: str) -> bool:
+        """Describe an account's own media; False when it has no such media."""
+        with self._tx() as db:
+            cur = db.execute("UPDATE media SET alt_text=? WHERE id=? AND account_key=?",
+                             (alt_text, media_id, account_key))
+            return cur.rowcount == 1
+
+    def media(self, media_ids: Sequence[str]) -> list[Media]:
+        """Media by id, in the order asked for (unknown ids left out), without the bytes."""
+        if not media_ids:
+            return []
+        rows = self._rows("SELECT id, account_key, mime, width, height, size, alt_text, "
+                          f"created_at FROM media WHERE id IN ({','.join('?' * len(media_ids))})",
+                          list(media_ids))
+        found = {r["id"]: Media(**dict(r)) for r in rows}
+        return [found[i] for i in media_ids if i in found]
+
+    def media_bytes(self, media_id: str) -> tuple[str, bytes] | None:
+        """(MIME type, bytes) of stored media; None when unknown or stored without its bytes."""
+        rows = self._rows("SELECT mime, data FROM media WHERE id=?", (media_id,))
+        if not rows or rows[0]["data"] is None:
+            return None
+        return rows[0]["mime"], bytes(rows[0]["data"])
 
     def media_owned(self, account_key: str, media_ids: Sequence[str]) -> bool:
         """True when every id is media this account uploaded."""
@@ -443,3 +508,47 @@ class SandboxState:
             db.execute("INSERT OR REPLACE INTO windows VALUES (?,?,?,?)",
                        (account_key, bucket, started, used))
         return RateDecision(limit=limit, used=used, reset=int(started + window_s))
+
+    # -- engagement -------------------------------------------------------------------------
+
+    def metrics(self, post: Post, now: float | None = None) -> dict[str, Any]:
+        """The post's engagement now: grown with its (virtual) age, fixed values where set."""
+        now = time.time() if now is None else now
+        rows = self._rows("SELECT age_offset, overrides FROM post_metrics WHERE post_id=?",
+                          (post.id,))
+        offset, overrides = (rows[0]["age_offset"], json.loads(rows[0]["overrides"])) \
+            if rows else (0.0, {})
+        age = self._real_age(post, now) + offset
+        values: dict[str, Any] = {"age_s": round(age, 3), **grown(post.id, age)}
+        values.update({k: v for k, v in overrides.items() if k in GROWING})
+        values["replies"] = self.count_children(post.id)
+        return values
+
+    @staticmethod
+    def _real_age(post: Post, now: float) -> float:
+        """Seconds since the post went public (a scheduled Facebook post: since its time)."""
+        born = post.scheduled_at if post.scheduled_at is not None and not post.published \
+            else post.created_at
+        return max(0.0, now - born)
+
+    def set_metrics(self, post: Post, *, advance_s: float | None = None,
+                    age_s: float | None = None,
+                    overrides: dict[str, int | None] | None = None) -> dict[str, Any]:
+        """Age a post virtually (by `advance_s`, or to `age_s`) and/or fix some numbers."""
+        with self._tx() as db:
+            row = db.execute("SELECT age_offset, overrides FROM post_metrics WHERE post_id=?",
+                             (post.id,)).fetchone()
+            offset = row["age_offset"] if row else 0.0
+            fixed = json.loads(row["overrides"]) if row else {}
+            if age_s is not None:
+                offset = age_s - self._real_age(post, time.time())
+            if advance_s is not None:
+                offset += advance_s
+            for name, value in (overrides or {}).items():
+                if value is None:
+                    fixed.pop(name, None)
+                else:
+                    fixed[name] = value
+            db.execute("INSERT OR REPLACE INTO post_metrics VALUES (?,?,?)",
+                       (post.id, offset, json.dumps(fixed)))
+        return self.metrics(post)

@@ -2,7 +2,7 @@
 
 Every call goes through `x_endpoint`: OAuth 1.0a HMAC-SHA1 verified for real (or a Bearer token
 where X accepts app-only auth), then the account's faults, then its rate window, and the
-x-rate-limit-* headers on every answer. Error bodies are X's, byte for byte where known.
+x-rate-limit-* headers on every answer. Error bodies use X's shapes and wording.
 """
 
 from __future__ import annotations
@@ -53,8 +53,11 @@ def problem(status: int, detail: str | None = None, title: str | None = None,
         message = "Could not authenticate you." if status == 401 else (detail or phrase)
         return XError(status, {"errors": [{"code": V1_CODES.get(status, 131),
                                            "message": message}]})
-    return XError(status, {"title": title or phrase, "detail": detail or phrase, "type": kind,
-                           "status": status})
+    if status == 403:  # key order as X sends them (docs/shared spec)
+        return XError(status, {"detail": detail or phrase, "type": kind, "title": title or phrase,
+                               "status": status})
+    return XError(status, {"title": title or phrase, "type": kind, "status": status,
+                           "detail": detail or phrase})
 
 
 def invalid(message: str, parameters: dict[str, Any]) -> XError:
@@ -123,7 +126,7 @@ def x_endpoint(bucket: str, user_only: bool = True) -> Callable[..., Callable[..
             try:
                 account, user_context = authenticate(user_only)
                 faults = account.faults
-                if faults.expire_token:
+                if faults.token_expired():
                     raise problem(401, "Unauthorized")
                 delay(faults)
                 owner = account.key if user_context else f"app:{account.key}"
@@ -137,7 +140,8 @@ def x_endpoint(bucket: str, user_only: bool = True) -> Callable[..., Callable[..
                     raise problem(faults.error_status)
                 drop = request.method in ("POST", "DELETE") and faults.roll_drop(rng)
                 body, status = view(account, **kwargs)
-                response = jsonify(body)
+                # None: an empty answer, as X gives to media/metadata/create
+                response = jsonify(body) if body is not None else Response(status=status)
                 response.status_code = status
             except XError as err:
                 response, drop = jsonify(err.body), False
@@ -186,9 +190,11 @@ def tweet_json(post: Post) -> dict[str, Any]:
     if post.media_ids and "attachments" in fields:
         data["attachments"] = {"media_keys": [f"3_{m}" for m in post.media_ids]}
     if "public_metrics" in fields:
+        grown = current_state().metrics(post)  # grows with the post's age (sandbox.metrics)
         data["public_metrics"] = {
-            "retweet_count": 0, "reply_count": current_state().count_children(post.id),
-            "like_count": 0, "quote_count": 0, "bookmark_count": 0, "impression_count": 0}
+            "retweet_count": grown["reposts"], "reply_count": grown["replies"],
+            "like_count": grown["likes"], "quote_count": grown["quotes"],
+            "bookmark_count": grown["bookmarks"], "impression_count": grown["impressions"]}
     return data
 
 
@@ -361,7 +367,30 @@ def media_upload(account: Account) -> tuple[dict[str, Any], int]:
     if image is None:
         raise upload_error("media type unrecognized.")
     mime, width, height = image
-    media_id = current_state().add_media(account.key, mime, width, height, len(data))
+    media_id = current_state().add_media(account.key, mime, width, height, len(data), data)
     return {"media_id": int(media_id), "media_id_string": media_id, "media_key": f"3_{media_id}",
             "size": len(data), "expires_after_secs": 86400,
             "image": {"image_type": mime, "w": width, "h": height}}, 200
+
+
+ALT_TEXT_MAX = 1000
+
+
+@bp.post("/1.1/media/metadata/create.json")
+@x_endpoint("media_upload")
+def media_metadata_create(account: Account) -> tuple[None, int]:
+    """JSON {"media_id": "…", "alt_text": {"text": "…"}}: the image's description; 200, no body."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise problem(400, "Request body must be a JSON object.")
+    media_id = str(body.get("media_id", ""))
+    alt = body.get("alt_text")
+    text = alt.get("text") if isinstance(alt, dict) else None
+    if not isinstance(text, str):
+        raise problem(400, "alt_text.text parameter is missing.")
+    if len(text) > ALT_TEXT_MAX:
+        raise problem(400, f"Text parameter length must be less than or equal to "
+                      f"{ALT_TEXT_MAX} characters.")
+    if not media_id.isdigit() or not current_state().set_alt_text(account.key, media_id, text):
+        raise problem(400, "Invalid media_id parameter.")
+    return None, 200

@@ -19,6 +19,7 @@ from core.mail import MailSender, send_pending
 from publisher.dispatch import Dispatcher
 from publisher.retry import RetryPolicy
 from publisher.services import Services
+from schedules.after_publishing import add_after_publishing_jobs
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ def build_dispatcher(services: Services, worker_id: str) -> Dispatcher:
     return Dispatcher(services.db, services.platforms, services.box, worker_id,
                       batch_size=settings.dispatch_batch_size,
                       lease_seconds=settings.lease_seconds,
-                      concurrency=settings.dispatch_concurrency, policy=policy)
+                      concurrency=settings.dispatch_concurrency, policy=policy,
+                      media_root=settings.instance_path)
 
 
 def add_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> Dispatcher:
@@ -78,6 +80,7 @@ def add_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> Di
         _safely(lambda: send_pending(services.db, mail, worker_id=worker_id)), "interval",
         seconds=10, id="send_mail", max_instances=1, coalesce=True, next_run_time=utcnow(),
     )
+    add_after_publishing_jobs(scheduler, services, worker_id)  # metrics, token checks
     return dispatcher
 
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -39,8 +40,9 @@ def login() -> str | Response:
                                 lock_minutes=settings.login_lock_minutes)
         except LoginLocked as exc:
             session.commit()
-            error = _("Too many failed attempts. Try again in %(minutes)s minutes.",
-                      minutes=exc.minutes)
+            error = ngettext("Too many failed attempts. Try again in %(num)s minute.",
+                             "Too many failed attempts. Try again in %(num)s minutes.",
+                             exc.minutes)
         except AuthError:
             session.commit()
             error = _("Wrong e-mail address or password.")

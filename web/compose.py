@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from pathlib import Path, PurePath
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from core.auth import Action
-from core.i18n import ValidationErrors
+from core.i18n import N_, UserError, ValidationErrors
 from publisher.accounts import NotAllowed, visible_accounts
-from publisher.posts import PostDraft, create_post
+from publisher.media import (
+    MAX_STORED_BYTES,
+    MB,
+    X_ALT_TEXT_MAX,
+    forget_unused,
+    read_upload,
+    store_image,
+    visible_to,
+)
+from publisher.models import MediaFile
+from publisher.posts import DraftImage, PostDraft, create_post
 from publisher.text_rules import X_MAX_WEIGHTED
-from web.context import db_session
+from web.context import db_session, services
 from web.forms import ComposeForm
 from web.permissions import requires
 
@@ -28,24 +42,80 @@ def compose() -> str | Response | tuple[str, int]:
     form.accounts.choices = [(a.id, a.name) for a in accounts]
     errors: ValidationErrors | None = None
     if form.validate_on_submit():
+        images, upload_errors, stored = _store_uploads(session, form)
         draft = PostDraft(text=form.text.data or "", link=form.link.data,
                           account_ids=list(form.accounts.data or []),
-                          scheduled_local=form.scheduled_at.data)
+                          scheduled_local=form.scheduled_at.data, errors=upload_errors,
+                          media=images, thread=list(form.thread.data or []),
+                          first_comment=form.first_comment.data)
         try:
             post = create_post(session, current_user, draft)
         except NotAllowed:
             session.rollback()
+            forget_unused(session, _media_root(), stored)
             abort(403)
         except ValidationErrors as exc:
             session.rollback()
+            forget_unused(session, _media_root(), stored)
             errors = exc
+            if images or upload_errors:
+                errors.errors.append(UserError(
+                    N_("Pictures are not kept when the post has problems: choose them again "
+                       "before you queue the post. Their descriptions are kept."), field="media"))
         else:
             session.commit()
-            flash(_("The post is queued for %(count)s account(s).", count=len(post.deliveries)),
+            flash(ngettext("The post is queued for %(num)s account.",
+                           "The post is queued for %(num)s accounts.", len(post.deliveries)),
                   "success")
+            undescribed = [image.name for image in images if not image.alt_text.strip()]
+            if undescribed:
+                flash(_("No description for %(names)s: people who cannot see the pictures will "
+                        "not know what they show. Describe pictures when you add them.",
+                        names=", ".join(undescribed)), "warning")
             return redirect(url_for("dashboard.index"))
     elif form.errors:
         errors = ValidationErrors([])
     status = 400 if errors is not None else 200
     return render_template("compose/compose.html", form=form, accounts=accounts, errors=errors,
-                           x_limit=X_MAX_WEIGHTED), status
+                           x_limit=X_MAX_WEIGHTED, alt_limit=X_ALT_TEXT_MAX,
+                           max_image_mb=MAX_STORED_BYTES // MB), status
+
+
+def _media_root() -> Path:
+    return services().settings.instance_path
+
+
+def _store_uploads(session: Session, form: ComposeForm
+                   ) -> tuple[list[DraftImage], list[UserError], list[tuple[str, str]]]:
+    """Check and store the chosen pictures (by content, in publisher.media): the drafts' images,
+    the refusals, and what was written to disk (deleted again if the post is refused)."""
+    images, refused, stored = [], [], []
+    for number, slot in enumerate(form.images, 1):
+        upload = slot.file.data
+        if not upload:
+            continue
+        name = PurePath(upload.filename or "").name[:120] or f"#{number}"
+        try:
+            media = store_image(session, services().settings.instance_path,
+                                read_upload(upload.stream, name), name=name,
+                                user_id=current_user.id)
+        except UserError as exc:
+            refused.append(exc)
+            continue
+        stored.append((media.sha256, media.path))
+        images.append(DraftImage(media.id, slot.alt_text.data or "", name))
+    return images, refused, stored
+
+
+@bp.get("/media/<int:media_id>")
+@requires(Action.VIEW_DASHBOARD)
+def media(media_id: int) -> Response:
+    """A stored picture, for previews: to its uploader and to whoever may see a post with it."""
+    session = db_session()
+    stored = session.get(MediaFile, media_id)
+    if stored is None or not visible_to(session, current_user, stored):
+        abort(404)
+    path = services().settings.instance_path / stored.path
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=stored.mime, max_age=3600, conditional=True)

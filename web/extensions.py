@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask, request
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
@@ -10,6 +16,7 @@ from flask_wtf import CSRFProtect
 from core.users import User
 from web.context import db_session
 
+log = logging.getLogger(__name__)
 LANGUAGES = ("sv", "en")
 LANGUAGE_COOKIE = "megafon_lang"
 
@@ -40,7 +47,26 @@ def select_locale() -> str:
     return services().settings.default_locale
 
 
+def compile_stale_catalogues(root: Path) -> None:
+    """Compile each .po whose .mo is missing or older, so a fresh clone speaks Swedish without
+    a build step; a read-only install (the Docker image compiles at build) is left alone."""
+    for po in root.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        try:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            partial = mo.with_suffix(f".mo.{os.getpid()}")
+            with partial.open("wb") as target:
+                write_mo(target, catalog, use_fuzzy=False)
+            os.replace(partial, mo)  # atomic: parallel test workers never read half a file
+        except OSError:
+            log.warning("could not compile %s", po)
+
+
 def init_app(app: Flask) -> None:
+    compile_stale_catalogues(Path(app.root_path) / "translations")
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,

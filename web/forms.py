@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     EmailField,
+    FieldList,
+    Form,
+    FormField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -15,6 +19,9 @@ from wtforms import (
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from publisher.media import MAX_IMAGES
+from publisher.posts import MAX_THREAD_PARTS
 
 
 class LoginForm(FlaskForm):
@@ -27,6 +34,14 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class ImageForm(Form):
+    """One image slot of the compose form (a plain Form: the outer form carries the CSRF token).
+    The file is checked by publisher.media, by its content."""
+
+    file = FileField(_l("Image"))
+    alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
+
+
 class ComposeForm(FlaskForm):
     text = TextAreaField(_l("Text"))
     link = StringField(_l("Link (optional)"), validators=[Length(max=2000)])
@@ -34,6 +49,11 @@ class ComposeForm(FlaskForm):
     scheduled_at = DateTimeLocalField(
         _l("Time (Swedish time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
+    # One more than allowed, so that too many reach the domain's check instead of vanishing.
+    images = FieldList(FormField(ImageForm), min_entries=MAX_IMAGES, max_entries=MAX_IMAGES + 1)
+    thread = FieldList(TextAreaField(_l("Follow-up")), min_entries=1,
+                       max_entries=MAX_THREAD_PARTS + 1)
+    first_comment = TextAreaField(_l("First comment (Facebook)"))
 
 
 class ConnectXForm(FlaskForm):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 
@@ -62,12 +63,27 @@ class Published:
     url: str
     # When the platform says this account's budget is spent: nobody calls before this time.
     rate_limited_until: datetime | None = None
+    # Published, but something around it did not work (a first comment): for the history.
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """An image to attach: the stored file, its type and the description for screen readers."""
+
+    path: str  # absolute
+    mime: str
+    alt_text: str = ""
+    name: str = ""  # how errors name it, e.g. "image 2"
 
 
 @dataclass(frozen=True)
 class Content:
     text: str
     link: str | None = None
+    media: tuple[MediaRef, ...] = ()
+    thread: tuple[str, ...] = ()  # X: follow-up tweets, each replying to the one before
+    first_comment: str | None = None  # Facebook: written under the post once it is out
 
 
 class PlatformAdapter(Protocol):
@@ -90,6 +106,23 @@ class PlatformAdapter(Protocol):
         """
         ...
 
+    def fetch_metrics(self, credentials: dict[str, str],
+                      external_ids: Sequence[str]) -> dict[str, Metrics]:
+        """The current public numbers of these posts of the account, batched where the API can.
+
+        Posts the platform says no longer exist map to `Metrics.gone()`; ids it said nothing
+        about are left out (ask again later). Raises PlatformError when the call as a whole fails.
+        """
+        ...
+
+    def check_credentials(self, credentials: dict[str, str]) -> CredentialCheck:
+        """Whether the token works now and when it stops working, without publishing anything.
+
+        Raises PlatformError only when the platform could not be asked (network, 5xx, rate limit);
+        a refused token is an answer: `CredentialCheck.broken(reason)`.
+        """
+        ...
+
 
 def same_text(published: str, expected: str) -> bool:
     """Compare post texts the way platforms change them: links rewritten, spaces folded."""
@@ -99,3 +132,60 @@ def same_text(published: str, expected: str) -> bool:
 def _normalise(text: str) -> str:
     without_links = re.sub(r"https?://\S+", " ", text)
     return " ".join(unicodedata.normalize("NFC", without_links).split()).casefold()
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A post's public numbers at one moment. Each platform fills what it has: X likes, reposts
+    (retweets), replies, quotes and impressions; Facebook likes (all reactions), reposts (shares)
+    and comments. `impressions` is None where the API does not give it."""
+
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    quotes: int = 0
+    comments: int = 0
+    impressions: int | None = None
+    is_gone: bool = False  # the platform says the post no longer exists (deleted or hidden)
+
+    @classmethod
+    def gone(cls) -> Metrics:
+        return cls(is_gone=True)
+
+
+class CredentialState(enum.StrEnum):
+    OK = "ok"
+    EXPIRING = "expiring"  # works now, stops at expires_at (within EXPIRY_WARNING)
+    BROKEN = "broken"  # the platform refuses the token
+
+
+# Warn this long before a token stops working; a week leaves time to reconnect.
+EXPIRY_WARNING = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class CredentialCheck:
+    """The answer of PlatformAdapter.check_credentials."""
+
+    state: CredentialState
+    expires_at: datetime | None = None  # when known; None also for tokens that never expire
+    reason: str = ""  # the platform's words when broken
+    code: str = ""
+
+    @classmethod
+    def ok(cls) -> CredentialCheck:
+        return cls(CredentialState.OK)
+
+    @classmethod
+    def broken(cls, reason: str, code: str = "") -> CredentialCheck:
+        return cls(CredentialState.BROKEN, reason=reason, code=code)
+
+    @classmethod
+    def valid_until(cls, expires_at: datetime | None, now: datetime) -> CredentialCheck:
+        """A working token: expiring when it stops within EXPIRY_WARNING, else ok."""
+        if expires_at is not None and expires_at <= now:
+            return cls(CredentialState.BROKEN, expires_at, "the access token has expired",
+                       "expired")
+        if expires_at is not None and expires_at - now <= EXPIRY_WARNING:
+            return cls(CredentialState.EXPIRING, expires_at)
+        return cls(CredentialState.OK, expires_at)

@@ -7,9 +7,10 @@ Errors are detected by the `error` key of the body, not by HTTP status.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import facebook
@@ -19,7 +20,10 @@ from core.clock import utcnow
 from publisher.adapters.base import (
     AccountIdentity,
     Content,
+    CredentialCheck,
     ErrorKind,
+    MediaRef,
+    Metrics,
     PlatformError,
     Published,
     same_text,
@@ -37,8 +41,10 @@ T = TypeVar("T")
 
 class FacebookAdapter:
     def __init__(self, base_url: str | None = None, version: str = "v21.0",
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, post_url: str | None = None) -> None:
+        """`post_url` formats links to a post from {id}, {page_id} and {number}."""
         self.base_url = base_url
+        self.post_url = post_url or "https://www.facebook.com/{id}"
         self.version = version if version.startswith("v") else f"v{version}"
         self.timeout = timeout
 
@@ -59,22 +65,82 @@ class FacebookAdapter:
                                name=str(page.get("name", "")))
 
     def publish(self, credentials: dict[str, str], content: Content) -> Published:
+        """A text or link post on the Page's feed (Facebook builds the link preview), or a photo
+        post: one published photo, or several unpublished photos attached to one feed post.
+        The first comment follows; if it fails the post stays and a warning says why."""
         graph, session = self._graph(credentials)
-        fields = {"message": content.text}
-        if content.link:
-            fields["link"] = content.link
-        created = _call(lambda: graph.put_object(credentials["page_id"], "feed", **fields),
-                        sent=True)
-        post_id = str(created["id"])
+        page_id = credentials["page_id"]
+        if content.media:
+            post_id = self._publish_photos(graph, page_id, content)
+        else:
+            fields = {"message": content.text}
+            if content.link:
+                fields["link"] = content.link
+            created = _call(lambda: graph.put_object(page_id, "feed", **fields), sent=True)
+            post_id = str(created["id"])
+        warnings: list[str] = []
+        if content.first_comment:
+            try:
+                _call(lambda: graph.put_object(post_id, "comments",
+                                               message=content.first_comment), sent=True)
+            except PlatformError as exc:
+                warnings.append(f"the first comment was not posted: {exc.message}")
         exhausted = _usage_exhausted(session.last_headers)
-        return Published(post_id, self._permalink(graph, post_id), rate_limited_until=exhausted)
+        return Published(post_id, self._permalink(graph, post_id), rate_limited_until=exhausted,
+                         warnings=tuple(warnings))
+
+    def _publish_photos(self, graph: facebook.GraphAPI, page_id: str, content: Content) -> str:
+        # A photo post has no link preview: the link goes into the caption, as on X.
+        caption = content.text
+        if content.link and content.link not in caption:
+            caption = f"{caption}\n\n{content.link}"
+        album = f"{page_id}/photos"
+        if len(content.media) == 1:
+            created = self._upload_photo(graph, album, content.media[0], caption=caption,
+                                         sent=True)
+            return str(created.get("post_id") or created["id"])
+        photo_ids: list[str] = []
+        try:
+            for ref in content.media:
+                created = self._upload_photo(graph, album, ref, published=False, sent=False)
+                photo_ids.append(str(created["id"]))
+        except PlatformError:
+            self._discard(graph, photo_ids)  # unpublished, so never seen; tidy up anyway
+            raise
+        attached = {f"attached_media[{n}]": json.dumps({"media_fbid": photo_id})
+                    for n, photo_id in enumerate(photo_ids)}
+        created = _call(lambda: graph.put_object(page_id, "feed", message=caption, **attached),
+                        sent=True)
+        return str(created["id"])
+
+    @staticmethod
+    def _upload_photo(graph: facebook.GraphAPI, album: str, ref: MediaRef, *, sent: bool,
+                      **fields: Any) -> dict[str, Any]:
+        if ref.alt_text:
+            fields["alt_text_custom"] = ref.alt_text
+        name = ref.name or ref.path.rsplit("/", 1)[-1]
+        try:
+            with open(ref.path, "rb") as image:
+                return _call(lambda: graph.put_photo(image, album_path=album, **fields), sent=sent)
+        except FileNotFoundError:
+            raise PlatformError(ErrorKind.REJECTED, f"{name}: the stored file is missing",
+                                code="media_missing") from None
+        except PlatformError as exc:
+            raise PlatformError(exc.kind, f"{name}: {_user_message(exc)}", code=exc.code,
+                                retry_at=exc.retry_at,
+                                outcome_unknown=exc.outcome_unknown) from exc
+
+    @staticmethod
+    def _discard(graph: facebook.GraphAPI, object_ids: list[str]) -> None:
+        for object_id in object_ids:
+            with contextlib.suppress(facebook.GraphAPIError, requests.RequestException):
+                graph.delete_object(object_id)
 
     def _permalink(self, graph: facebook.GraphAPI, post_id: str) -> str:
-        try:
-            url = graph.get_object(post_id, fields="permalink_url").get("permalink_url")
-        except (facebook.GraphAPIError, requests.RequestException):
-            url = None  # the post exists; a missing link must not turn success into failure
-        return url or f"https://www.facebook.com/{post_id}"
+        """The post's address, built rather than fetched: one call less per post, and a lookup
+        that fails can never turn a published post into a failure."""
+        page_id, _, number = post_id.rpartition("_")
+        return self.post_url.format(id=post_id, page_id=page_id or post_id, number=number)
 
     def delete(self, credentials: dict[str, str], external_id: str) -> None:
         graph, _ = self._graph(credentials)
@@ -94,6 +160,88 @@ class FacebookAdapter:
                 return Published(str(post["id"]), post.get("permalink_url")
                                  or f"https://www.facebook.com/{post['id']}")
         return None
+
+    # -- after publishing: metrics and the daily token check ---------------------------------
+
+    metrics_fields = "shares,reactions.limit(0).summary(true),comments.limit(0).summary(true)"
+    required_scopes = ("pages_manage_posts",)
+
+    def fetch_metrics(self, credentials: dict[str, str],
+                      external_ids: Sequence[str]) -> dict[str, Metrics]:
+        """Reactions (as likes), shares and comments, one GET per post: a batched ?ids= call
+        fails as a whole when one post is gone. Impressions need Page insights: left None."""
+        graph, _ = self._graph(credentials)
+        found: dict[str, Metrics] = {}
+        for post_id in dict.fromkeys(str(i) for i in external_ids):
+            try:
+                node = _call(lambda p=post_id: graph.get_object(p, fields=self.metrics_fields),
+                             sent=False)
+            except PlatformError as exc:
+                if exc.code == "100/33":  # "Object with ID … does not exist": deleted
+                    found[post_id] = Metrics.gone()
+                    continue
+                if found:
+                    return found  # keep what was read; the rest is asked for next time
+                raise
+            shares = node.get("shares") if isinstance(node.get("shares"), dict) else {}
+            found[post_id] = Metrics(likes=self._total(node.get("reactions")),
+                                     reposts=int(shares.get("count", 0)),
+                                     comments=self._total(node.get("comments")))
+        return found
+
+    @staticmethod
+    def _total(edge: object) -> int:
+        summary = edge.get("summary") if isinstance(edge, dict) else None
+        return int(summary.get("total_count", 0)) if isinstance(summary, dict) else 0
+
+    def check_credentials(self, credentials: dict[str, str]) -> CredentialCheck:
+        """GET /debug_token?input_token=<Page token>: data.is_valid, data.expires_at (0 = never)
+        and the scopes. The caller is the app token when the credentials hold one
+        (app_access_token = "app_id|app_secret"); otherwise the Page token inspects itself."""
+        try:
+            graph, _ = self._graph(credentials)
+        except PlatformError as exc:
+            return CredentialCheck.broken(exc.message, exc.code)
+        token = credentials["page_access_token"]
+        args = {"input_token": token,
+                "access_token": credentials.get("app_access_token") or token}
+        try:
+            answer = _call(lambda: graph.request(f"{graph.version}/debug_token", args=args),
+                           sent=False)
+        except PlatformError as exc:
+            if exc.kind is ErrorKind.AUTH:
+                return CredentialCheck.broken(exc.message, exc.code)
+            raise
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, dict):
+            raise PlatformError(ErrorKind.UNKNOWN, "debug_token answered without data",
+                                code="debug_token")
+        if not data.get("is_valid"):
+            error = data.get("error") if isinstance(data.get("error"), dict) else {}
+            code = "/".join(str(c) for c in (error.get("code"), error.get("subcode")) if c)
+            return CredentialCheck.broken(
+                str(error.get("message") or "the access token is no longer valid"),
+                code or "invalid")
+        profile = str(data.get("profile_id") or "")
+        if profile and profile != credentials["page_id"]:
+            return CredentialCheck.broken("the token belongs to another Page", "other_page")
+        scopes = data.get("scopes")
+        missing = [s for s in self.required_scopes if isinstance(scopes, list) and s not in scopes]
+        if missing:
+            return CredentialCheck.broken(f"the token lacks the permission {', '.join(missing)}",
+                                          "scope")
+        expires = int(data.get("expires_at") or 0)
+        expires_at = datetime.fromtimestamp(expires, UTC) if expires > 0 else None
+        return CredentialCheck.valid_until(expires_at, utcnow())
+
+
+def _user_message(exc: PlatformError) -> str:
+    """Graph's message, with the explanation it writes for people when it gives one."""
+    cause = exc.__cause__
+    body = getattr(cause, "result", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    user_message = error.get("error_user_msg") if isinstance(error, dict) else None
+    return f"{exc.message} ({user_message})" if user_message else exc.message
 
 
 def _parse_time(raw: str | None) -> datetime | None:
@@ -148,7 +296,7 @@ def to_platform_error(exc: facebook.GraphAPIError) -> PlatformError:
         kind = ErrorKind.DUPLICATE
     elif numeric in {1, 2}:
         kind = ErrorKind.TRANSIENT
-    elif numeric in {100, 368, 1609005}:
+    elif numeric in {100, 324, 368, 1609005}:  # 324: the photo file is missing or unreadable
         kind = ErrorKind.REJECTED
     else:
         kind = ErrorKind.UNKNOWN

@@ -8,6 +8,10 @@ rate-limit headers so the dispatcher can share each account's budget across work
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
@@ -27,6 +31,8 @@ class PlatformSession(requests.Session):
         super().__init__()
         self.default_timeout = timeout
         self.last_headers: dict[str, str] = {}
+        # Sessions are reused across accounts: no cookie may carry over from one to another.
+        self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
 
     def target(self, url: str) -> str:
         return url
@@ -55,5 +61,33 @@ class RewriteSession(PlatformSession):
         return url
 
 
+_per_thread = threading.local()
+
+
 def session_for(base_url: str | None, timeout: float) -> PlatformSession:
-    return RewriteSession(base_url, timeout) if base_url else PlatformSession(timeout)
+    """One session per thread and target, so connections are kept alive between calls (a
+    requests.Session must not be shared between threads)."""
+    sessions: dict[tuple[str | None, float], PlatformSession] = _per_thread.__dict__.setdefault(
+        "sessions", {})
+    key = (base_url, timeout)
+    if key not in sessions:
+        sessions[key] = RewriteSession(base_url, timeout) if base_url else PlatformSession(timeout)
+    session = sessions[key]
+    session.last_headers = {}
+    return session
+
+
+class RedactTokens(logging.Filter):
+    """urllib3 logs every request URL at DEBUG, and Graph GETs carry the Page token in the query
+    string (access_token=, input_token=); keep the token out of the log."""
+
+    pattern = re.compile(r"((?:access_token|input_token)=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "_token=" in message:
+            record.msg, record.args = self.pattern.sub(r"\1[redacted]", message), None
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(RedactTokens())

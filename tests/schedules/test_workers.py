@@ -58,19 +58,19 @@ def test_kill_9_inside_the_platform_call_then_restart_publishes_each_once(
                      dispatch_concurrency=4)
 
     with workers(env, 1, tmp_path) as (worker,):
-        wait_for(lambda: state_counts(services)[S.SENDING] > 0, 30, "a send in flight")
+        wait_for(lambda: state_counts(services)[S.SENDING] > 0, 60, "a send in flight")
         os.kill(worker.pid, signal.SIGKILL)  # inside the call: the sandbox is still sleeping
         worker.wait()
     assert state_counts(services)[S.SENDING] > 0  # left behind by the dead worker
     # The sandbox finishes the calls the dead worker made: posts exist that the database does
     # not know about — the case recovery must reconcile instead of resending.
-    wait_for(lambda: sum(times_each_text_was_posted(sandbox.url, keys).values()) > 0, 10,
+    wait_for(lambda: sum(times_each_text_was_posted(sandbox.url, keys).values()) > 0, 30,
              "the in-flight posts to land in the sandbox")
 
     for key in keys:
         set_faults(sandbox.url, key)
     with workers(env, 1, tmp_path):
-        wait_for(lambda: state_counts(services)[S.PUBLISHED] == total, 90,
+        wait_for(lambda: state_counts(services)[S.PUBLISHED] == total, 180,
                  "every delivery published")
 
     posted = times_each_text_was_posted(sandbox.url, keys)

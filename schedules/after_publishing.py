@@ -1,0 +1,77 @@
+"""Jobs after publishing: metrics every 5 minutes, token checks every hour.
+
+Each run asks the database what is due (publisher.metrics, publisher.token_checks) and claims it
+there, so every scheduler may run these jobs side by side without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.base import BaseScheduler
+
+from core.clock import utcnow
+from publisher.metrics import collect_due_metrics
+from publisher.services import Services
+from publisher.token_checks import check_accounts
+
+log = logging.getLogger(__name__)
+
+METRICS_EVERY = timedelta(minutes=5)
+TOKEN_CHECKS_EVERY = timedelta(hours=1)
+METRICS_BATCH = 200
+CHECKS_BATCH = 50
+BUDGET_SECONDS = 240.0  # stop taking more work well before the next run is due
+
+
+def collect_metrics(services: Services, worker_id: str) -> int:
+    """Fetch every due post's numbers, a batch at a time, within the time budget."""
+    started, fetched = time.monotonic(), 0
+    while time.monotonic() - started < BUDGET_SECONDS:
+        run = collect_due_metrics(services.db, services.box, services.platforms, METRICS_BATCH,
+                                  worker_id=worker_id)
+        fetched += run.fetched
+        if run.claimed < METRICS_BATCH:
+            break
+    return fetched
+
+
+def check_tokens(services: Services) -> int:
+    """Check every account that is due, a batch at a time, within the time budget."""
+    started, checked = time.monotonic(), 0
+    while time.monotonic() - started < BUDGET_SECONDS:
+        outcomes = check_accounts(services.db, services.box, services.platforms,
+                                  limit=CHECKS_BATCH)
+        checked += len(outcomes)
+        if len(outcomes) < CHECKS_BATCH:
+            break
+    return checked
+
+
+def _logged(fn: Callable[[], object]) -> Callable[[], None]:
+    """A failing run is logged and the next one runs; the scheduler itself never dies."""
+
+    def run() -> None:
+        try:
+            fn()
+        except Exception:
+            log.exception("after-publishing job failed")
+
+    return run
+
+
+def add_after_publishing_jobs(scheduler: BaseScheduler, services: Services,
+                              worker_id: str) -> None:
+    scheduler.add_job(
+        _logged(lambda: collect_metrics(services, worker_id)), "interval",
+        seconds=METRICS_EVERY.total_seconds(), id="collect_metrics", max_instances=1,
+        coalesce=True, next_run_time=utcnow() + timedelta(seconds=30),
+    )
+    scheduler.add_job(
+        _logged(lambda: check_tokens(services)), "interval",
+        seconds=TOKEN_CHECKS_EVERY.total_seconds(), id="check_tokens", max_instances=1,
+        coalesce=True, next_run_time=utcnow() + timedelta(seconds=10),
+    )

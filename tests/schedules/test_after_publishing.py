@@ -1,0 +1,31 @@
+"""The after-publishing jobs are wired into every scheduler and do what is due when run."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from core.users import Role
+from publisher.dispatch import Dispatcher
+from publisher.models import Platform
+from schedules.after_publishing import check_tokens, collect_metrics
+from schedules.jobs import add_jobs
+from tests.factories import queue_post
+
+
+def test_add_jobs_schedules_metrics_every_5_minutes_and_token_checks_hourly(services):
+    scheduler = BackgroundScheduler(timezone="UTC")
+    add_jobs(scheduler, services, "w-test")
+    metrics, tokens = scheduler.get_job("collect_metrics"), scheduler.get_job("check_tokens")
+    assert metrics.trigger.interval == timedelta(minutes=5)
+    assert tokens.trigger.interval == timedelta(hours=1)
+
+
+def test_the_jobs_do_what_is_due(services, make_user, make_account):
+    x, _ = make_account(Platform.X)
+    queue_post(services.db, make_user(Role.COMMS), [x], text="Jobbet")
+    Dispatcher(services.db, services.platforms, services.box, "w1").run_once()
+    assert check_tokens(services) == 1
+    assert check_tokens(services) == 0  # checked today
+    assert collect_metrics(services, "w1") == 0  # the first numbers are due after 15 minutes

@@ -1,0 +1,146 @@
+"""Real Chromium (through Playwright) and a real Megafon server on loopback, for the browser tests.
+
+Megafon runs as it does under `megafon run`: the web app in a threaded werkzeug server and the
+background scheduler, against the session's sandbox of X and Facebook.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from werkzeug.serving import make_server
+
+from core.auth import create_user
+from core.clock import STOCKHOLM
+from core.users import Role
+from schedules.jobs import start_background
+from tests.conftest import PASSWORD, build_services
+from web import create_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page
+
+CHROMIUM = os.environ.get("MEGAFON_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def require_chromium() -> None:
+    """Skip on a machine without Chromium or Playwright; in CI (CI set) fail instead."""
+    problem = None
+    if not Path(CHROMIUM).exists():
+        problem = f"Chromium not found at {CHROMIUM} (set MEGAFON_TEST_CHROMIUM)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is not installed"
+    if problem and os.environ.get("CI"):
+        pytest.fail(f"browser tests must run in CI: {problem}")
+    if problem:
+        pytest.skip(problem)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class LiveMegafon:
+    url: str
+    sandbox_url: str
+    email: str
+    password: str = PASSWORD
+
+
+@contextmanager
+def live_megafon(directory: Path, sandbox_url: str) -> Iterator[LiveMegafon]:
+    """Megafon serving on a free loopback port, its scheduler dispatching every second."""
+    services = build_services(directory / "instance", f"sqlite:///{directory / 'megafon.db'}",
+                              sandbox_url, dispatch_interval_seconds=1)
+    email = f"admin-{uuid.uuid4().hex[:6]}@example.org"
+    with services.db.session() as session:
+        create_user(session, email=email, name="Alva Admin", password=PASSWORD, role=Role.ADMIN)
+    server = make_server("127.0.0.1", 0, create_app(services.settings, services), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="megafon-web", daemon=True)
+    thread.start()
+    scheduler = start_background(services)
+    try:
+        yield LiveMegafon(f"http://127.0.0.1:{server.server_port}", sandbox_url, email)
+    finally:
+        scheduler.shutdown(wait=True)
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        services.db.dispose()
+
+
+def next_minute_but_one(now: datetime | None = None) -> datetime:
+    """Stockholm wall-clock time: round up to the next whole minute, then one more."""
+    now = now or datetime.now(STOCKHOLM)
+    return now.replace(second=0, microsecond=0) + timedelta(minutes=2)
+
+
+class Megafon:
+    """What a person does in Megafon, step by step, through the page."""
+
+    def __init__(self, page: Page, live: LiveMegafon) -> None:
+        self.page, self.live = page, live
+
+    def log_in(self) -> None:
+        self.page.goto(self.live.url + "/")
+        self.page.fill("#email", self.live.email)
+        self.page.fill("#password", self.live.password)
+        self.page.click("form button[type=submit].primary")
+        self.page.wait_for_selector("nav.mainnav")
+
+    def switch_language(self) -> None:
+        self.page.click("[data-testid=language-switch]")
+        self.page.wait_for_load_state()
+
+    def open(self, path: str) -> None:
+        """Follow a link in the main navigation."""
+        self.page.click(f"nav.mainnav a[href='{path}']")
+        self.page.wait_for_load_state()
+
+    def connect_sandbox_account(self, platform: str, name: str) -> None:
+        self.page.select_option("select[name=sb-platform]", platform)
+        self.page.fill("input[name=sb-name]", name)
+        self.page.click("#sandbox button[type=submit]")
+        self.page.wait_for_load_state()
+
+    def queue_post(self, text: str, account_names: list[str], at_local: datetime) -> None:
+        self.page.fill("#text", text)
+        for name in account_names:
+            self.page.locator("ul.checks label", has_text=name).locator("input").check()
+        self.page.fill("#scheduled_at", at_local.strftime("%Y-%m-%dT%H:%M"))
+        self.page.click("form.compose button[type=submit]")
+        self.page.wait_for_load_state()
+
+    def rows(self, table: str, text: str) -> Locator:
+        return self.page.locator(f"[data-testid={table}] tbody tr").filter(has_text=text)
+
+    def wait_until_published(self, text: str, expected: int, until: datetime) -> Locator:
+        """Reload the overview until every delivery of the post shows as published."""
+        published = self.rows("recent", text).filter(
+            has=self.page.locator("[data-state=published]"))
+        while published.count() < expected and datetime.now(STOCKHOLM) < until:
+            self.page.wait_for_timeout(2000)
+            self.page.reload()
+        return published

@@ -1,0 +1,64 @@
+"""The accounts page warns about credentials; a delivery's page shows its latest numbers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import requests
+from sqlalchemy import update
+
+from core.clock import utcnow
+from core.users import Role
+from publisher.dispatch import Dispatcher
+from publisher.metrics import collect_due_metrics
+from publisher.models import Account, CredentialStatus, Platform
+from publisher.token_checks import check_accounts
+from tests.factories import deliveries, queue_post
+from tests.publisher.sandbox_faults import set_faults
+from tests.web.conftest import csrf_token
+
+
+def test_accounts_page_shows_broken_and_expiring_credentials(services, sandbox, logged_in,
+                                                             make_account):
+    broken, creds = make_account(Platform.FACEBOOK, name="Sidan som slutat")
+    expiring, _ = make_account(Platform.X, name="Snart utgånget")
+    fine, _ = make_account(Platform.X, name="Allt väl")
+    set_faults(sandbox.url, creds["page_id"], expire_token=True)
+    check_accounts(services.db, services.box, services.platforms)
+    with services.db.session() as session:  # X tokens do not expire: set the warning directly
+        session.execute(update(Account).where(Account.id == expiring.id).values(
+            credentials_status=CredentialStatus.EXPIRING,
+            credentials_expire_at=datetime(2026, 12, 1, 22, 30, tzinfo=UTC)))
+
+    client, _ = logged_in(Role.COMMS)
+    html = client.get("/accounts/").get_data(as_text=True)
+    assert html.count('data-testid="credentials-broken"') == 1
+    assert "Fungerar inte:" in html and "Session has expired" in html
+    assert "Återanslut: anslut kontot igen" in html
+    assert html.count('data-testid="credentials-expiring"') == 1
+    assert "Åtkomsten upphör 2026-12-01 23:30." in html  # Stockholm time (CET)
+
+    client.post("/language/en", data={"csrf_token": csrf_token(client, "/")})
+    english = client.get("/accounts/").get_data(as_text=True)
+    assert "Not working:" in english and "The access expires 2026-12-01 23:30." in english
+
+
+def test_delivery_page_shows_the_latest_numbers(services, sandbox, logged_in, make_user,
+                                                make_account):
+    x, _ = make_account(Platform.X)
+    queue_post(services.db, make_user(), [x], text="Hur gick det?")
+    Dispatcher(services.db, services.platforms, services.box, "w1").run_once()
+    delivery = deliveries(services.db)[0]
+    requests.post(f"{sandbox.url}/sandbox/api/posts/{delivery.external_id}/metrics",
+                  json={"likes": 17, "reposts": 4, "impressions": 900},
+                  timeout=10).raise_for_status()
+    client, _ = logged_in(Role.COMMS)
+    before = client.get(f"/deliveries/{delivery.id}").get_data(as_text=True)
+    assert 'data-testid="metrics"' not in before  # nothing scheduled or fetched yet
+
+    collect_due_metrics(services.db, services.box, services.platforms,
+                        now=utcnow() + timedelta(minutes=16))
+    html = client.get(f"/deliveries/{delivery.id}").get_data(as_text=True)
+    assert 'data-testid="metrics"' in html
+    for expected in ("Gilla-markeringar 17", "Reposter 4", "Svar 0", "Visningar 900"):
+        assert expected in html

@@ -1,0 +1,412 @@
+"""Roles and organisations are enforced on the server, for every route the app has.
+
+The route table below is checked against app.url_map, so a new route fails these tests until it
+is classified. POSTs carry valid form data and a valid CSRF token: if a check were missing, the
+action would go through, and the unchanged database would show it did not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+from sqlalchemy import inspect, text
+from werkzeug.test import TestResponse
+
+from core.auth import district
+from core.clock import STOCKHOLM
+from core.db import Database
+from core.users import Organisation, Role, User
+from publisher.adapters.sandbox_directory import SandboxDirectory
+from publisher.media import store_image
+from publisher.models import Account, Delivery, DeliveryState, Platform, Post
+from publisher.posts import DraftImage, PostDraft, create_post
+from tests.conftest import PASSWORD
+from tests.factories import count
+from tests.media_images import picture
+from tests.web.conftest import csrf_token, login
+
+ALL = frozenset(Role)
+WRITERS = frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD})
+ACCOUNT_MANAGERS = frozenset({Role.ADMIN, Role.COMMS})
+ADMINS = frozenset({Role.ADMIN})
+
+# Reachable without logging in; everything else needs a user.
+PUBLIC = {"static", "healthz", "auth.login", "auth.language"}
+
+# (endpoint, method) -> the roles that may use it. HEAD follows GET. Order matters only when
+# an allowed role walks the list: logging out comes last.
+ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
+    ("dashboard.index", "GET"): ALL,
+    ("dashboard.delivery", "GET"): ALL,
+    ("accounts.index", "GET"): ALL,
+    ("compose.media", "GET"): ALL,
+    ("compose.compose", "GET"): WRITERS,
+    ("compose.compose", "POST"): WRITERS,
+    ("dashboard.cancel", "POST"): WRITERS,
+    ("dashboard.requeue", "POST"): WRITERS,  # after cancel: sends the cancelled delivery again
+    ("accounts.connect_x", "POST"): ACCOUNT_MANAGERS,
+    ("accounts.connect_facebook", "POST"): ACCOUNT_MANAGERS,
+    ("accounts.connect_sandbox", "POST"): ACCOUNT_MANAGERS,
+    ("accounts.disconnect", "POST"): ACCOUNT_MANAGERS,
+    ("admin.users", "GET"): ADMINS,
+    ("admin.users", "POST"): ADMINS,
+    ("notifications.index", "GET"): ALL,
+    ("notifications.read", "POST"): ALL,
+    ("auth.logout", "POST"): ALL,
+}
+# POSTs whose valid form data saves something (so a refusal shows as an unchanged database).
+SAVES = {"compose.compose", "dashboard.cancel", "dashboard.requeue",
+         "accounts.connect_x", "accounts.connect_facebook",
+         "accounts.connect_sandbox", "accounts.disconnect", "admin.users"}
+X_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+
+
+@dataclass
+class Route:
+    endpoint: str
+    method: str
+    path: str
+    data: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.endpoint, "GET" if self.method == "HEAD" else self.method
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass
+class World:
+    """Real rows to aim every route at: district accounts, a queued delivery, fresh credentials."""
+
+    district_id: int
+    x: Account
+    facebook: Account
+    delivery_id: int
+    media_id: int
+    new_x: dict[str, str]
+    new_facebook: dict[str, str]
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def url_values(self) -> dict[str, object]:
+        return {"delivery_id": self.delivery_id, "account_id": self.facebook.id, "lang": "en",
+                "filename": "megafon.css", "media_id": self.media_id}
+
+    def form(self, endpoint: str) -> dict[str, object]:
+        """Form data that succeeds for a role allowed to use the endpoint."""
+        org = self.district_id
+        forms: dict[str, dict[str, object]] = {
+            "compose.compose": {"text": f"Rollkontroll {self.tag}", "accounts": [self.x.id]},
+            "accounts.connect_x": {"x-name": f"X {self.tag}", "x-organisation_id": org,
+                                   **{f"x-{k}": self.new_x[k] for k in X_FIELDS}},
+            "accounts.connect_facebook": {
+                "fb-name": f"FB {self.tag}", "fb-organisation_id": org,
+                "fb-page_id": self.new_facebook["page_id"],
+                "fb-page_access_token": self.new_facebook["page_access_token"]},
+            "accounts.connect_sandbox": {"sb-platform": "x", "sb-name": self.sandbox_name,
+                                         "sb-organisation_id": org},
+            "admin.users": {"name": "Ny Användare", "email": f"ny-{self.tag}@example.org",
+                            "password": PASSWORD, "role": "comms", "organisation_id": org},
+            "auth.login": {"email": "nobody@example.org", "password": PASSWORD},
+            "notifications.read": {"all": "1"},
+        }
+        return forms.get(endpoint, {})
+
+    @property
+    def sandbox_name(self) -> str:
+        return f"Sandlåda {self.tag}"
+
+
+def queue_picture_post(services, user: User, account: Account) -> tuple[int, int]:
+    """A post with a picture, due in three hours: its delivery's id and the picture's."""
+    later = (datetime.now(STOCKHOLM) + timedelta(hours=3)).replace(tzinfo=None, microsecond=0)
+    colour = tuple(uuid.uuid4().bytes[:3])
+    with services.db.session() as session:
+        media = store_image(session, services.settings.instance_path, picture(color=colour),
+                            name="affisch.png", user_id=None)
+        post = create_post(session, session.get(User, user.id), PostDraft(
+            text="Hej Värmland!", account_ids=[account.id], scheduled_local=later,
+            media=[DraftImage(media.id, "Affisch för stormötet")]))
+        return post.deliveries[0].id, media.id
+
+
+@pytest.fixture
+def world(db: Database, services, make_user, make_account) -> World:
+    x, _ = make_account(Platform.X)
+    facebook, _ = make_account(Platform.FACEBOOK)
+    delivery_id, media_id = queue_picture_post(services, make_user(Role.COMMS), x)
+    directory = SandboxDirectory(services.platforms.sandbox_url)
+    tag = uuid.uuid4().hex[:8]
+    with db.session() as session:
+        district_id = district(session).id
+    return World(district_id=district_id, x=x, facebook=facebook, delivery_id=delivery_id,
+                 media_id=media_id,
+                 new_x=directory.create_account("x", f"Ny X {tag}"),
+                 new_facebook=directory.create_account("facebook", f"Ny sida {tag}"))
+
+
+def routes(app: Flask, world: World, *, public: bool = False) -> Iterator[Route]:
+    """Every rule and method of the app (OPTIONS is answered by Flask itself)."""
+    values = world.url_values()
+    for rule in app.url_map.iter_rules():
+        if (rule.endpoint in PUBLIC) != public:
+            continue
+        missing = rule.arguments - values.keys()
+        assert not missing, f"give {rule.rule} a sample value for {missing} in World.url_values"
+        with app.test_request_context():
+            path = url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})
+        for method in sorted((rule.methods or set()) - {"OPTIONS"}):
+            data = world.form(rule.endpoint) if method == "POST" else {}
+            route = Route(rule.endpoint, method, path, data)
+            assert public or route.key in ALLOWED, f"classify {route} in ALLOWED"
+            yield route
+
+
+def ordered(found: Iterator[Route]) -> list[Route]:
+    order = list(ALLOWED)
+    return sorted(found, key=lambda r: order.index(r.key))
+
+
+def send(client: FlaskClient, route: Route, token: str | None) -> TestResponse:
+    data = dict(route.data)
+    if token is not None and route.method == "POST":
+        data["csrf_token"] = token
+    return client.open(route.path, method=route.method, data=data)
+
+
+def snapshot(db: Database) -> dict[str, list[str]]:
+    """Every row of every table, to show that a refused request changed nothing."""
+    with db.engine.connect() as conn:
+        tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+        return {t: sorted(repr(tuple(row)) for row in conn.execute(text(f'SELECT * FROM "{t}"')))
+                for t in tables}
+
+
+def sandbox_has(services, name: str) -> bool:
+    url = f"{services.platforms.sandbox_url}/sandbox/api/accounts/{name}"
+    return requests.get(url, timeout=10).status_code == 200
+
+
+def redirects_to_login(response: TestResponse) -> bool:
+    return response.status_code == 302 and urlsplit(response.location).path == "/login"
+
+
+def test_every_route_is_classified(app: Flask):
+    seen = {(r.endpoint, "GET" if m == "HEAD" else m)
+            for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC
+            for m in (r.methods or set()) - {"OPTIONS"}}
+    assert seen == set(ALLOWED), "classify new routes in ALLOWED (or PUBLIC) and drop stale ones"
+
+
+def test_anonymous_never_reaches_a_view(app, db, services, world):
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+    before = snapshot(db)
+    for route in routes(app, world):
+        assert redirects_to_login(send(client, route, token)), route
+        assert snapshot(db) == before, route
+    assert not sandbox_has(services, world.sandbox_name)
+
+
+def test_public_routes_are_only_login_language_static_and_health(app, world):
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/login").status_code == 200
+    assert client.get("/static/megafon.css").status_code == 200
+    assert {r.endpoint for r in routes(app, world, public=True)} == PUBLIC
+
+
+@pytest.mark.parametrize("role", [Role.COMMS, Role.CAMPAIGN_LEAD, Role.BOARD])
+def test_role_is_refused_what_it_may_not_do(role, app, db, services, logged_in, world):
+    client, _ = logged_in(role)
+    token = csrf_token(client, "/")
+    before = snapshot(db)
+    refused = [r for r in routes(app, world) if role not in ALLOWED[r.key]]
+    assert refused
+    for route in refused:
+        assert send(client, route, token).status_code == 403, route
+        assert snapshot(db) == before, route
+    assert not sandbox_has(services, world.sandbox_name)
+
+
+def test_the_refusals_match_what_each_role_is_for(app, world):
+    def refused(role: Role) -> set[str]:
+        return {str(r) for r in routes(app, world) if role not in ALLOWED[r.key]}
+
+    board, lead, comms = refused(Role.BOARD), refused(Role.CAMPAIGN_LEAD), refused(Role.COMMS)
+    for path in ("GET /compose", "POST /compose", "POST /accounts/connect/x",
+                 f"POST /accounts/{world.facebook.id}/disconnect",
+                 f"POST /deliveries/{world.delivery_id}/cancel", "GET /admin/users",
+                 "POST /admin/users"):
+        assert path in board
+    assert {"GET /admin/users", "POST /admin/users"} <= comms & lead
+    assert "POST /accounts/connect/sandbox" in lead - comms
+    assert refused(Role.ADMIN) == set()
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_role_may_use_what_it_is_allowed(role, app, db, logged_in, world):
+    client, _ = logged_in(role)
+    token = csrf_token(client, "/")
+    for route in ordered(r for r in routes(app, world) if role in ALLOWED[r.key]):
+        before = snapshot(db)
+        response = send(client, route, token)
+        if route.method == "POST":
+            assert response.status_code == 302, (route, response.get_data(as_text=True))
+            assert route.endpoint not in SAVES or snapshot(db) != before, route
+        else:
+            assert response.status_code == 200, route
+    assert redirects_to_login(client.get("/"))  # the last allowed route was logging out
+
+
+# --- Organisations: an association's users reach only their own association's accounts --------
+
+
+@dataclass
+class Associations:
+    own: Organisation
+    other: Organisation
+    own_account: Account
+    other_account: Account
+    other_delivery_id: int
+    other_media_id: int
+
+
+@pytest.fixture
+def associations(services, make_org, make_user, make_account) -> Associations:
+    own, other = make_org(), make_org()
+    own_account, _ = make_account(Platform.X, organisation=own)
+    other_account, _ = make_account(Platform.FACEBOOK, organisation=other)
+    delivery_id, media_id = queue_picture_post(services, make_user(Role.ADMIN), other_account)
+    return Associations(own, other, own_account, other_account, delivery_id, media_id)
+
+
+def delivery_state(db: Database, delivery_id: int) -> DeliveryState:
+    with db.session() as session:
+        return session.get(Delivery, delivery_id).state
+
+
+def account_active(db: Database, account_id: int) -> bool:
+    with db.session() as session:
+        return session.get(Account, account_id).active
+
+
+def compose_to(client: FlaskClient, token: str, account: Account) -> TestResponse:
+    return client.post("/compose", data={"text": "Hej föreningen!", "accounts": [account.id],
+                                         "csrf_token": token})
+
+
+def sees(client: FlaskClient, a: Associations) -> dict[str, bool]:
+    """Whether the other association's account and delivery show up, page by page."""
+    return {
+        "overview": f'data-delivery="{a.other_delivery_id}"' in client.get("/").text,
+        "delivery": client.get(f"/deliveries/{a.other_delivery_id}").status_code == 200,
+        "accounts": a.other_account.name in client.get("/accounts/").text,
+        "compose": f'value="{a.other_account.id}"' in client.get("/compose").text,
+        "picture": client.get(f"/media/{a.other_media_id}").status_code == 200,
+    }
+
+
+@pytest.mark.parametrize("role", [Role.COMMS, Role.CAMPAIGN_LEAD])
+def test_association_user_cannot_see_another_associations_accounts(role, logged_in,
+                                                                   associations):
+    client, _ = logged_in(role, organisation=associations.own)
+    assert sees(client, associations) == dict.fromkeys(sees(client, associations), False)
+    assert client.get(f"/deliveries/{associations.other_delivery_id}").status_code == 404
+    assert client.get(f"/media/{associations.other_media_id}").status_code == 404
+    assert associations.own_account.name in client.get("/accounts/").text
+
+
+@pytest.mark.parametrize("role", [Role.COMMS, Role.CAMPAIGN_LEAD])
+def test_association_user_cannot_act_on_another_associations_accounts(role, db, logged_in,
+                                                                      associations):
+    a = associations
+    client, _ = logged_in(role, organisation=a.own)
+    token = csrf_token(client, "/")
+    before = snapshot(db)
+    assert compose_to(client, token, a.other_account).status_code == 403
+    for action in ("cancel", "requeue"):
+        assert client.post(f"/deliveries/{a.other_delivery_id}/{action}",
+                           data={"csrf_token": token}).status_code == 403
+    assert client.post(f"/accounts/{a.other_account.id}/disconnect",
+                       data={"csrf_token": token}).status_code == 403
+    assert snapshot(db) == before
+    assert delivery_state(db, a.other_delivery_id) is DeliveryState.SCHEDULED
+    assert account_active(db, a.other_account.id)
+    assert compose_to(client, token, a.own_account).status_code == 302  # its own: fine
+
+
+def test_association_user_cannot_connect_an_account_for_another_association(
+        db, services, logged_in, associations):
+    client, _ = logged_in(Role.COMMS, organisation=associations.own)
+    name = f"Intrång {uuid.uuid4().hex[:6]}"
+    response = client.post("/accounts/connect/sandbox", data={
+        "sb-platform": "x", "sb-name": name, "sb-organisation_id": associations.other.id,
+        "csrf_token": csrf_token(client, "/accounts/")})
+    assert response.status_code in (400, 403)
+    assert count(db, Account) == 2 and not sandbox_has(services, name)
+
+
+@pytest.mark.parametrize("role", [Role.COMMS, Role.CAMPAIGN_LEAD])
+def test_district_user_sees_posts_to_cancels_and_requeues_for_every_association(role, db, logged_in,
+                                                                       associations):
+    a = associations
+    client, _ = logged_in(role)  # no organisation: the district
+    assert sees(client, a) == dict.fromkeys(sees(client, a), True)
+    token = csrf_token(client, "/")
+    assert compose_to(client, token, a.other_account).status_code == 302
+    assert count(db, Post) == 2
+    assert client.post(f"/deliveries/{a.other_delivery_id}/cancel",
+                       data={"csrf_token": token}).status_code == 302
+    assert delivery_state(db, a.other_delivery_id) is DeliveryState.CANCELLED
+    assert client.post(f"/deliveries/{a.other_delivery_id}/requeue",
+                       data={"csrf_token": token}).status_code == 302
+    assert delivery_state(db, a.other_delivery_id) is DeliveryState.SCHEDULED
+
+
+def test_district_comms_user_disconnects_an_associations_account(db, logged_in, associations):
+    client, _ = logged_in(Role.COMMS)
+    response = client.post(f"/accounts/{associations.other_account.id}/disconnect",
+                           data={"csrf_token": csrf_token(client, "/")})
+    assert response.status_code == 302
+    assert not account_active(db, associations.other_account.id)
+
+
+# --- CSRF: a POST without a valid token is refused before any view runs -----------------------
+
+
+@pytest.mark.parametrize("token", [None, "forged-token"], ids=["missing", "forged"])
+def test_post_without_a_valid_csrf_token_is_refused_and_saves_nothing(token, app, db, services,
+                                                                      logged_in, world):
+    client, _ = logged_in(Role.ADMIN)
+    client.post("/language/en", data={"csrf_token": csrf_token(client, "/")})
+    before = snapshot(db)
+    posts = [r for r in [*routes(app, world), *routes(app, world, public=True)]
+             if r.method == "POST"]
+    assert {r.endpoint for r in posts} >= {"auth.login", "auth.language", "auth.logout"}
+    for route in posts:
+        response = send(client, route, token)
+        assert response.status_code == 400, route
+        assert "The form had expired" in response.text, route
+        assert snapshot(db) == before, route
+    assert client.get("/").status_code == 200  # logging out without a token did not log out
+    assert not sandbox_has(services, world.sandbox_name)
+
+
+def test_login_without_csrf_token_does_not_log_in(client, make_user):
+    user = make_user(Role.COMMS)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert redirects_to_login(client.get("/"))
+    login(client, user)  # and with the token it works
+    assert client.get("/").status_code == 200
+
