@@ -13,7 +13,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # The migration environment is the one place that must see every table. Names, not imports,
 # keep core free of imports from the outer domain packages.
-MODEL_MODULES = ("core.users", "core.notifications", "publisher.models", "publisher.metrics")
+MODEL_MODULES = (
+    "core.users", "core.notifications", "publisher.models", "publisher.metrics", "monitor.models",
+)
 
 
 def all_metadata() -> MetaData:
