@@ -53,6 +53,9 @@ class RewriteSession(PlatformSession):
     def __init__(self, base_url: str, timeout: float = 30.0) -> None:
         super().__init__(timeout)
         self.base_url = base_url.rstrip("/")
+        # A loopback sandbox needs no proxy settings from the environment (and reading them
+        # costs more than the call itself).
+        self.trust_env = False
 
     def target(self, url: str) -> str:
         for host in PLATFORM_HOSTS:

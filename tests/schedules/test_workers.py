@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -49,17 +50,18 @@ def test_kill_9_inside_the_platform_call_then_restart_publishes_each_once(
     accounts += [connect_sandbox_account(services, Platform.FACEBOOK)]
     keys = [c.get("user_id") or c["page_id"] for _, c in accounts]
     for key in keys:
-        set_faults(sandbox.url, key, latency_ms=2500)
+        set_faults(sandbox.url, key, latency_ms=6000)
     author = make_user_in(services, Role.COMMS)
     for n in range(4):
         queue_post(services.db, author, [a for a, _ in accounts], text=f"Inlägg nummer {n}")
     total = 12
-    env = worker_env(services, platform_timeout_seconds=5, lease_seconds=6,
+    env = worker_env(services, platform_timeout_seconds=10, lease_seconds=12,
                      dispatch_concurrency=4)
 
     with workers(env, 1, tmp_path) as (worker,):
         wait_for(lambda: state_counts(services)[S.SENDING] > 0, 60, "a send in flight")
-        os.kill(worker.pid, signal.SIGKILL)  # inside the call: the sandbox is still sleeping
+        time.sleep(2.5)  # the requests are out; the sandbox sleeps 6 s before storing them
+        os.kill(worker.pid, signal.SIGKILL)  # inside the platform call
         worker.wait()
     assert state_counts(services)[S.SENDING] > 0  # left behind by the dead worker
     # The sandbox finishes the calls the dead worker made: posts exist that the database does
