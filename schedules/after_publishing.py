@@ -25,6 +25,8 @@ TOKEN_CHECKS_EVERY = timedelta(hours=1)
 METRICS_BATCH = 200
 CHECKS_BATCH = 50
 BUDGET_SECONDS = 240.0  # stop taking more work well before the next run is due
+# A worker that has just started publishes first; the after-publishing work waits a minute.
+FIRST_RUN_AFTER = timedelta(minutes=1)
 
 
 def collect_metrics(services: Services, worker_id: str) -> int:
@@ -68,10 +70,10 @@ def add_after_publishing_jobs(scheduler: BaseScheduler, services: Services,
     scheduler.add_job(
         _logged(lambda: collect_metrics(services, worker_id)), "interval",
         seconds=METRICS_EVERY.total_seconds(), id="collect_metrics", max_instances=1,
-        coalesce=True, next_run_time=utcnow() + timedelta(seconds=30),
+        coalesce=True, next_run_time=utcnow() + FIRST_RUN_AFTER, jitter=15,
     )
     scheduler.add_job(
         _logged(lambda: check_tokens(services)), "interval",
         seconds=TOKEN_CHECKS_EVERY.total_seconds(), id="check_tokens", max_instances=1,
-        coalesce=True, next_run_time=utcnow() + timedelta(seconds=10),
+        coalesce=True, next_run_time=utcnow() + FIRST_RUN_AFTER, jitter=60,
     )
