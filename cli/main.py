@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import secrets
 import sys
+from dataclasses import replace
 
 import click
 from sqlalchemy import func, select
 
 from cli.sandbox import sandbox
+from cli.watch import watch
 from core import migrate
 from core.auth import AuthError, create_user
 from core.db import Database
@@ -21,6 +23,7 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
     # One line per scheduler tick every few seconds drowns everything else.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per feed fetched, likewise
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -96,7 +99,7 @@ def _first_admin(database: Database) -> tuple[str, str] | None:
 @click.option("--port", type=int, default=None, help="Default: MEGAFON_PORT")
 def run(host: str | None, port: int | None) -> None:
     """Start everything in one process: web, scheduler and (without real credentials) sandbox."""
-    from cli.demo import seed_organisations
+    from cli.demo import seed_monitoring, seed_organisations
     from publisher.services import Services
     from schedules.jobs import start_background
     from web import create_app
@@ -114,10 +117,15 @@ def run(host: str | None, port: int | None) -> None:
         sandbox_server = SandboxServer(str(settings.instance_path / "sandbox.db"),
                                        port=settings.sandbox_port)
         sandbox_server.start()
+        # Its demo news feeds are on loopback, which the monitor refuses unless allowed.
+        settings = replace(settings, fetch_allow=",".join([*settings.fetch_allow_list,
+                                                           "127.0.0.1"]))
     services = Services.from_settings(settings)
     with services.db.session() as session:
         if settings.demo_data:
             seed_organisations(session)
+            if services.platforms.sandbox_url:
+                seed_monitoring(session, services.platforms.sandbox_url)
     credentials = _first_admin(services.db)
     scheduler = start_background(services)
     app = create_app(settings, services)
@@ -149,6 +157,7 @@ def worker() -> None:
 
 
 main.add_command(sandbox)
+main.add_command(watch)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ class Action(enum.StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"
     MANAGE_USERS = "manage_users"
     VIEW_REPORTS = "view_reports"
+    VIEW_MENTIONS = "view_mentions"  # the mention log and one's own alert settings
+    TRIAGE_MENTIONS = "triage_mentions"  # relevant / not relevant, assign, note, respond
+    MANAGE_MONITORING = "manage_monitoring"  # sources, watchlists, people, clippings
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -38,6 +41,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.COMPOSE: frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD}),
     Action.MANAGE_ACCOUNTS: frozenset({Role.ADMIN, Role.COMMS}),
     Action.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Action.VIEW_MENTIONS: frozenset(Role),
+    Action.TRIAGE_MENTIONS: frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD}),
+    Action.MANAGE_MONITORING: frozenset({Role.ADMIN, Role.COMMS}),
 }
 
 

@@ -69,6 +69,10 @@ class Settings:
     smtp_url: str = ""
     mail_from: str = "megafon@localhost"
     log_level: str = "INFO"
+    fetch_allow: str = ""  # hosts, IPs and CIDRs feeds may be fetched from despite being private
+    fetch_timeout_seconds: int = 10
+    fetch_max_bytes: int = 5_000_000
+    source_failure_alert_minutes: int = 60
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -97,6 +101,10 @@ class Settings:
         if self.sandbox == "auto":
             return not self.real_platforms_configured
         return self.sandbox == "on"
+
+    @property
+    def fetch_allow_list(self) -> list[str]:
+        return [entry.strip() for entry in self.fetch_allow.split(",") if entry.strip()]
 
     @property
     def is_sqlite(self) -> bool:

@@ -172,6 +172,7 @@ class Sighting(Base):
     # The item's identity within its source: GUID, else the normalised link.
     item_key: Mapped[str] = mapped_column(String(2000))
     url: Mapped[str | None] = mapped_column(String(2000))
+    normalized_url: Mapped[str | None] = mapped_column(String(2000), index=True)
     title: Mapped[str] = mapped_column(Text, default="")
     outlet: Mapped[str] = mapped_column(String(200), default="")
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -34,6 +34,12 @@ The unmodified tweepy and facebook-sdk clients talk to it with only their base U
       (null lets one grow again);
   POST /sandbox/api/reset {"keep_accounts": false}.
   <key> is the X user id or the Facebook Page id (the account name or X username also work).
+- News for the media monitor (sandbox.feeds; in memory): /sandbox/feeds/<name>.xml (RSS 2.0,
+  ETag/Last-Modified/304, gzip), article pages /sandbox/news/<slug>, section pages
+  /sandbox/news/section/<name>; POST /sandbox/api/feeds/<name>/items {title, text, link?,
+  published?} adds an item; GET /sandbox/api/feeds; POST /sandbox/api/demo/social seeds the
+  demo's tweets and Facebook comments. Built in: Swedish demo feeds nwt-demo, vf-demo,
+  svt-varmland-demo, p4-varmland-demo and the feedless outlet an-demo (sandbox.demo_news).
 
 Credentials: X {"platform","name","username","user_id","consumer_key","consumer_secret",
 "access_token": "<user_id>-<random>","access_token_secret","bearer_token"}; Facebook

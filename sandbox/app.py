@@ -7,7 +7,7 @@ import re
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox import control, graph_routes, pages, x_routes
+from sandbox import control, feeds, graph_routes, pages, x_routes
 from sandbox.state import SandboxState
 
 GRAPH_PATH = re.compile(r"^/v\d{1,2}\.\d{1,2}/")
@@ -21,6 +21,7 @@ def create_app(state: SandboxState) -> Flask:
     app.url_map.converters["gv"] = graph_routes.GraphVersion
     for blueprint in (x_routes.bp, graph_routes.bp, pages.bp, control.bp):
         app.register_blueprint(blueprint)
+    feeds.register(app)  # news feeds and article pages for the media monitor
 
     @app.errorhandler(HTTPException)
     def platform_shaped(err: HTTPException) -> Response | HTTPException:

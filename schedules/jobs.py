@@ -20,6 +20,7 @@ from publisher.dispatch import Dispatcher
 from publisher.retry import RetryPolicy
 from publisher.services import Services
 from schedules.after_publishing import add_after_publishing_jobs
+from schedules.monitoring import add_monitoring_jobs
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def add_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> Di
         seconds=10, id="send_mail", max_instances=1, coalesce=True, next_run_time=utcnow(),
     )
     add_after_publishing_jobs(scheduler, services, worker_id)  # metrics, token checks
+    add_monitoring_jobs(scheduler, services, worker_id)  # polling sources
     return dispatcher
 
 

@@ -31,9 +31,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     extensions.init_app(app)
     filters.init_app(app)
 
-    from web import accounts, admin, auth, compose, dashboard, errors, notifications
+    from web import (
+        accounts,
+        admin,
+        auth,
+        compose,
+        dashboard,
+        errors,
+        mentions,
+        monitoring,
+        notifications,
+    )
 
-    for module in (auth, dashboard, compose, accounts, admin, notifications):
+    for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring):
         app.register_blueprint(module.bp)
     errors.init_app(app)
 

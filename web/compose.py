@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path, PurePath
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from core.auth import Action
+from core.auth import Action, can
 from core.i18n import N_, UserError, ValidationErrors
+from monitor.log import link_response, response_prefill
+from monitor.models import Mention
 from publisher.accounts import NotAllowed, visible_accounts
 from publisher.media import (
     MAX_STORED_BYTES,
@@ -41,6 +43,9 @@ def compose() -> str | Response | tuple[str, int]:
     form = ComposeForm()
     form.accounts.choices = [(a.id, a.name) for a in accounts]
     errors: ValidationErrors | None = None
+    mention = _mention(request.values.get("mention", ""))  # answering a mention in the log
+    if mention is not None and request.method == "GET":
+        form.text.data, form.link.data = response_prefill(mention)
     if form.validate_on_submit():
         images, upload_errors, stored = _store_uploads(session, form)
         draft = PostDraft(text=form.text.data or "", link=form.link.data,
@@ -63,6 +68,8 @@ def compose() -> str | Response | tuple[str, int]:
                     N_("Pictures are not kept when the post has problems: choose them again "
                        "before you queue the post. Their descriptions are kept."), field="media"))
         else:
+            if mention is not None:
+                link_response(session, mention.id, post.id)
             session.commit()
             flash(ngettext("The post is queued for %(num)s account.",
                            "The post is queued for %(num)s accounts.", len(post.deliveries)),
@@ -78,7 +85,13 @@ def compose() -> str | Response | tuple[str, int]:
     status = 400 if errors is not None else 200
     return render_template("compose/compose.html", form=form, accounts=accounts, errors=errors,
                            x_limit=X_MAX_WEIGHTED, alt_limit=X_ALT_TEXT_MAX,
-                           max_image_mb=MAX_STORED_BYTES // MB), status
+                           max_image_mb=MAX_STORED_BYTES // MB, mention=mention), status
+
+
+def _mention(raw: str) -> Mention | None:
+    if not raw.isdigit() or not can(current_user, Action.TRIAGE_MENTIONS):
+        return None
+    return db_session().get(Mention, int(raw))
 
 
 def _media_root() -> Path:

@@ -24,6 +24,7 @@ from core.auth import district
 from core.clock import STOCKHOLM
 from core.db import Database
 from core.users import Organisation, Role, User
+from monitor.models import Mention, MentionWatchlist, Person, Source, SourceKind, Watchlist
 from publisher.adapters.sandbox_directory import SandboxDirectory
 from publisher.media import store_image
 from publisher.models import Account, Delivery, DeliveryState, Platform, Post
@@ -37,6 +38,8 @@ ALL = frozenset(Role)
 WRITERS = frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD})
 ACCOUNT_MANAGERS = frozenset({Role.ADMIN, Role.COMMS})
 ADMINS = frozenset({Role.ADMIN})
+TRIAGERS = frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD})
+MONITOR_MANAGERS = frozenset({Role.ADMIN, Role.COMMS})
 
 # Reachable without logging in; everything else needs a user.
 PUBLIC = {"static", "healthz", "auth.login", "auth.language"}
@@ -60,12 +63,45 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("admin.users", "POST"): ADMINS,
     ("notifications.index", "GET"): ALL,
     ("notifications.read", "POST"): ALL,
+    ("mentions.index", "GET"): ALL,
+    ("mentions.detail", "GET"): ALL,
+    ("mentions.triage", "POST"): TRIAGERS,
+    ("mentions.respond", "POST"): TRIAGERS,
+    ("monitoring.alerts", "GET"): ALL,
+    ("monitoring.alerts", "POST"): ALL,
+    ("monitoring.sources", "GET"): MONITOR_MANAGERS,
+    ("monitoring.new_source", "GET"): MONITOR_MANAGERS,
+    ("monitoring.new_source", "POST"): MONITOR_MANAGERS,
+    ("monitoring.source", "GET"): MONITOR_MANAGERS,
+    ("monitoring.source", "POST"): MONITOR_MANAGERS,
+    ("monitoring.pause", "POST"): MONITOR_MANAGERS,
+    ("monitoring.resume", "POST"): MONITOR_MANAGERS,  # after pause: resumes the paused source
+    ("monitoring.new_clipping", "GET"): MONITOR_MANAGERS,
+    ("monitoring.new_clipping", "POST"): MONITOR_MANAGERS,
+    ("monitoring.watchlists", "GET"): MONITOR_MANAGERS,
+    ("monitoring.new_watchlist", "GET"): MONITOR_MANAGERS,
+    ("monitoring.new_watchlist", "POST"): MONITOR_MANAGERS,
+    ("monitoring.watchlist", "GET"): MONITOR_MANAGERS,
+    ("monitoring.watchlist", "POST"): MONITOR_MANAGERS,
+    ("monitoring.test_query", "POST"): MONITOR_MANAGERS,
+    ("monitoring.people", "GET"): MONITOR_MANAGERS,
+    ("monitoring.people", "POST"): MONITOR_MANAGERS,
+    ("monitoring.person", "GET"): MONITOR_MANAGERS,
+    ("monitoring.person", "POST"): MONITOR_MANAGERS,
+    ("monitoring.delete_watchlist", "POST"): MONITOR_MANAGERS,  # deletions after every use
+    ("monitoring.delete_person", "POST"): MONITOR_MANAGERS,
     ("auth.logout", "POST"): ALL,
 }
 # POSTs whose valid form data saves something (so a refusal shows as an unchanged database).
 SAVES = {"compose.compose", "dashboard.cancel", "dashboard.requeue",
          "accounts.connect_x", "accounts.connect_facebook",
-         "accounts.connect_sandbox", "accounts.disconnect", "admin.users"}
+         "accounts.connect_sandbox", "accounts.disconnect", "admin.users",
+         "mentions.triage", "mentions.respond", "monitoring.alerts", "monitoring.new_source",
+         "monitoring.source", "monitoring.pause", "monitoring.resume", "monitoring.new_clipping",
+         "monitoring.new_watchlist", "monitoring.watchlist", "monitoring.people",
+         "monitoring.person", "monitoring.delete_watchlist", "monitoring.delete_person"}
+# POSTs that answer with a page instead of a redirect (they change nothing).
+ANSWERS_IN_PLACE = {"monitoring.test_query"}
 X_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
 
@@ -95,11 +131,14 @@ class World:
     media_id: int
     new_x: dict[str, str]
     new_facebook: dict[str, str]
+    monitor: Monitored
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def url_values(self) -> dict[str, object]:
         return {"delivery_id": self.delivery_id, "account_id": self.facebook.id, "lang": "en",
-                "filename": "megafon.css", "media_id": self.media_id}
+                "filename": "megafon.css", "media_id": self.media_id,
+                "mention_id": self.monitor.mention_id, "source_id": self.monitor.source_id,
+                "watchlist_id": self.monitor.watchlist_id, "person_id": self.monitor.person_id}
 
     def form(self, endpoint: str) -> dict[str, object]:
         """Form data that succeeds for a role allowed to use the endpoint."""
@@ -118,12 +157,64 @@ class World:
                             "password": PASSWORD, "role": "comms", "organisation_id": org},
             "auth.login": {"email": "nobody@example.org", "password": PASSWORD},
             "notifications.read": {"all": "1"},
+            **self.monitor.forms(self.tag),
         }
         return forms.get(endpoint, {})
 
     @property
     def sandbox_name(self) -> str:
         return f"Sandlåda {self.tag}"
+
+
+@dataclass
+class Monitored:
+    """Monitoring rows to aim the monitoring routes at: an issue, a person, a feed, a mention."""
+
+    watchlist_id: int
+    person_id: int
+    source_id: int
+    mention_id: int
+
+    def forms(self, tag: str) -> dict[str, dict[str, object]]:
+        yesterday = datetime.now(STOCKHOLM) - timedelta(days=1)
+        wid = self.watchlist_id
+        return {
+            "mentions.triage": {"state": "relevant", "note": f"Rollkontroll {tag}",
+                                "assignee_id": ""},
+            "monitoring.alerts": {"watchlist": [wid], f"immediate_{wid}": "1",
+                                  f"digest_{wid}": "7"},
+            "monitoring.new_source": {"name": f"Källa {tag}", "kind": "feed", "outlet": "VF",
+                                      "url": "https://example.org/vf.rss", "interval_minutes": 5},
+            "monitoring.source": {"name": f"NWT {tag}", "kind": "feed", "outlet": "NWT",
+                                  "url": "https://example.org/nwt.rss", "interval_minutes": 10},
+            "monitoring.new_clipping": {"outlet": "NWT papper", "title": f"Klipp {tag}",
+                                        "published_at": f"{yesterday:%Y-%m-%dT%H:%M}",
+                                        "text": "Kollektivtrafiken i Kil drabbas."},
+            "monitoring.new_watchlist": {"name": f"Fråga {tag}", "query": "skola*",
+                                         "priority": "normal", "active": "y"},
+            "monitoring.watchlist": {"name": f"Kollektivtrafik {tag}", "priority": "high",
+                                     "query": "kollektivtrafik* OR buss*", "active": "y"},
+            "monitoring.test_query": {"query": "kollektivtrafik*"},
+            "monitoring.people": {"name": f"Person {tag}", "party": "S"},
+            "monitoring.person": {"name": f"Anna Lind {tag}", "aliases": "Lind", "party": "V"},
+        }
+
+
+def monitored(db: Database) -> Monitored:
+    with db.session() as session:
+        watchlist = Watchlist(name="Kollektivtrafik", query="kollektivtrafik*")
+        person = Person(name="Anna Lind", party="V")
+        source = Source(name="NWT", kind=SourceKind.FEED, outlet="NWT",
+                        url="https://example.org/nwt.rss")
+        session.add_all([watchlist, person, source])
+        session.flush()
+        mention = Mention(title="Busslinjer dras in", url="https://example.org/buss",
+                          outlet="NWT", source_kind=SourceKind.FEED,
+                          text="Kollektivtrafiken i Kil drabbas.",
+                          watchlists=[MentionWatchlist(watchlist_id=watchlist.id)])
+        session.add(mention)
+        session.flush()
+        return Monitored(watchlist.id, person.id, source.id, mention.id)
 
 
 def queue_picture_post(services, user: User, account: Account) -> tuple[int, int]:
@@ -151,7 +242,8 @@ def world(db: Database, services, make_user, make_account) -> World:
     return World(district_id=district_id, x=x, facebook=facebook, delivery_id=delivery_id,
                  media_id=media_id,
                  new_x=directory.create_account("x", f"Ny X {tag}"),
-                 new_facebook=directory.create_account("facebook", f"Ny sida {tag}"))
+                 new_facebook=directory.create_account("facebook", f"Ny sida {tag}"),
+                 monitor=monitored(db))
 
 
 def routes(app: Flask, world: World, *, public: bool = False) -> Iterator[Route]:
@@ -250,6 +342,14 @@ def test_the_refusals_match_what_each_role_is_for(app, world):
         assert path in board
     assert {"GET /admin/users", "POST /admin/users"} <= comms & lead
     assert "POST /accounts/connect/sandbox" in lead - comms
+    mention = world.monitor.mention_id
+    assert {f"POST /mentions/{mention}/triage", f"POST /mentions/{mention}/respond",
+            "GET /sources", "POST /sources/new", "GET /watchlists", "POST /watchlists/test",
+            "POST /clippings/new", "GET /people"} <= board
+    assert {"GET /sources", "POST /watchlists/new", "POST /clippings/new"} <= lead - comms
+    assert not {f"POST /mentions/{mention}/triage", f"POST /mentions/{mention}/respond",
+                "GET /mentions", "POST /alerts"} & (lead | comms)
+    assert not {"GET /mentions", f"GET /mentions/{mention}", "POST /alerts"} & board
     assert refused(Role.ADMIN) == set()
 
 
@@ -260,7 +360,7 @@ def test_role_may_use_what_it_is_allowed(role, app, db, logged_in, world):
     for route in ordered(r for r in routes(app, world) if role in ALLOWED[r.key]):
         before = snapshot(db)
         response = send(client, route, token)
-        if route.method == "POST":
+        if route.method == "POST" and route.endpoint not in ANSWERS_IN_PLACE:
             assert response.status_code == 302, (route, response.get_data(as_text=True))
             assert route.endpoint not in SAVES or snapshot(db) != before, route
         else:

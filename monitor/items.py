@@ -1,0 +1,73 @@
+"""What every source hands on: items, each with a stable identity within its source."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from html.parser import HTMLParser
+
+from monitor.dedupe import normalize_url
+from monitor.models import SourceKind
+
+BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
+              "blockquote", "section", "article", "figcaption", "table"}
+SKIP_TAGS = {"script", "style", "noscript", "template", "iframe", "svg"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One article, post, tweet, comment or clipping, as a source saw it."""
+
+    item_key: str  # the GUID, else the normalised link: stable across polls of one source
+    url: str | None
+    title: str
+    text: str
+    published_at: datetime | None  # aware UTC
+    outlet: str
+    source_kind: SourceKind
+
+
+def item_key(guid: str | None, link: str | None, *fallback: str) -> str:
+    """GUID, else the normalised link, else a hash of what is known (title, date…)."""
+    if guid and guid.strip():
+        return guid.strip()[:2000]
+    if link and link.strip():
+        return normalize_url(link)[:2000]
+    digest = hashlib.sha256("\x1f".join(fallback).encode()).hexdigest()
+    return f"sha256:{digest}"
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIP_TAGS:
+            self.skipping += 1
+        elif tag in BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIP_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML fragment (a feed summary): tags gone, entities decoded,
+    paragraphs kept as blank-line breaks, other white space folded."""
+    if "<" not in html and "&" not in html:
+        return " ".join(html.split())
+    parser = _TextOnly()
+    parser.feed(html)
+    parser.close()
+    paragraphs = (" ".join(p.split()) for p in "".join(parser.parts).split("\n"))
+    return "\n\n".join(p for p in paragraphs if p)

@@ -1,0 +1,124 @@
+"""Monitoring jobs: poll the sources that are due (every 15 s; each source has its own interval),
+and forget old poll history. Every scheduler may run them side by side: sources are claimed in
+the database (monitor.polling).
+
+This module wires what monitor/ may not reach itself: platform credentials from the publisher's
+connected accounts (or, with the sandbox on, sandbox accounts by name) and the HTTP sessions
+that point tweepy and facebook-sdk at the sandbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.base import BaseScheduler
+
+from core.clock import utcnow
+from core.i18n import N_
+from monitor.alerts import alert_failing_sources, send_digests
+from monitor.fetch import FetchError, SafeFetcher
+from monitor.polling import LEASE_SECONDS, LiveIngest, prune_history, run_polls
+from monitor.sources import PollContext
+from publisher.adapters.base import PlatformError
+from publisher.adapters.redirect import session_for
+from publisher.adapters.sandbox_directory import SandboxDirectory
+from publisher.models import Account
+from publisher.services import Services
+
+log = logging.getLogger(__name__)
+
+POLL_EVERY = timedelta(seconds=15)
+POLL_CONCURRENCY = 8
+POLL_BUDGET_SECONDS = 300.0  # then the next run carries on (max_instances=1)
+PRUNE_EVERY = timedelta(hours=6)
+DIGESTS_EVERY = timedelta(minutes=1)
+FAILING_SOURCES_EVERY = timedelta(minutes=5)
+
+
+def build_fetcher(services: Services) -> SafeFetcher:
+    settings = services.settings
+    return SafeFetcher(allow=settings.fetch_allow_list, timeout=settings.fetch_timeout_seconds,
+                       max_bytes=settings.fetch_max_bytes)
+
+
+def credentials_lookup(services: Services) -> Callable[[int | str | None],
+                                                       dict[str, str]]:
+    """`account` is a connected account's id; with the sandbox on it may also be
+    "x:<name>" or "facebook:<name>", a sandbox account (made on first use)."""
+    sandbox = services.platforms.sandbox_url
+
+    def credentials_for(account: int | str | None) -> dict[str, str]:
+        if isinstance(account, int) or (isinstance(account, str) and account.isdigit()):
+            with services.db.session() as session:
+                found = session.get(Account, int(account))
+                if found is None or not found.active:
+                    raise LookupError(account)
+                return services.box.open(found.credentials_sealed)
+        if sandbox and isinstance(account, str) and ":" in account:
+            platform, _, name = account.partition(":")
+            try:
+                return SandboxDirectory(sandbox).create_account(platform, name)
+            except PlatformError as exc:
+                raise FetchError("connect", N_("The sandbox did not answer: %(reason)s"),
+                                 reason=exc.message) from None
+        raise LookupError(account)
+
+    return credentials_for
+
+
+def build_context(services: Services) -> PollContext:
+    settings = services.settings
+    sandbox = services.platforms.sandbox_url
+    timeout = float(settings.platform_timeout_seconds)
+    ctx = PollContext(fetcher=build_fetcher(services),
+                      credentials_for=credentials_lookup(services),
+                      session_factory=lambda: session_for(sandbox, timeout),
+                      graph_version=settings.graph_api_version)
+    if sandbox:
+        ctx.x_status_url = sandbox + "/sandbox/x/{username}/status/{id}"
+    return ctx
+
+
+def _logged(fn: Callable[[], object]) -> Callable[[], None]:
+    """A failing run is logged and the next one runs; the scheduler itself never dies."""
+
+    def run() -> None:
+        try:
+            fn()
+        except Exception:
+            log.exception("monitoring job failed")
+
+    return run
+
+
+def add_monitoring_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> None:
+    ctx = build_context(services)
+    ingest = LiveIngest()
+    # A claim must outlive the longest poll: a page source fetches its section and then
+    # articles for up to four time limits (monitor.sources.pages).
+    lease = max(LEASE_SECONDS, 8 * services.settings.fetch_timeout_seconds)
+    scheduler.add_job(
+        _logged(lambda: run_polls(services.db, ctx, ingest, worker_id, POLL_CONCURRENCY,
+                                  lease_seconds=lease, budget_seconds=POLL_BUDGET_SECONDS)),
+        "interval", seconds=POLL_EVERY.total_seconds(), id="poll_sources", max_instances=1,
+        coalesce=True, next_run_time=utcnow() + timedelta(seconds=5),
+    )
+    scheduler.add_job(
+        _logged(lambda: prune_history(services.db)), "interval",
+        seconds=PRUNE_EVERY.total_seconds(), id="prune_source_history", max_instances=1,
+        coalesce=True, next_run_time=utcnow() + timedelta(minutes=10), jitter=600,
+    )
+    # Alerts: digests at each subscriber's Stockholm hour, failing sources to the admins.
+    scheduler.add_job(
+        _logged(lambda: send_digests(services.db)), "interval",
+        seconds=DIGESTS_EVERY.total_seconds(), id="send_digests", max_instances=1,
+        coalesce=True, next_run_time=utcnow() + timedelta(seconds=20),
+    )
+    scheduler.add_job(
+        _logged(lambda: alert_failing_sources(
+            services.db, threshold_minutes=services.settings.source_failure_alert_minutes)),
+        "interval", seconds=FAILING_SOURCES_EVERY.total_seconds(), id="alert_failing_sources",
+        max_instances=1, coalesce=True, next_run_time=utcnow() + timedelta(seconds=40),
+    )

@@ -1,0 +1,68 @@
+"""`megafon watch test 'QUERY' < article.txt`: JSON on stdout, exit 2 for a malformed query."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import main
+
+ARTICLE = ("Kollektivtrafiken i Värmland\n\nBussarna i Karlstad blir färre, säger "
+           "Anna Ek (V). Region\u00a0Värmland svarar.")
+
+
+def run(*args: str, text: str = ARTICLE):
+    return CliRunner().invoke(main, ["watch", "test", *args], input=text)
+
+
+def test_a_match_prints_the_hits_with_offsets() -> None:
+    result = run('buss* AND "Region Värmland"')
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["matched"] is True
+    assert [(h["term"], h["text"]) for h in out["hits"]] == [
+        ("buss*", "Bussarna"), ('"region värmland"', "Region\u00a0Värmland")]
+    for hit in out["hits"]:
+        assert ARTICLE[hit["start"]:hit["end"]] == hit["text"]
+    assert "parties" not in out
+
+
+def test_no_match_exits_0_and_still_shows_what_was_found() -> None:
+    result = run("buss* NOT Karlstad")
+    assert result.exit_code == 0
+    out = json.loads(result.stdout)
+    assert out["matched"] is False
+    assert [h["text"] for h in out["hits"]] == ["Bussarna", "Karlstad"]
+
+
+def test_nothing_found() -> None:
+    result = run("tåg*")
+    assert (result.exit_code, json.loads(result.stdout)) == (0, {"matched": False, "hits": []})
+
+
+def test_parties_on_request() -> None:
+    out = json.loads(run("Karlstad", "--parties").stdout)
+    assert out["parties"] == ["V"]
+    assert [h["text"] for h in out["party_hits"]] == ["V"]
+
+
+def test_stdin_is_read_as_text_with_swedish_letters() -> None:
+    out = json.loads(run("får", text="Hon FÅR inte, sa far.").stdout)
+    assert out == {"matched": True, "hits": [{"term": "får", "start": 4, "end": 7,
+                                              "text": "FÅR"}]}
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("buss NEAR tåg", "error: position 5: NEAR needs a number, e.g. NEAR/5"),
+    ("(buss OR tåg", "error: position 0: this bracket is never closed"),
+    ("bu*", "error: position 0: a * needs at least 3 letters before it"),
+    ("NOT buss", "error: position 0: the query only excludes words; add a word to look for, "
+                 "e.g. buss NOT tåg"),
+])
+def test_a_malformed_query_exits_2_with_position_and_reason(query: str, message: str) -> None:
+    result = run(query)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message
+    assert result.stdout == ""

@@ -1,0 +1,294 @@
+"""The mention log: filters, highlights, triage, suggestions from "not relevant", respond.
+
+Mentions are stored through the real ingest path (tests/web/mention_seeds.py).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from core.db import Database
+from core.users import Role
+from monitor.log import MentionFilter, excerpt_with_highlights, search, suggested_not_terms
+from monitor.models import Mention, Triage
+from publisher.models import Platform, Post
+from tests.web.conftest import csrf_token
+from tests.web.mention_seeds import STORIES, Seeded, seed_mentions, stockholm_day
+
+STORY = {s.key: s for s in STORIES}
+
+
+@pytest.fixture
+def seeded(db: Database) -> Seeded:
+    return seed_mentions(db)
+
+
+def listed(client: FlaskClient, query: str = "") -> set[int]:
+    """The ids of the mentions the log shows for these query parameters."""
+    response = client.get(f"/mentions{query}")
+    assert response.status_code == 200, response.text
+    return {int(m) for m in re.findall(r'<li class="card mention[^"]*" data-mention="(\d+)"',
+                                       response.text)}
+
+
+def ids(seeded: Seeded, *keys: str) -> set[int]:
+    return {seeded.mentions[k] for k in keys}
+
+
+def mention(db: Database, mention_id: int) -> Mention:
+    with db.session() as session:
+        found = session.get(Mention, mention_id)
+        session.expunge(found)
+        return found
+
+
+def test_every_story_is_a_mention_and_the_log_lists_them_all(logged_in, seeded):
+    client, _ = logged_in(Role.BOARD)
+    assert listed(client) == set(seeded.mentions.values())
+
+
+def test_each_filter_narrows_the_list(db, logged_in, seeded):
+    client, _ = logged_in(Role.COMMS)
+    everything = set(seeded.mentions.values())
+    care = ids(seeded, "clinic")
+    assert listed(client, f"?watchlist={seeded.care_id}") == care
+    assert listed(client, f"?watchlist={seeded.transport_id}") == everything - care
+    assert listed(client, "?outlet=NWT") == ids(seeded, "lines", "hockey-away")
+    assert listed(client, "?kind=manual") == care
+    assert listed(client, "?kind=page") == ids(seeded, "fare")
+    assert listed(client, f"?person={seeded.person_id}") == ids(seeded, "lines")
+    assert listed(client, "?q=Torsby") == care
+    assert listed(client, "?q=hockey+Luleå") == ids(seeded, "hockey-away")
+    with db.session() as session:  # the parties the matcher found, per mention
+        parties = {m.id: set(m.parties.split(",")) - {""} for m in session.scalars(select(Mention))}
+    for party in ("V", "S", "M", "SD"):
+        expected = {m for m, found in parties.items() if party in found}
+        assert expected, f"no story names {party}"
+        assert listed(client, f"?party={party}") == expected, party
+    assert ids(seeded, "lines", "clinic") <= {m for m, p in parties.items() if "V" in p}
+    # Filters combine.
+    assert listed(client, f"?watchlist={seeded.transport_id}&party=M") == ids(seeded, "fare")
+
+
+def test_dates_are_stockholm_calendar_days(logged_in, seeded):
+    client, _ = logged_in(Role.COMMS)
+    clinic_day = stockholm_day(STORY["clinic"])  # published 00:30 Stockholm: UTC's day before
+    assert listed(client, f"?date_from={clinic_day}&date_to={clinic_day}") == ids(seeded,
+                                                                                   "clinic")
+    before = clinic_day - timedelta(days=1)
+    assert seeded.mentions["clinic"] not in listed(client, f"?date_from={before}"
+                                                           f"&date_to={before}")
+    fare_day = stockholm_day(STORY["fare"])
+    assert listed(client, f"?date_from={fare_day}") == ids(seeded, "lines", "fare")
+    assert listed(client, f"?date_to={clinic_day}") == ids(seeded, "clinic", "hockey-away",
+                                                            "hockey-final")
+    assert listed(client, "?date_from=not-a-date").issuperset(ids(seeded, "lines"))
+
+
+def test_triage_state_filter(db, logged_in, seeded):
+    client, _ = logged_in(Role.COMMS)
+    token = csrf_token(client, "/mentions")
+    client.post(f"/mentions/{seeded.mentions['fare']}/triage",
+                data={"state": "relevant", "csrf_token": token})
+    client.post(f"/mentions/{seeded.mentions['hockey-away']}/triage",
+                data={"state": "not_relevant", "csrf_token": token})
+    assert listed(client, "?triage=relevant") == ids(seeded, "fare")
+    assert listed(client, "?triage=not_relevant") == ids(seeded, "hockey-away")
+    assert listed(client, "?triage=new") == ids(seeded, "lines", "clinic", "hockey-final")
+
+
+def test_a_mention_shows_outlet_time_title_link_issues_parties_and_highlights(logged_in, seeded):
+    client, _ = logged_in(Role.BOARD)
+    html = client.get("/mentions?outlet=NWT&q=Karlstad").text
+    assert "NWT" in html
+    assert "Tre busslinjer dras in i Karlstad".replace("busslinjer", '<mark class="hit">'
+                                                       'busslinjer</mark>') in html
+    assert '<mark class="hit">kollektivtrafiken</mark>' in html
+    assert 'href="https://example.org/lines"' in html
+    assert re.search(r'data-testid="issue-chip">Kollektivtrafik \w+<', html)
+    assert 'data-testid="party-chip"' in html and ">V<" in html
+    assert "Anna Lind" in html
+    published = STORY["lines"]
+    assert f"{stockholm_day(published)} {published.at[0]:02d}:{published.at[1]:02d}" in html
+    detail = client.get(f"/mentions/{seeded.mentions['lines']}").text
+    assert '<mark class="hit">kollektivtrafiken</mark>' in detail
+    assert "Pendlare i Molkom" in detail
+
+
+def test_excerpt_is_cut_around_the_first_match(db, seeded):
+    with db.session() as session:
+        found = session.get(Mention, seeded.mentions["lines"])
+        parts = excerpt_with_highlights(found, width=60)
+    text = "".join(t for t, _ in parts)
+    assert len(text) <= 64
+    assert ("busslinjer", True) in parts
+    assert not any(hit and t.startswith("Tre") for t, hit in parts)  # the title is not excerpt
+
+
+def test_triage_sets_state_note_and_assignee(db, logged_in, make_user, seeded):
+    client, _ = logged_in(Role.CAMPAIGN_LEAD)
+    colleague = make_user(Role.COMMS)
+    mention_id = seeded.mentions["lines"]
+    token = csrf_token(client, f"/mentions/{mention_id}")
+    page = client.get(f"/mentions/{mention_id}").text
+    assert f'value="{colleague.id}"' in page  # the colleague can be chosen
+    response = client.post(f"/mentions/{mention_id}/triage", data={
+        "state": "relevant", "note": "Ring Anna före lunch", "assignee_id": colleague.id,
+        "csrf_token": token})
+    assert response.status_code == 302
+    found = mention(db, mention_id)
+    assert (found.triage, found.note, found.assigned_to_id) == (
+        Triage.RELEVANT, "Ring Anna före lunch", colleague.id)
+    # A quick button from the list changes the state and keeps the note and the assignee.
+    response = client.post(f"/mentions/{mention_id}/triage", data={
+        "state": "not_relevant", "next": "/mentions?outlet=NWT", "csrf_token": token})
+    assert response.status_code == 302 and response.location.endswith("/mentions?outlet=NWT")
+    found = mention(db, mention_id)
+    assert (found.triage, found.note, found.assigned_to_id) == (
+        Triage.NOT_RELEVANT, "Ring Anna före lunch", colleague.id)
+    assert "Ring Anna före lunch" in client.get(f"/mentions/{mention_id}").text
+    # Unassign and clear the note.
+    client.post(f"/mentions/{mention_id}/triage", data={
+        "state": "new", "note": "", "assignee_id": "", "csrf_token": token})
+    found = mention(db, mention_id)
+    assert (found.triage, found.note, found.assigned_to_id) == (Triage.NEW, None, None)
+
+
+def test_triage_refuses_an_assignee_who_cannot_handle_mentions(db, logged_in, make_user,
+                                                              seeded):
+    client, _ = logged_in(Role.COMMS)
+    board = make_user(Role.BOARD)
+    mention_id = seeded.mentions["lines"]
+    response = client.post(f"/mentions/{mention_id}/triage", data={
+        "state": "relevant", "note": "x", "assignee_id": board.id,
+        "csrf_token": csrf_token(client, "/mentions")})
+    assert response.status_code == 400
+    assert "Assign the mention to someone who may handle mentions." in response.text or \
+        "Tilldela" in response.text
+    assert mention(db, mention_id).triage is Triage.NEW
+
+
+def test_the_next_address_after_triage_stays_in_the_app(logged_in, seeded):
+    client, _ = logged_in(Role.COMMS)
+    response = client.post(f"/mentions/{seeded.mentions['fare']}/triage", data={
+        "state": "relevant", "next": "https://evil.example/mentions",
+        "csrf_token": csrf_token(client, "/mentions")})
+    assert response.status_code == 302
+    assert response.location.endswith(f"/mentions/{seeded.mentions['fare']}")
+
+
+def test_not_relevant_suggests_a_not_term(db, logged_in, seeded):
+    client, _ = logged_in(Role.COMMS)
+    client.post("/language/en", data={"csrf_token": csrf_token(client, "/")})
+    token = csrf_token(client, "/mentions")
+    client.post(f"/mentions/{seeded.mentions['lines']}/triage",
+                data={"state": "relevant", "csrf_token": token})
+    client.post(f"/mentions/{seeded.mentions['hockey-away']}/triage",
+                data={"state": "not_relevant", "csrf_token": token})
+    with db.session() as session:
+        assert suggested_not_terms(session, seeded.transport_id) == []  # one is not a pattern
+    response = client.post(f"/mentions/{seeded.mentions['hockey-final']}/triage",
+                           data={"state": "not_relevant", "csrf_token": token},
+                           follow_redirects=True)
+    assert "Words that keep turning up in mentions of Kollektivtrafik" in response.text
+    with db.session() as session:
+        words = [s.word for s in suggested_not_terms(session, seeded.transport_id)]
+    assert "hockey" in words
+    assert not {"bussar", "kollektivtrafiken"} & set(words)  # in the query / relevant ones
+    detail = client.get(f"/mentions/{seeded.mentions['hockey-final']}").text
+    assert "NOT hockey" in detail
+    issue = client.get(f"/watchlists/{seeded.transport_id}").text
+    assert "NOT hockey" in issue
+
+
+def test_respond_opens_the_composer_prefilled_and_links_the_post(db, logged_in, make_account,
+                                                                 seeded):
+    account, _ = make_account(Platform.X)
+    client, user = logged_in(Role.CAMPAIGN_LEAD)
+    mention_id = seeded.mentions["lines"]
+    response = client.post(f"/mentions/{mention_id}/respond",
+                           data={"csrf_token": csrf_token(client, "/mentions")})
+    assert response.status_code == 302
+    assert response.location.endswith(f"/compose?mention={mention_id}")
+    assert mention(db, mention_id).assigned_to_id == user.id  # colleagues see who answers
+    page = client.get(response.location).text
+    assert 'value="https://example.org/lines"' in page
+    text = re.search(r'<textarea[^>]*id="text"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    assert text.lstrip().startswith("“")
+    assert "Värmlandstrafik drar in tre busslinjer från januari." in text and "(NWT)" in text
+    assert f'name="mention" value="{mention_id}"' in page
+    response = client.post(f"/compose?mention={mention_id}", data={
+        "text": "Vi vill ha mer kollektivtrafik, inte mindre!", "link": "https://example.org/lines",
+        "accounts": [account.id], "mention": mention_id,
+        "csrf_token": csrf_token(client, f"/compose?mention={mention_id}")})
+    assert response.status_code == 302, response.text
+    with db.session() as session:
+        post = session.scalar(select(Post).order_by(Post.id.desc()))
+        found = session.get(Mention, mention_id)
+        assert found.response_post_id == post.id
+        assert found.triage is Triage.RELEVANT
+    detail = client.get(f"/mentions/{mention_id}").text
+    assert "Vi vill ha mer kollektivtrafik" in detail
+
+
+def test_a_refused_post_is_not_linked(db, logged_in, seeded):
+    client, _ = logged_in(Role.COMMS)
+    mention_id = seeded.mentions["lines"]
+    response = client.post(f"/compose?mention={mention_id}", data={
+        "text": "", "accounts": [], "mention": mention_id,
+        "csrf_token": csrf_token(client, "/mentions")})
+    assert response.status_code == 400
+    assert mention(db, mention_id).response_post_id is None
+
+
+@pytest.mark.parametrize("path", ["triage", "respond"])
+def test_board_may_read_but_not_triage_or_respond(path, db, logged_in, seeded):
+    client, _ = logged_in(Role.BOARD)
+    mention_id = seeded.mentions["lines"]
+    assert client.get(f"/mentions/{mention_id}").status_code == 200
+    page = client.get("/mentions").text
+    assert 'data-testid="respond"' not in page and 'data-testid="mark-relevant"' not in page
+    response = client.post(f"/mentions/{mention_id}/{path}", data={
+        "state": "relevant", "csrf_token": csrf_token(client, "/mentions")})
+    assert response.status_code == 403
+    found = mention(db, mention_id)
+    assert (found.triage, found.assigned_to_id) == (Triage.NEW, None)
+    for admin_page in ("/sources", "/watchlists", "/people", "/clippings/new"):
+        assert client.get(admin_page).status_code == 403
+
+
+def test_unread_badge_counts_new_mentions_until_the_log_is_opened(db, logged_in):
+    client, _ = logged_in(Role.BOARD)
+    seeded = seed_mentions(db)
+    html = client.get("/").text
+    badge = re.search(r'data-testid="mention-badge"[^>]*>(\d+)<', html)
+    assert badge and int(badge.group(1)) == len(seeded.mentions)
+    client.get("/mentions")
+    assert 'data-testid="mention-badge"' not in client.get("/").text
+
+
+def test_search_pages_through_the_log_newest_first(db, make_user, seeded):
+    user = make_user(Role.BOARD)
+    with db.session() as session:
+        first = search(session, user, MentionFilter(), page=1, per_page=2)
+        last = search(session, user, MentionFilter(), page=3, per_page=2)
+        arrivals = search(session, user, MentionFilter(), per_page=5, order="arrival")
+    assert (first.total, first.pages, len(first.items), len(last.items)) == (5, 3, 2, 1)
+    assert first.has_next and not last.has_next
+    # By the time shown (published): the story of today first, the oldest last.
+    assert [m.id for m in first.items] == [seeded.mentions["lines"], seeded.mentions["fare"]]
+    assert [m.id for m in last.items] == [seeded.mentions["hockey-final"]]
+    # By arrival: all arrived in one batch, so the last stored comes first.
+    assert [m.id for m in arrivals.items] == sorted(seeded.mentions.values(), reverse=True)
+
+
+def test_the_log_is_in_swedish_by_default(logged_in, seeded):
+    client, _ = logged_in(Role.COMMS)
+    html = client.get("/mentions").text
+    for word in ("Bevakning", "Omnämnanden", "Relevant", "Inte relevant", "Svara"):
+        assert word in html, word

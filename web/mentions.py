@@ -1,0 +1,298 @@
+"""The mention log: find mentions, read them with the matched words marked, triage, respond."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+from wtforms import DateField, Form, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from core.auth import Action, can
+from core.clock import ensure_utc, utcnow
+from core.i18n import ValidationErrors
+from core.users import User
+from monitor import log
+from monitor.models import (
+    MentionsSeen,
+    Person,
+    Priority,
+    SourceKind,
+    SourceState,
+    Triage,
+    Watchlist,
+)
+from publisher.models import Post
+from web.context import db_session
+from web.forms import EmptyForm
+from web.permissions import requires
+
+bp = Blueprint("mentions", __name__)
+logger = logging.getLogger(__name__)
+PER_PAGE = 25
+
+KIND_LABELS = {
+    SourceKind.FEED: _l("News feed"),
+    SourceKind.PAGE: _l("Web page"),
+    SourceKind.X_SEARCH: _l("X search"),
+    SourceKind.FB_COMMENTS: _l("Facebook comments"),
+    SourceKind.MANUAL: _l("Clipping"),
+}
+TRIAGE_LABELS = {
+    Triage.NEW: _l("To triage"),
+    Triage.RELEVANT: _l("Relevant"),
+    Triage.NOT_RELEVANT: _l("Not relevant"),
+}
+PRIORITY_LABELS = {Priority.NORMAL: _l("Normal"), Priority.HIGH: _l("High")}
+SOURCE_STATE_LABELS = {
+    SourceState.OK: _l("OK"),
+    SourceState.FAILING: _l("Failing"),
+    SourceState.PAUSED: _l("Paused"),
+}
+
+
+class FilterForm(Form):
+    """The log's filters, read from the query string (a GET: nothing changes, no CSRF)."""
+
+    watchlist = SelectField(_l("Issue"), coerce=str, validate_choice=False)
+    party = SelectField(_l("Party"), validate_choice=False)
+    person = SelectField(_l("Person"), validate_choice=False)
+    outlet = SelectField(_l("Outlet"), validate_choice=False)
+    kind = SelectField(_l("Source type"), validate_choice=False)
+    triage = SelectField(_l("Triage"), validate_choice=False)
+    assignee = SelectField(_l("Assigned to"), validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    q = StringField(_l("Words"))
+    order = SelectField(_l("Order"), validate_choice=False)
+
+
+class TriageForm(FlaskForm):
+    state = SelectField(_l("Triage"), validate_choice=False)
+    assignee_id = SelectField(_l("Assigned to"), validate_choice=False)
+    note = TextAreaField(_l("Note"))
+    next = HiddenField()
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _filter_form(args: MultiDict[str, str]) -> tuple[FilterForm, log.MentionFilter]:
+    session = db_session()
+    form = FilterForm(args)
+    anything = [("", _("All"))]
+    form.watchlist.choices = anything + [(str(w.id), w.name) for w in
+                                         session.scalars(select(Watchlist)
+                                                         .order_by(Watchlist.name))]
+    form.party.choices = anything + [(p, p) for p in log.parties(session)]
+    form.person.choices = anything + [(str(p.id), p.name) for p in
+                                      session.scalars(select(Person).order_by(Person.name))]
+    form.outlet.choices = anything + [(o, o) for o in log.outlets(session)]
+    form.kind.choices = anything + [(k.value, str(label)) for k, label in KIND_LABELS.items()]
+    form.triage.choices = anything + [(t.value, str(label)) for t, label in TRIAGE_LABELS.items()]
+    form.assignee.choices = anything + [(str(u.id), u.name) for u in log.assignees(session)]
+    form.order.choices = [("time", _("Newest first")), ("arrival", _("Latest arrivals first"))]
+    form.validate()  # only the dates can be wrong; a wrong date is ignored and marked
+    kind = args.get("kind") or ""
+    triage = args.get("triage") or ""
+    filters = log.MentionFilter(
+        watchlist_id=_int(args.get("watchlist")),
+        party=(args.get("party") or "").strip().upper() or None,
+        person_id=_int(args.get("person")),
+        outlet=args.get("outlet") or None,
+        source_kind=SourceKind(kind) if kind in set(SourceKind) else None,
+        date_from=form.date_from.data if not form.date_from.errors else None,
+        date_to=form.date_to.data if not form.date_to.errors else None,
+        triage=Triage(triage) if triage in set(Triage) else None,
+        assignee_id=_int(args.get("assignee")),
+        text=(args.get("q") or "").strip()[:200] or None,
+    )
+    return form, filters
+
+
+def _seen_until(user: User) -> Any:
+    seen = db_session().get(MentionsSeen, user.id)
+    return seen.seen_until if seen else None
+
+
+def _mark_seen() -> None:
+    from monitor.alerts import mark_mentions_seen
+
+    session = db_session()
+    try:
+        mark_mentions_seen(session, current_user, utcnow())
+        session.commit()
+    except SQLAlchemyError:  # reading the log must work even if this bookkeeping fails
+        session.rollback()
+        logger.exception("cannot mark mentions seen")
+
+
+@bp.get("/mentions")
+@requires(Action.VIEW_MENTIONS)
+def index() -> str:
+    session = db_session()
+    form, filters = _filter_form(request.args)
+    found = log.search(session, current_user, filters, page=_int(request.args.get("page")) or 1,
+                       per_page=PER_PAGE, order=request.args.get("order", "time"))
+    seen_until = ensure_utc(_seen_until(current_user) or current_user.created_at)
+    _mark_seen()
+    users = {u.id: u.name for u in session.scalars(select(User))}
+    args = {k: v for k, v in request.args.items() if v and k != "page"}
+    return render_template(
+        "mentions/index.html", form=form, filters=filters, page=found, args=args,
+        issues=log.watchlist_names(session, found.items), person_names=_person_names(),
+        users=users,
+        seen_until=seen_until, action_form=EmptyForm(), log=log, **_labels())
+
+
+def _person_names() -> Any:
+    """A function giving the names of the people a mention names."""
+    people = dict(db_session().execute(select(Person.id, Person.name)).all())
+
+    def names(mention) -> list[str]:  # noqa: ANN001
+        ids = (int(i) for i in log.listed(mention.people) if i.isdigit())
+        return [people[i] for i in ids if i in people]
+
+    return names
+
+
+def _mention_or_404(mention_id: int):  # noqa: ANN202 - a Mention
+    mention = log.get_mention(db_session(), current_user, mention_id)
+    if mention is None:
+        abort(404)
+    return mention
+
+
+def _detail(mention_id: int, form: TriageForm | None = None,
+            errors: ValidationErrors | None = None) -> tuple[str, int]:
+    session = db_session()
+    mention = _mention_or_404(mention_id)
+    if form is None:
+        form = TriageForm(formdata=None, state=mention.triage.value,
+                          assignee_id=str(mention.assigned_to_id or ""), note=mention.note or "")
+    _triage_choices(form)
+    response = session.get(Post, mention.response_post_id) if mention.response_post_id else None
+    suggestions = {}
+    if mention.triage is Triage.NOT_RELEVANT and can(current_user, Action.MANAGE_MONITORING):
+        for link in mention.watchlists:
+            found = log.suggested_not_terms(session, link.watchlist_id)
+            if found:
+                suggestions[link.watchlist_id] = found
+    return render_template(
+        "mentions/detail.html", mention=mention, form=form, errors=errors,
+        issues=log.watchlist_names(session, [mention])[mention.id],
+        person_names=_person_names(),
+        assignee=session.get(User, mention.assigned_to_id) if mention.assigned_to_id else None,
+        response=response, suggestions=suggestions, action_form=EmptyForm(), log=log,
+        watchlists={w.id: w for w in session.scalars(select(Watchlist))}, **_labels(),
+    ), 400 if errors else 200
+
+
+def _triage_choices(form: TriageForm) -> None:
+    form.state.choices = [(t.value, str(label)) for t, label in TRIAGE_LABELS.items()]
+    form.assignee_id.choices = [("", _("Nobody"))] + [
+        (str(u.id), u.name) for u in log.assignees(db_session())]
+
+
+@bp.get("/mentions/<int:mention_id>")
+@requires(Action.VIEW_MENTIONS)
+def detail(mention_id: int) -> tuple[str, int]:
+    return _detail(mention_id)
+
+
+def _safe_next(target: str | None, fallback: str) -> str:
+    parts = urlsplit(target or "")
+    if target and not parts.scheme and not parts.netloc and parts.path.startswith("/mentions"):
+        return target
+    return fallback
+
+
+@bp.post("/mentions/<int:mention_id>/triage")
+@requires(Action.TRIAGE_MENTIONS)
+def triage(mention_id: int) -> Response | tuple[str, int]:
+    form = TriageForm()
+    _triage_choices(form)
+    if not form.validate_on_submit():
+        abort(400)
+    session = db_session()
+    _mention_or_404(mention_id)
+    note = form.note.data if "note" in request.form else log.KEEP
+    assignee = (_int(form.assignee_id.data) if "assignee_id" in request.form else log.KEEP)
+    try:
+        mention = log.triage(session, current_user, mention_id, form.state.data or None,
+                             note=note, assignee_id=assignee)
+    except ValidationErrors as exc:
+        session.rollback()
+        return _detail(mention_id, form, exc)
+    session.commit()
+    flash(_("Saved: %(title)s is %(state)s.", title=_short(mention.title),
+            state=str(TRIAGE_LABELS[mention.triage]).lower()), "success")
+    if mention.triage is Triage.NOT_RELEVANT and can(current_user, Action.MANAGE_MONITORING):
+        _flash_suggestions(mention)
+    return redirect(_safe_next(form.next.data,
+                               url_for("mentions.detail", mention_id=mention_id)))
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= 60 else title[:57].rstrip() + "…"
+
+
+def _flash_suggestions(mention) -> None:  # noqa: ANN001
+    session = db_session()
+    for link in mention.watchlists:
+        found = log.suggested_not_terms(session, link.watchlist_id)
+        watchlist = session.get(Watchlist, link.watchlist_id)
+        if found and watchlist is not None:
+            flash(_("Words that keep turning up in mentions of %(issue)s marked not relevant: "
+                    "%(words)s. Adding NOT with one of them to the query would leave such "
+                    "stories out.", issue=watchlist.name,
+                    words=", ".join(s.word for s in found)), "info")
+
+
+@bp.post("/mentions/<int:mention_id>/respond")
+@requires(Action.TRIAGE_MENTIONS)
+def respond(mention_id: int) -> Response:
+    """Answer the mention: the composer opens with its link and a quote; the post is linked."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if not can(current_user, Action.COMPOSE):
+        abort(403)
+    session = db_session()
+    mention = _mention_or_404(mention_id)
+    if mention.assigned_to_id is None:  # colleagues see who is answering it
+        log.triage(session, current_user, mention_id, assignee_id=current_user.id)
+        session.commit()
+    return redirect(url_for("compose.compose", mention=mention_id))
+
+
+def _labels() -> dict[str, Any]:
+    return {"kind_labels": KIND_LABELS, "triage_labels": TRIAGE_LABELS,
+            "priority_labels": PRIORITY_LABELS, "source_state_labels": SOURCE_STATE_LABELS}
+
+
+@bp.app_context_processor
+def unread_badge() -> dict[str, Any]:
+    def unread_mentions() -> int:
+        if not current_user.is_authenticated or not can(current_user, Action.VIEW_MENTIONS):
+            return 0
+        try:
+            from monitor.alerts import unread_mentions as count
+
+            found = count(db_session(), current_user)
+        except SQLAlchemyError:  # an error page must still render when the database is down
+            logger.exception("cannot count unread mentions")
+            return 0
+        return found if isinstance(found, int) else len(found)
+
+    return {"unread_mentions": unread_mentions}
