@@ -62,7 +62,7 @@ class SourceInput:
     kind: SourceKind | str
     outlet: str = ""
     url: str | None = None
-    interval_minutes: int | None = 5
+    interval_minutes: int | None = 1
     query: str | None = None  # X search: the search words
     account_id: str | None = None  # Facebook comments: the connected Page's account id
 
@@ -119,7 +119,7 @@ def _checked_source(data: SourceInput) -> tuple[dict[str, object], list[UserErro
         errors.append(UserError(N_("Check the source every %(min)s to %(max)s minutes."),
                                 field="interval_minutes", min=MIN_INTERVAL_MINUTES,
                                 max=MAX_INTERVAL_MINUTES))
-    values["interval_seconds"] = (minutes or 5) * 60
+    values["interval_seconds"] = (minutes or 1) * 60
     return values, errors
 
 

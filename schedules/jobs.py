@@ -79,7 +79,7 @@ def add_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> Di
     mail = MailSender.from_settings(settings)  # not configured: a no-op, notifications stay in-app
     scheduler.add_job(
         _safely(lambda: send_pending(services.db, mail, worker_id=worker_id)), "interval",
-        seconds=10, id="send_mail", max_instances=1, coalesce=True, next_run_time=utcnow(),
+        seconds=5, id="send_mail", max_instances=1, coalesce=True, next_run_time=utcnow(),
     )
     add_after_publishing_jobs(scheduler, services, worker_id)  # metrics, token checks
     add_monitoring_jobs(scheduler, services, worker_id)  # polling sources

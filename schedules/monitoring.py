@@ -17,6 +17,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from core.clock import utcnow
 from core.i18n import N_
+from core.mail import MailSender, send_pending
 from monitor.alerts import alert_failing_sources, send_digests
 from monitor.fetch import FetchError, SafeFetcher
 from monitor.polling import LEASE_SECONDS, LiveIngest, prune_history, run_polls
@@ -29,7 +30,8 @@ from publisher.services import Services
 
 log = logging.getLogger(__name__)
 
-POLL_EVERY = timedelta(seconds=15)
+# Cheap when nothing is due (one indexed query); each source keeps its own interval.
+POLL_EVERY = timedelta(seconds=2)
 POLL_CONCURRENCY = 8
 POLL_BUDGET_SECONDS = 300.0  # then the next run carries on (max_instances=1)
 PRUNE_EVERY = timedelta(hours=6)
@@ -99,9 +101,17 @@ def add_monitoring_jobs(scheduler: BaseScheduler, services: Services, worker_id:
     # A claim must outlive the longest poll: a page source fetches its section and then
     # articles for up to four time limits (monitor.sources.pages).
     lease = max(LEASE_SECONDS, 8 * services.settings.fetch_timeout_seconds)
+    mail = MailSender.from_settings(services.settings)
+
+    def poll_then_mail() -> None:
+        outcomes = run_polls(services.db, ctx, ingest, worker_id, POLL_CONCURRENCY,
+                             lease_seconds=lease, budget_seconds=POLL_BUDGET_SECONDS)
+        if any(o.items_new for o in outcomes):
+            # Alerts were queued with the new mentions: send them now, not on the next tick.
+            send_pending(services.db, mail, worker_id=worker_id)
+
     scheduler.add_job(
-        _logged(lambda: run_polls(services.db, ctx, ingest, worker_id, POLL_CONCURRENCY,
-                                  lease_seconds=lease, budget_seconds=POLL_BUDGET_SECONDS)),
+        _logged(poll_then_mail),
         "interval", seconds=POLL_EVERY.total_seconds(), id="poll_sources", max_instances=1,
         coalesce=True, next_run_time=utcnow() + timedelta(seconds=5),
     )

@@ -101,7 +101,7 @@ def _source_form(source: Source | None = None) -> SourceForm:
                           interval_minutes=source.interval_seconds // 60,
                           query=config.get("query", ""), account_id=config.get("account_id", ""))
     else:
-        form = SourceForm(interval_minutes=5) if request.method == "GET" else SourceForm()
+        form = SourceForm(interval_minutes=1) if request.method == "GET" else SourceForm()
     form.kind.choices = [(k.value, str(label)) for k, label in KIND_LABELS.items()]
     pages = db_session().scalars(select(Account).where(Account.platform == Platform.FACEBOOK,
                                                        Account.active.is_(True))
