@@ -62,6 +62,7 @@ SAME_STORY_JACCARD = 0.8
 SAME_STORY_CONTAINMENT = 0.9
 CANDIDATE_THRESHOLD = 0.5  # the LSH finds candidates this similar; each is then checked
 REFRESH_MARGIN = timedelta(minutes=10)  # longer than any ingest transaction
+REFRESH_EVERY = timedelta(seconds=2)
 
 # --- URLs --------------------------------------------------------------------------------------
 
@@ -233,6 +234,7 @@ class StoryIndex:
 
     def __init__(self, window: timedelta) -> None:
         self.window = window
+        self.refreshed_at: datetime | None = None
         self.lsh = MinHashLSH(threshold=CANDIDATE_THRESHOLD, num_perm=NUM_PERM)
         self.entries: dict[int, tuple[str, datetime]] = {}
         self.watermark: datetime | None = None
@@ -256,6 +258,14 @@ class StoryIndex:
             self._put(mention_id, sig.dumps(), ensure_utc(first_seen))
 
     def refresh(self, session: Session, now: datetime) -> None:
+        # Other processes' mentions are picked up at most every REFRESH_EVERY: re-reading the
+        # margin on every lookup made a burst of thousands of items quadratic. This process's
+        # own mentions are added at once (remember), so only cross-worker copies can be that
+        # much late — the same race two workers storing one story at one instant always have.
+        if self.refreshed_at is not None and \
+                timedelta(0) <= now - self.refreshed_at < REFRESH_EVERY:
+            return
+        self.refreshed_at = now
         start = now - self.window
         query = (select(Mention.id, Mention.signature, Mention.first_seen_at, Mention.updated_at)
                  .where(Mention.first_seen_at >= start, Mention.signature.is_not(None)))
