@@ -104,7 +104,7 @@ def test_each_reader_gets_their_own_language(services, make_user, make_account, 
     assert english.subject == "Post to VP Värmland failed"
     assert explanation in english.body and "“Hej Värmland!”" in english.body
     [swedish] = smtp_server.messages(to=colleague.email)
-    assert "VP Värmland" in swedish.subject and "“Hej Värmland!”" in swedish.body
+    assert "VP Värmland" in swedish.subject and "Hej Värmland!”" in swedish.body
     assert translations_for("sv").gettext(explanation) in swedish.body
     assert "Status is a duplicate." in swedish.body
 
