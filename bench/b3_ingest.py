@@ -7,9 +7,9 @@ and the measured cycle runs the real poller: monitor.polling.run_polls with its 
 (8 threads on 2 cores), claims in the database, SafeFetcher, the XML check and feedparser, one
 recording transaction per source. SQLite unless MEGAFON_DATABASE_URL says otherwise.
 
-By default the items are counted, not stored (`--ingest count`): B3 measures polling.
-`--ingest real` adds matching against the district's watchlists, dedupe and storing the
-mentions (monitor.mentions.ingest_and_alert), which B2 measures on its own.
+By default the whole ingest runs (`--ingest real`): matching against the district's
+watchlists, dedupe and storing the mentions (monitor.mentions.ingest_and_alert).
+`--ingest count` only counts the items, to see the poller and parser alone.
 
     python bench/b3_ingest.py [--feeds 500] [--changed 0.2] [--concurrency 8] [--ingest real]
 
@@ -203,7 +203,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--changed", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--ingest", choices=("count", "real"), default="count",
+    parser.add_argument("--ingest", choices=("count", "real"), default="real",
                         help="count: the poller alone; real: also match and store the stories "
                              "(monitor.mentions)")
     args = parser.parse_args()
