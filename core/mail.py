@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.claims import locked_ids
 from core.clock import utcnow
 from core.db import Database
 from core.i18n import N_
@@ -228,13 +229,11 @@ def claim_pending(db: Database, worker_id: str, *, limit: int = 20,
     """Claim up to `limit` notifications due for e-mail. A claim whose worker died runs out
     after `lease_seconds` and is taken again (counted as an attempt)."""
     now = now or utcnow()
-    due = (
+    due = locked_ids(
         select(Notification.id)
         .where(Notification.email_due_at <= now, Notification.emailed_at.is_(None))
         .order_by(Notification.email_due_at, Notification.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
     with db.session() as session:
         return sorted(session.scalars(

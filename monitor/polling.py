@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import Update, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from core.claims import locked_ids
 from core.clock import utcnow
 from core.db import Database
 from core.i18n import N_
@@ -73,23 +74,16 @@ def claim_due_sources(db: Database, worker_id: str, limit: int = 20,
                       now: datetime | None = None) -> list[int]:
     """Claim up to `limit` due sources, longest overdue first; returns their ids."""
     now = now or utcnow()
-    # A MATERIALIZED CTE, not `IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`: PostgreSQL may
-    # plan that subquery as the inner side of a nested loop and run it again for every row,
-    # and each run skips the rows the statement already took, so the LIMIT stops limiting and
-    # one worker claims everything. Materialized, the locking SELECT runs exactly once.
-    due = (
+    due = locked_ids(
         select(Source.id)
         .where(*_claimable(now))
         .order_by(Source.next_poll_at, Source.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
-        .cte("due")
-        .prefix_with("MATERIALIZED")
     )
     with db.session() as session:
         return sorted(session.scalars(
             update(Source)
-            .where(Source.id.in_(select(due.c.id)), *_claimable(now))
+            .where(Source.id.in_(due), *_claimable(now))
             .values(claimed_by=worker_id, lease_expires_at=now + timedelta(seconds=lease_seconds))
             .returning(Source.id)
             .execution_options(synchronize_session=False)

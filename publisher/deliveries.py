@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from core.claims import locked_ids
 from core.clock import utcnow
 from core.db import Database
 from publisher.models import Account, CredentialStatus, Delivery, DeliveryEvent, DeliveryState
@@ -90,14 +91,12 @@ def claim_due(db: Database, worker_id: str, *, limit: int = 20, lease_seconds: i
     take different rows; on SQLite the database's single writer makes the guarded UPDATE atomic.
     """
     now = now or utcnow()
-    due = (
+    due = locked_ids(
         select(Delivery.id)
         .where(Delivery.state.in_(CLAIMABLE), Delivery.next_attempt_at <= now,
                Delivery.account_id.not_in(_blocked_accounts(now)))
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
     with db.session() as session:
         claimed = list(session.execute(
@@ -138,15 +137,13 @@ def claim_uncertain(db: Database, worker_id: str, *, limit: int = 20, lease_seco
                     now: datetime | None = None) -> list[int]:
     """Claim uncertain deliveries whose reconcile time has come (state stays `uncertain`)."""
     now = now or utcnow()
-    due = (
+    due = locked_ids(
         select(Delivery.id)
         .where(Delivery.state == S.UNCERTAIN, Delivery.next_attempt_at <= now,
                or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now),
                Delivery.account_id.not_in(_blocked_accounts(now)))
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
     with db.session() as session:
         return sorted(session.scalars(

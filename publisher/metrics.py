@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from core.claims import locked_ids
 from core.clock import utcnow
 from core.crypto import CredentialBox
 from core.db import Base, Database, UTCDateTime
@@ -167,14 +168,12 @@ def claim_due_metrics(db: Database, worker_id: str, *, limit: int = 200,
     """Claim up to `limit` deliveries whose numbers are due, for `lease_seconds`."""
     now = now or utcnow()
     free = or_(MetricsSchedule.claimed_until.is_(None), MetricsSchedule.claimed_until < now)
-    due = (
+    due = locked_ids(
         select(MetricsSchedule.delivery_id)
         .where(MetricsSchedule.next_fetch_at <= now, free,
                MetricsSchedule.delivery_id.in_(_callable_deliveries(now)))
         .order_by(MetricsSchedule.next_fetch_at, MetricsSchedule.delivery_id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
     with db.session() as session:
         return sorted(session.scalars(

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
+from core.claims import locked_ids
 from core.clock import utcnow
 from core.crypto import CredentialBox
 from core.db import Database
@@ -50,9 +51,8 @@ def claim_due_checks(db: Database, *, limit: int = 50, now: datetime | None = No
     now = now or utcnow()
     due = or_(Account.credentials_checked_at.is_(None),
               Account.credentials_checked_at <= now - CHECK_EVERY)
-    pick = (select(Account.id).where(Account.active.is_(True), due)
-            .order_by(Account.id).limit(limit).with_for_update(skip_locked=True)
-            .scalar_subquery())
+    pick = locked_ids(select(Account.id).where(Account.active.is_(True), due)
+                      .order_by(Account.id).limit(limit))
     with db.session() as session:
         return sorted(session.scalars(
             update(Account).where(Account.id.in_(pick), Account.active.is_(True), due)
