@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.claims import locked_ids
@@ -33,6 +33,9 @@ TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
     S.PUBLISHED: frozenset(),
 }
 CLAIMABLE = (S.SCHEDULED, S.RETRY_WAIT)
+DELIVERIES = Delivery.__table__
+D = DELIVERIES.c
+EVENTS = DeliveryEvent.__table__
 
 
 class IllegalTransition(RuntimeError):
@@ -41,8 +44,20 @@ class IllegalTransition(RuntimeError):
 
 def record_event(session: Session, delivery_id: int, from_state: DeliveryState | None,
                  to_state: DeliveryState, detail: str | None = None) -> None:
-    session.add(DeliveryEvent(delivery_id=delivery_id, from_state=from_state and from_state.value,
-                              to_state=to_state.value, detail=detail))
+    record_events(session, [(delivery_id, from_state, to_state, detail)])
+
+
+def record_events(session: Session,
+                  events: list[tuple[int, DeliveryState | None, DeliveryState, str | None]]
+                  ) -> None:
+    """History rows, written at once as plain inserts (no unit-of-work flush on the hot path)."""
+    if not events:
+        return
+    now = utcnow()
+    session.execute(insert(EVENTS), [
+        {"delivery_id": delivery_id, "from_state": from_state and from_state.value,
+         "to_state": to_state.value, "detail": detail, "at": now}
+        for delivery_id, from_state, to_state, detail in events])
 
 
 def transition(
@@ -61,13 +76,11 @@ def transition(
     """
     if new not in TRANSITIONS[expected]:
         raise IllegalTransition(f"{expected.value} → {new.value}")
-    query = update(Delivery).where(Delivery.id == delivery_id, Delivery.state == expected)
+    table = DELIVERIES.c
+    query = update(DELIVERIES).where(table.id == delivery_id, table.state == expected)
     if holder is not None:
-        query = query.where(Delivery.claimed_by == holder)
-    result = session.execute(
-        query.values(state=new, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
+        query = query.where(table.claimed_by == holder)
+    result = session.execute(query.values(state=new, updated_at=utcnow(), **values))
     if result.rowcount != 1:
         return False
     record_event(session, delivery_id, expected, new, detail)
@@ -92,26 +105,24 @@ def claim_due(db: Database, worker_id: str, *, limit: int = 20, lease_seconds: i
     """
     now = now or utcnow()
     due = locked_ids(
-        select(Delivery.id)
-        .where(Delivery.state.in_(CLAIMABLE), Delivery.next_attempt_at <= now,
-               Delivery.account_id.not_in(_blocked_accounts(now)))
-        .order_by(Delivery.next_attempt_at, Delivery.id)
+        select(D.id)
+        .where(D.state.in_(CLAIMABLE), D.next_attempt_at <= now,
+               D.account_id.not_in(_blocked_accounts(now)))
+        .order_by(D.next_attempt_at, D.id)
         .limit(limit)
     )
     with db.session() as session:
         claimed = list(session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(due), Delivery.state.in_(CLAIMABLE))
-            .values(state=S.SENDING, claimed_by=worker_id, attempts=Delivery.attempts + 1,
+            update(DELIVERIES)
+            .where(D.id.in_(due), D.state.in_(CLAIMABLE))
+            .values(state=S.SENDING, claimed_by=worker_id, attempts=D.attempts + 1,
                     lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now,
-                    first_attempt_at=func.coalesce(Delivery.first_attempt_at, now))
-            .returning(Delivery.id, Delivery.attempts)
-            .execution_options(synchronize_session=False)
+                    first_attempt_at=func.coalesce(D.first_attempt_at, now))
+            .returning(D.id, D.attempts)
         ))
-        for delivery_id, attempts in claimed:
-            source = S.SCHEDULED if attempts == 1 else S.RETRY_WAIT
-            record_event(session, delivery_id, source, S.SENDING,
-                         f"attempt {attempts} by {worker_id}")
+        record_events(session, [
+            (delivery_id, S.SCHEDULED if attempts == 1 else S.RETRY_WAIT, S.SENDING,
+             f"attempt {attempts} by {worker_id}") for delivery_id, attempts in claimed])
     return sorted(delivery_id for delivery_id, _ in claimed)
 
 
@@ -120,16 +131,16 @@ def recover_expired(db: Database, now: datetime | None = None) -> list[int]:
     now = now or utcnow()
     with db.session() as session:
         expired = list(session.scalars(
-            update(Delivery)
-            .where(Delivery.state == S.SENDING, Delivery.lease_expires_at < now)
+            update(DELIVERIES)
+            .where(D.state == S.SENDING, D.lease_expires_at < now)
             .values(state=S.UNCERTAIN, claimed_by=None, lease_expires_at=None,
                     next_attempt_at=now, updated_at=now, error_kind="uncertain")
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)
+            .returning(D.id)
         ))
-        for delivery_id in expired:
-            record_event(session, delivery_id, S.SENDING, S.UNCERTAIN,
-                         "the worker's lease ran out before it recorded an outcome")
+        record_events(session, [
+            (delivery_id, S.SENDING, S.UNCERTAIN,
+             "the worker's lease ran out before it recorded an outcome")
+            for delivery_id in expired])
     return sorted(expired)
 
 
@@ -138,21 +149,20 @@ def claim_uncertain(db: Database, worker_id: str, *, limit: int = 20, lease_seco
     """Claim uncertain deliveries whose reconcile time has come (state stays `uncertain`)."""
     now = now or utcnow()
     due = locked_ids(
-        select(Delivery.id)
-        .where(Delivery.state == S.UNCERTAIN, Delivery.next_attempt_at <= now,
-               or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now),
-               Delivery.account_id.not_in(_blocked_accounts(now)))
-        .order_by(Delivery.next_attempt_at, Delivery.id)
+        select(D.id)
+        .where(D.state == S.UNCERTAIN, D.next_attempt_at <= now,
+               or_(D.lease_expires_at.is_(None), D.lease_expires_at < now),
+               D.account_id.not_in(_blocked_accounts(now)))
+        .order_by(D.next_attempt_at, D.id)
         .limit(limit)
     )
     with db.session() as session:
         return sorted(session.scalars(
-            update(Delivery)
-            .where(Delivery.id.in_(due), Delivery.state == S.UNCERTAIN,
-                   or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now))
+            update(DELIVERIES)
+            .where(D.id.in_(due), D.state == S.UNCERTAIN,
+                   or_(D.lease_expires_at.is_(None), D.lease_expires_at < now))
             .values(claimed_by=worker_id, lease_expires_at=now + timedelta(seconds=lease_seconds))
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)
+            .returning(D.id)
         ))
 
 
@@ -163,13 +173,11 @@ def hold_account(session: Session, account_id: int, reason: str) -> list[int]:
     held = []
     for state in CLAIMABLE:
         ids = list(session.scalars(
-            update(Delivery)
-            .where(Delivery.account_id == account_id, Delivery.state == state)
+            update(DELIVERIES)
+            .where(D.account_id == account_id, D.state == state)
             .values(state=S.HELD, updated_at=utcnow(), error_kind="auth", error_message=reason)
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)))
-        for delivery_id in ids:
-            record_event(session, delivery_id, state, S.HELD, reason)
+            .returning(D.id)))
+        record_events(session, [(delivery_id, state, S.HELD, reason) for delivery_id in ids])
         held += ids
     return held
 
@@ -178,14 +186,13 @@ def release_account(session: Session, account_id: int, by: str) -> list[int]:
     """Credentials work again: held deliveries go back to the queue (now, or at their time)."""
     now = utcnow()
     released = list(session.scalars(
-        update(Delivery)
-        .where(Delivery.account_id == account_id, Delivery.state == S.HELD)
+        update(DELIVERIES)
+        .where(D.account_id == account_id, D.state == S.HELD)
         .values(state=S.SCHEDULED, attempts=0, claimed_by=None, updated_at=now,
-                next_attempt_at=case((Delivery.due_at > now, Delivery.due_at), else_=now))
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False)))
-    for delivery_id in released:
-        record_event(session, delivery_id, S.HELD, S.SCHEDULED, f"account reconnected by {by}")
+                next_attempt_at=case((D.due_at > now, D.due_at), else_=now))
+        .returning(D.id)))
+    record_events(session, [(delivery_id, S.HELD, S.SCHEDULED, f"account reconnected by {by}")
+                            for delivery_id in released])
     return released
 
 
