@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import Text, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.claims import locked_ids
 from core.clock import utcnow
-from core.db import Database
+from core.db import Database, UTCDateTime
 from publisher.models import Account, CredentialStatus, Delivery, DeliveryEvent, DeliveryState
 
 S = DeliveryState
@@ -76,12 +76,21 @@ def transition(
     """
     if new not in TRANSITIONS[expected]:
         raise IllegalTransition(f"{expected.value} → {new.value}")
-    table = DELIVERIES.c
-    query = update(DELIVERIES).where(table.id == delivery_id, table.state == expected)
+    now = utcnow()
+    query = update(DELIVERIES).where(D.id == delivery_id, D.state == expected)
     if holder is not None:
-        query = query.where(table.claimed_by == holder)
-    result = session.execute(query.values(state=new, updated_at=utcnow(), **values))
-    if result.rowcount != 1:
+        query = query.where(D.claimed_by == holder)
+    query = query.values(state=new, updated_at=now, **values)
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip: the history row is written by the same statement, only if it moved.
+        moved = query.returning(D.id).cte("moved")
+        logged = session.execute(insert(EVENTS).from_select(
+            ["delivery_id", "from_state", "to_state", "detail", "at"],
+            select(moved.c.id, literal(expected.value), literal(new.value),
+                   literal(detail, Text()), literal(now, UTCDateTime())),
+        ).returning(EVENTS.c.delivery_id)).all()
+        return len(logged) == 1
+    if session.execute(query).rowcount != 1:
         return False
     record_event(session, delivery_id, expected, new, detail)
     return True

@@ -7,10 +7,8 @@ the write was stored, the account's rate limit, and when its token expires.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
-import socket
 import time
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -154,15 +152,17 @@ def graph_limit(faults: Faults) -> int:
     return faults.rate_limit if faults.rate_limit is not None else GRAPH_PAGE_LIMIT
 
 
+DROP_CONNECTION = "sandbox.drop_connection"  # the server puts a callable under this WSGI key
+
+
 def drop_connection(environ: dict[str, Any]) -> None:
     """Close the client's connection so it never gets an answer (the write is already stored).
 
-    werkzeug's dev server exposes the socket; writing the response afterwards fails with a
-    ConnectionError that the server treats as a dropped client, so the client sees
-    "Remote end closed connection without response".
+    The server (sandbox.server) offers a callable that shuts the request's socket down; writing
+    the response afterwards finds the connection gone, so the client sees "Remote end closed
+    connection without response".
     """
-    sock = environ.get("werkzeug.socket")
-    if sock is None:
+    drop = environ.get(DROP_CONNECTION)
+    if drop is None:
         raise ConnectionAbortedError("sandbox dropped the response (no socket to close)")
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
+    drop()

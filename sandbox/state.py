@@ -7,6 +7,7 @@ One connection guarded by a lock serves all of the threaded server's requests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -202,7 +203,9 @@ class SandboxState:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="megafon-sandbox-")
             path = os.path.join(self._tmpdir.name, "state.sqlite3")
         self.path = os.fspath(path)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the one writer connection
+        self._readers = threading.local()  # each server thread reads on its own connection
+        self._reader_connections: list[sqlite3.Connection] = []
         self._ids = _Snowflake()
         try:
             self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None,
@@ -226,6 +229,9 @@ class SandboxState:
 
     def close(self) -> None:
         with self._lock:
+            for reader in self._reader_connections:
+                reader.close()
+            self._reader_connections.clear()
             self._db.close()
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
@@ -241,9 +247,21 @@ class SandboxState:
                 raise
             self._db.execute("COMMIT")
 
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection: WAL lets readers run beside the writer, so reads
+        never queue behind the writer's lock."""
+        reader = getattr(self._readers, "db", None)
+        if reader is None:
+            reader = sqlite3.connect(self.path, timeout=10, isolation_level=None,
+                                     check_same_thread=False)
+            reader.row_factory = sqlite3.Row
+            with self._lock:
+                self._reader_connections.append(reader)
+            self._readers.db = reader
+        return reader
+
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+        return self._reader().execute(sql, args).fetchall()
 
     def new_id(self) -> str:
         """A fresh snowflake id, as X and the Graph hand out (as strings)."""
@@ -367,14 +385,13 @@ class SandboxState:
                     raise DuplicatePost(text)
             post_id = post_id or self.new_id()
             conversation = (parent.conversation_id or parent.id) if parent else post_id
-            db.execute(
+            row = db.execute(
                 "INSERT INTO posts (id, account_key, platform, kind, text, link, parent_id, "
                 "conversation_id, media_ids, photo_id, published, scheduled_at, created_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *",
                 (post_id, account.key, account.platform, kind, text, link,
                  parent.id if parent else None, conversation, json.dumps(list(media_ids)),
-                 photo_id, int(published), scheduled_at, time.time()))
-            row = db.execute("SELECT * FROM posts WHERE id=?", (post_id,)).fetchone()
+                 photo_id, int(published), scheduled_at, time.time())).fetchone()
         return self._post(row)
 
     def post(self, post_id: str) -> Post | None:
@@ -413,8 +430,9 @@ class SandboxState:
         sql += " AND deleted_at IS NULL ORDER BY seq " + ("DESC" if newest_first else "ASC")
         now = time.time()
         found: list[Post] = []
-        with self._lock:
-            for row in self._db.execute(sql, args):
+        # Closed when done: a half-read cursor would keep this thread's snapshot open.
+        with contextlib.closing(self._reader().execute(sql, args)) as rows:
+            for row in rows:
                 post = self._post(row)
                 if post.visible(now):
                     found.append(post)
@@ -431,8 +449,8 @@ class SandboxState:
         if before_seq is not None:
             sql, args = sql + " AND seq < ?", [before_seq]
         found: list[Post] = []
-        with self._lock:
-            for row in self._db.execute(sql + " ORDER BY seq DESC", args):
+        with contextlib.closing(self._reader().execute(sql + " ORDER BY seq DESC", args)) as rows:
+            for row in rows:
                 text, tweet_id = row["text"].casefold(), int(row["id"])
                 if since_id is not None and tweet_id <= since_id:
                     continue
@@ -498,15 +516,13 @@ class SandboxState:
                    window_s: int) -> RateDecision:
         """Count one call in the account's current window for `bucket` (it opens at first use)."""
         now = time.time()
-        with self._tx() as db:
-            row = db.execute("SELECT started_at, used FROM windows WHERE account_key=? AND "
-                             "bucket=?", (account_key, bucket)).fetchone()
-            started, used = (row["started_at"], row["used"]) if row else (now, 0)
-            if now >= started + window_s:
-                started, used = now, 0
-            used += 1
-            db.execute("INSERT OR REPLACE INTO windows VALUES (?,?,?,?)",
-                       (account_key, bucket, started, used))
+        with self._lock:  # one statement: atomic on its own
+            started, used = self._db.execute(
+                "INSERT INTO windows VALUES (?,?,?,1) ON CONFLICT (account_key, bucket) DO UPDATE "
+                "SET used = CASE WHEN excluded.started_at >= started_at + ? THEN 1 "
+                "ELSE used + 1 END, started_at = CASE WHEN excluded.started_at >= started_at + ? "
+                "THEN excluded.started_at ELSE started_at END RETURNING started_at, used",
+                (account_key, bucket, now, window_s, window_s)).fetchone()
         return RateDecision(limit=limit, used=used, reset=int(started + window_s))
 
     # -- engagement -------------------------------------------------------------------------
