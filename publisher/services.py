@@ -32,5 +32,9 @@ class Services:
         timeout = float(settings.platform_timeout_seconds)
         platforms = (Platforms.for_sandbox(sandbox, timeout=timeout) if sandbox
                      else Platforms.real(settings))
-        return cls(settings=settings, db=db or Database(settings.database_url),
+        # Enough pooled connections for every publishing thread plus the scheduler's other jobs:
+        # a connection opened and closed per call costs more than the call's own queries.
+        pool_size = settings.dispatch_concurrency + 8
+        return cls(settings=settings,
+                   db=db or Database(settings.database_url, pool_size=pool_size),
                    box=CredentialBox.from_settings(settings), platforms=platforms)
