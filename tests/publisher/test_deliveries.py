@@ -1,0 +1,65 @@
+"""The state machine's promise on both databases: a move happens once, only from the expected
+state and only for the worker holding the claim, and each move leaves exactly one history row."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.users import Role
+from publisher.deliveries import IllegalTransition, claim_due, history, transition
+from publisher.models import DeliveryState, Platform
+from publisher.services import Services
+from sandbox.server import SandboxServer
+from tests.conftest import build_services
+from tests.factories import deliveries, queue_post
+
+S = DeliveryState
+
+
+@pytest.fixture
+def services(tmp_path: Path, any_db_url: str, sandbox: SandboxServer) -> Iterator[Services]:
+    built = build_services(tmp_path / "instance", any_db_url, sandbox.url)
+    yield built
+    built.db.dispose()
+
+
+@pytest.fixture
+def claimed(services, make_user, make_account) -> int:
+    x, _ = make_account(Platform.X)
+    queue_post(services.db, make_user(Role.COMMS), [x], text="Valupptakt i Karlstad")
+    [delivery_id] = claim_due(services.db, "w1")
+    return delivery_id
+
+
+def moves(services, delivery_id: int) -> list[tuple[str | None, str, str | None]]:
+    with services.db.session() as session:
+        return [(e.from_state, e.to_state, e.detail) for e in history(session, delivery_id)]
+
+
+def test_a_move_happens_once_with_one_history_row(services, claimed):
+    with services.db.session() as session:
+        assert transition(session, claimed, S.SENDING, S.PUBLISHED, holder="w1",
+                          detail="published (123)", external_id="123")
+    with services.db.session() as session:  # the same move again: it lost, nothing changes
+        assert not transition(session, claimed, S.SENDING, S.PUBLISHED, holder="w1",
+                              detail="published (456)", external_id="456")
+    [delivery] = deliveries(services.db)
+    assert delivery.state is S.PUBLISHED and delivery.external_id == "123"
+    assert moves(services, claimed)[-2:] == [
+        ("scheduled", "sending", "attempt 1 by w1"), ("sending", "published", "published (123)")]
+
+
+def test_only_the_claim_holder_can_record_an_outcome(services, claimed):
+    with services.db.session() as session:
+        assert not transition(session, claimed, S.SENDING, S.PUBLISHED, holder="w2",
+                              detail="not mine")
+    [delivery] = deliveries(services.db)
+    assert delivery.state is S.SENDING and delivery.claimed_by == "w1"
+    assert [to for _, to, _ in moves(services, claimed)] == ["scheduled", "sending"]
+
+
+def test_a_move_the_state_machine_does_not_allow_is_refused(services, claimed):
+    with services.db.session() as session, pytest.raises(IllegalTransition):
+        transition(session, claimed, S.SENDING, S.SCHEDULED)
+    assert deliveries(services.db)[0].state is S.SENDING
