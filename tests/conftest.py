@@ -94,11 +94,22 @@ def build_services(instance: Path, database_url: str, sandbox_url: str, **overri
     return Services.from_settings(settings)
 
 
-@pytest.fixture
-def services(tmp_path: Path, sqlite_url: str, sandbox: SandboxServer) -> Iterator[Services]:
-    built = build_services(tmp_path / "instance", sqlite_url, sandbox.url)
+def _services(tmp_path: Path, database_url: str, sandbox: SandboxServer) -> Iterator[Services]:
+    built = build_services(tmp_path / "instance", database_url, sandbox.url)
     yield built
     built.db.dispose()
+
+
+@pytest.fixture
+def services(tmp_path: Path, sqlite_url: str, sandbox: SandboxServer) -> Iterator[Services]:
+    yield from _services(tmp_path, sqlite_url, sandbox)
+
+
+@pytest.fixture
+def services_on_any_db(tmp_path: Path, any_db_url: str, sandbox: SandboxServer
+                       ) -> Iterator[Services]:
+    """`services` once on SQLite and once on PostgreSQL."""
+    yield from _services(tmp_path, any_db_url, sandbox)
 
 
 @pytest.fixture

@@ -1,27 +1,21 @@
 """The state machine's promise on both databases: a move happens once, only from the expected
 state and only for the worker holding the claim, and each move leaves exactly one history row."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from core.users import Role
 from publisher.deliveries import IllegalTransition, claim_due, history, transition
 from publisher.models import DeliveryState, Platform
 from publisher.services import Services
-from sandbox.server import SandboxServer
-from tests.conftest import build_services
 from tests.factories import deliveries, queue_post
 
 S = DeliveryState
 
 
 @pytest.fixture
-def services(tmp_path: Path, any_db_url: str, sandbox: SandboxServer) -> Iterator[Services]:
-    built = build_services(tmp_path / "instance", any_db_url, sandbox.url)
-    yield built
-    built.db.dispose()
+def services(services_on_any_db: Services) -> Services:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return services_on_any_db
 
 
 @pytest.fixture
