@@ -9,9 +9,10 @@ that runs out, and recovery then reconciles with the platform before anything is
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Text, case, func, insert, literal, or_, select, update
+from sqlalchemy import String, Text, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.claims import locked_ids
@@ -68,32 +69,55 @@ def transition(
     *,
     detail: str | None = None,
     holder: str | None = None,
+    durable: bool = True,
     **values: Any,
 ) -> bool:
     """Move one delivery from `expected` to `new`; False when it was not in `expected`.
 
-    With `holder`, the move only happens while that worker still holds the claim.
+    With `holder`, the move only happens while that worker still holds the claim. With
+    `durable=False` (PostgreSQL) the commit does not wait for the disk flush: for outcomes whose
+    loss the recovery rule covers (a lost "published" is found again by reconciliation).
     """
     if new not in TRANSITIONS[expected]:
         raise IllegalTransition(f"{expected.value} → {new.value}")
-    now = utcnow()
-    query = update(DELIVERIES).where(D.id == delivery_id, D.state == expected)
-    if holder is not None:
-        query = query.where(D.claimed_by == holder)
-    query = query.values(state=new, updated_at=now, **values)
-    if session.get_bind().dialect.name == "postgresql":
-        # One round trip: the history row is written by the same statement, only if it moved.
-        moved = query.returning(D.id).cte("moved")
-        logged = session.execute(insert(EVENTS).from_select(
-            ["delivery_id", "from_state", "to_state", "detail", "at"],
-            select(moved.c.id, literal(expected.value), literal(new.value),
-                   literal(detail, Text()), literal(now, UTCDateTime())),
-        ).returning(EVENTS.c.delivery_id)).all()
-        return len(logged) == 1
-    if session.execute(query).rowcount != 1:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _transition_statement(postgres, holder is not None, not durable and postgres,
+                                      tuple(sorted(values)))
+    params = {"m_id": delivery_id, "m_expected": expected, "m_new": new, "m_holder": holder,
+              "m_now": utcnow(), "m_from": expected.value, "m_to": new.value, "m_detail": detail,
+              **{f"v_{key}": value for key, value in values.items()}}
+    if postgres:
+        return len(session.execute(statement, params).all()) == 1
+    if session.execute(statement, params).rowcount != 1:
         return False
     record_event(session, delivery_id, expected, new, detail)
     return True
+
+
+@lru_cache(maxsize=128)
+def _transition_statement(postgres: bool, guarded_by_holder: bool, relaxed: bool,
+                          columns: tuple[str, ...]) -> Any:
+    """Built once per shape and reused: constructing SQLAlchemy statements costs more CPU than
+    running them, and transitions are the dispatcher's hottest path."""
+    query = update(DELIVERIES).where(D.id == bindparam("m_id"),
+                                     D.state == bindparam("m_expected", type_=D.state.type))
+    if guarded_by_holder:
+        query = query.where(D.claimed_by == bindparam("m_holder", type_=D.claimed_by.type))
+    query = query.values(state=bindparam("m_new", type_=D.state.type),
+                         updated_at=bindparam("m_now", type_=UTCDateTime()),
+                         **{c: bindparam(f"v_{c}", type_=D[c].type) for c in columns})
+    if not postgres:
+        return query
+    # One round trip: the history row is written by the same statement, only if it moved.
+    moved = query.returning(D.id).cte("moved")
+    source = select(moved.c.id, bindparam("m_from", type_=String()),
+                    bindparam("m_to", type_=String()), bindparam("m_detail", type_=Text()),
+                    bindparam("m_now", type_=UTCDateTime()))
+    if relaxed:  # the transaction's commit then skips the flush wait (SET LOCAL, in-statement)
+        source = source.where(func.set_config("synchronous_commit", "off", True).is_not(None))
+    return insert(EVENTS).from_select(
+        ["delivery_id", "from_state", "to_state", "detail", "at"], source,
+    ).returning(EVENTS.c.delivery_id)
 
 
 def _blocked_accounts(now: datetime) -> Any:

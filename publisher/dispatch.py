@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import exists, func, select, text, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core.clock import utcnow
@@ -55,17 +55,6 @@ class Job:
     attempts: int
     since: datetime  # the earliest moment our post could exist on the platform
     state: DeliveryState
-
-
-def relaxed_commit(session: Session) -> None:
-    """Record a publication without waiting for the disk flush (PostgreSQL only).
-
-    Safe because of the recovery rule: if a crash loses this commit, the delivery is back in
-    `sending` with its lease, recovery marks it uncertain and reconciliation finds the post.
-    Claims, by contrast, always wait for the flush: a lost claim could mean a second send.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 class Dispatcher:
@@ -255,9 +244,11 @@ class Dispatcher:
     def _published(self, job: Job, expected: DeliveryState, published: Published,
                    detail: str) -> None:
         with self.db.session() as session:
-            relaxed_commit(session)
+            # Not waiting for the disk flush is safe by the recovery rule: a lost commit leaves
+            # the delivery `sending` with its lease, and reconciliation finds the post.
             moved = transition(
                 session, job.delivery_id, expected, S.PUBLISHED, holder=self.worker_id,
+                durable=False,
                 detail="; ".join([f"{detail} ({published.external_id})", *published.warnings]),
                 external_id=published.external_id, external_url=published.url,
                 published_at=self.clock(), error_kind=None, error_code=None, error_message=None,

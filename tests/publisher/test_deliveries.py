@@ -2,6 +2,7 @@
 state and only for the worker holding the claim, and each move leaves exactly one history row."""
 
 import pytest
+from sqlalchemy import text
 
 from core.users import Role
 from publisher.deliveries import IllegalTransition, claim_due, history, transition
@@ -57,3 +58,16 @@ def test_a_move_the_state_machine_does_not_allow_is_refused(services, claimed):
     with services.db.session() as session, pytest.raises(IllegalTransition):
         transition(session, claimed, S.SENDING, S.SCHEDULED)
     assert deliveries(services.db)[0].state is S.SENDING
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_only_outcomes_marked_not_durable_skip_the_flush_wait(services, claimed, durable):
+    """Claims and most moves wait for the disk; a publication record may not (PostgreSQL; on
+    SQLite the flag changes nothing)."""
+    with services.db.session() as session:
+        assert transition(session, claimed, S.SENDING, S.PUBLISHED, holder="w1",
+                          durable=durable, detail="published (9)")
+        waits = None if services.db.is_sqlite else \
+            session.execute(text("SHOW synchronous_commit")).scalar()
+    assert deliveries(services.db)[0].state is S.PUBLISHED
+    assert waits in ((None,) if services.db.is_sqlite else ("on" if durable else "off",))
