@@ -12,7 +12,20 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, Text, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from core.claims import locked_ids
@@ -134,29 +147,55 @@ def claim_due(db: Database, worker_id: str, *, limit: int = 20, lease_seconds: i
     """Claim up to `limit` deliveries whose time has come, oldest first, as `sending`.
 
     One statement: on PostgreSQL the inner SELECT locks with SKIP LOCKED so concurrent workers
-    take different rows; on SQLite the database's single writer makes the guarded UPDATE atomic.
+    take different rows (and the history rows are written by the same statement); on SQLite the
+    database's single writer makes the guarded UPDATE atomic.
     """
     now = now or utcnow()
+    params = {"m_now": now, "m_limit": limit, "m_worker": worker_id,
+              "m_lease": now + timedelta(seconds=lease_seconds)}
+    with db.session() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        rows = list(session.execute(_claim_statement(postgres), params))
+        if postgres:
+            return sorted(delivery_id for delivery_id, in rows)
+        record_events(session, [
+            (delivery_id, S.SCHEDULED if attempts == 1 else S.RETRY_WAIT, S.SENDING,
+             f"attempt {attempts} by {worker_id}") for delivery_id, attempts in rows])
+    return sorted(delivery_id for delivery_id, _ in rows)
+
+
+@lru_cache(maxsize=2)
+def _claim_statement(postgres: bool) -> Any:
+    """The claim, built once (see _transition_statement)."""
+    now = bindparam("m_now", type_=UTCDateTime())
     due = locked_ids(
         select(D.id)
         .where(D.state.in_(CLAIMABLE), D.next_attempt_at <= now,
                D.account_id.not_in(_blocked_accounts(now)))
         .order_by(D.next_attempt_at, D.id)
-        .limit(limit)
+        .limit(bindparam("m_limit", type_=Integer()))
     )
-    with db.session() as session:
-        claimed = list(session.execute(
-            update(DELIVERIES)
-            .where(D.id.in_(due), D.state.in_(CLAIMABLE))
-            .values(state=S.SENDING, claimed_by=worker_id, attempts=D.attempts + 1,
-                    lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now,
-                    first_attempt_at=func.coalesce(D.first_attempt_at, now))
-            .returning(D.id, D.attempts)
-        ))
-        record_events(session, [
-            (delivery_id, S.SCHEDULED if attempts == 1 else S.RETRY_WAIT, S.SENDING,
-             f"attempt {attempts} by {worker_id}") for delivery_id, attempts in claimed])
-    return sorted(delivery_id for delivery_id, _ in claimed)
+    claim = (
+        update(DELIVERIES)
+        .where(D.id.in_(due), D.state.in_(CLAIMABLE))
+        .values(state=S.SENDING, claimed_by=bindparam("m_worker", type_=D.claimed_by.type),
+                attempts=D.attempts + 1, updated_at=now,
+                lease_expires_at=bindparam("m_lease", type_=UTCDateTime()),
+                first_attempt_at=func.coalesce(D.first_attempt_at, now))
+        .returning(D.id, D.attempts)
+    )
+    if not postgres:
+        return claim
+    moved = claim.cte("moved")
+    return insert(EVENTS).from_select(
+        ["delivery_id", "from_state", "to_state", "detail", "at"],
+        select(moved.c.id,
+               case((moved.c.attempts == 1, S.SCHEDULED.value), else_=S.RETRY_WAIT.value),
+               literal(S.SENDING.value),
+               literal("attempt ") + cast(moved.c.attempts, String())
+               + literal(" by ") + bindparam("m_worker", type_=String()),
+               now),
+    ).returning(EVENTS.c.delivery_id)
 
 
 def recover_expired(db: Database, now: datetime | None = None) -> list[int]:
