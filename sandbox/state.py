@@ -374,24 +374,25 @@ class SandboxState:
                  dedupe: str | None = None) -> Post:
         """Store a post durably. `dedupe`: "any" refuses the text of any live post of the
         account (X), "latest" only that of its latest one (Facebook); raises DuplicatePost."""
-        with self._tx() as db:
-            if dedupe and text:
-                live = "FROM posts WHERE account_key=? AND kind=? AND deleted_at IS NULL"
-                same = (db.execute(f"SELECT 1 {live} AND text=? LIMIT 1",
-                                   (account.key, kind, text)).fetchone() if dedupe == "any" else
-                        db.execute(f"SELECT 1 FROM (SELECT text {live} ORDER BY seq DESC LIMIT 1)"
-                                   " WHERE text=?", (account.key, kind, text)).fetchone())
-                if same:
-                    raise DuplicatePost(text)
-            post_id = post_id or self.new_id()
-            conversation = (parent.conversation_id or parent.id) if parent else post_id
-            row = db.execute(
-                "INSERT INTO posts (id, account_key, platform, kind, text, link, parent_id, "
-                "conversation_id, media_ids, photo_id, published, scheduled_at, created_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *",
-                (post_id, account.key, account.platform, kind, text, link,
-                 parent.id if parent else None, conversation, json.dumps(list(media_ids)),
-                 photo_id, int(published), scheduled_at, time.time())).fetchone()
+        post_id = post_id or self.new_id()
+        conversation = (parent.conversation_id or parent.id) if parent else post_id
+        values = (post_id, account.key, account.platform, kind, text, link,
+                  parent.id if parent else None, conversation, json.dumps(list(media_ids)),
+                  photo_id, int(published), scheduled_at, time.time())
+        # One statement, so the duplicate check and the insert are atomic without a transaction.
+        live = "FROM posts WHERE account_key=? AND kind=? AND deleted_at IS NULL"
+        same = {"any": f"SELECT 1 {live} AND text=?",
+                "latest": f"SELECT 1 FROM (SELECT text {live} ORDER BY seq DESC LIMIT 1) "
+                          "WHERE text=?"}.get(dedupe or "") if text else None
+        sql = ("INSERT INTO posts (id, account_key, platform, kind, text, link, parent_id, "
+               "conversation_id, media_ids, photo_id, published, scheduled_at, created_at) "
+               "SELECT ?,?,?,?,?,?,?,?,?,?,?,?,?"
+               + (f" WHERE NOT EXISTS ({same})" if same else "") + " RETURNING *")
+        with self._lock:
+            row = self._db.execute(sql, values + ((account.key, kind, text) if same else ())
+                                   ).fetchone()
+        if row is None:
+            raise DuplicatePost(text)
         return self._post(row)
 
     def post(self, post_id: str) -> Post | None:
