@@ -73,6 +73,15 @@ class Job:
     state: DeliveryState
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A delivery the platform accepted, waiting to be recorded (in a batch with others)."""
+
+    job: Job
+    published: Published
+    at: datetime
+
+
 class Dispatcher:
     def __init__(self, db: Database, platforms: Platforms, box: CredentialBox, worker_id: str,
                  *, batch_size: int = 20, lease_seconds: int = 120, concurrency: int = 8,
@@ -106,7 +115,7 @@ class Dispatcher:
             # A pipeline, not batches: a call that finishes makes room for the next at once, so a
             # slow call never holds up the others. Claims are taken a few at a time (one
             # statement each) and wait at most about one call before they are started.
-            running: set[Future[None]] = set()
+            running: set[Future[Sent | None]] = set()
             claimed: deque[Job] = deque()
             window = 2 * self.concurrency
             while True:
@@ -121,8 +130,19 @@ class Dispatcher:
                     running.add(pool.submit(self._publish, claimed.popleft()))
                 if not running:
                     break
-                _, running = wait(running, return_when=FIRST_COMPLETED)
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                # Calls that finished together are recorded together: one transaction.
+                self._record_published([sent for sent in map(self._sent, done) if sent],
+                                       S.SENDING, "published")
         return handled
+
+    @staticmethod
+    def _sent(future: Future[Sent | None]) -> Sent | None:
+        error = future.exception()
+        if error is not None:  # the delivery's lease runs out and recovery takes it from there
+            log.error("publishing failed unexpectedly", exc_info=error)
+            return None
+        return future.result()
 
     def run_exclusively(self) -> bool:
         """run_once unless this process is already in one (the wake-up and the regular tick
@@ -178,16 +198,20 @@ class Dispatcher:
             return jobs
 
     def publish(self, delivery_id: int) -> None:
+        """Publish one claimed delivery and record the outcome."""
         job = self._job(delivery_id)
-        if job is not None:
-            self._publish(job)
+        sent = self._publish(job) if job is not None else None
+        if sent is not None:
+            self._record_published([sent], S.SENDING, "published")
 
-    def _publish(self, job: Job) -> None:
+    def _publish(self, job: Job) -> Sent | None:
+        """Call the platform. Errors are recorded here; a success is returned for recording
+        (by the caller, with others that finished at the same time)."""
         now = self.clock()
         if self.policy.too_late(job.due_at, now):
             self._fail(job, S.SENDING, "too_late",
                        f"not sent: {int((now - job.due_at).total_seconds() // 60)} min late")
-            return
+            return None
         adapter = self.platforms.adapter(job.platform)
         try:
             published = adapter.publish(job.credentials, job.content)
@@ -198,7 +222,8 @@ class Dispatcher:
             self._after_error(job, S.SENDING, PlatformError(
                 ErrorKind.UNKNOWN, f"internal error: {type(exc).__name__}", outcome_unknown=True))
         else:
-            self._published(job, S.SENDING, published, "published")
+            return Sent(job, published, self.clock())
+        return None
 
     def reconcile(self, delivery_id: int) -> None:
         """Look on the platform before resending anything whose outcome was lost."""
@@ -220,7 +245,8 @@ class Dispatcher:
             self._still_uncertain(job, f"internal error: {type(exc).__name__}")
             return
         if found is not None:
-            self._published(job, S.UNCERTAIN, found, "found on the platform after a lost answer")
+            self._record_published([Sent(job, found, self.clock())], S.UNCERTAIN,
+                                   "found on the platform after a lost answer")
             return
         with self.db.session() as session:
             kind = session.scalar(select(Delivery.error_kind).where(Delivery.id == delivery_id))
@@ -247,23 +273,30 @@ class Dispatcher:
 
     # -- recording outcomes ------------------------------------------------------------------
 
-    def _published(self, job: Job, expected: DeliveryState, published: Published,
-                   detail: str) -> None:
+    def _record_published(self, batch: list[Sent], expected: DeliveryState,
+                           detail: str) -> None:
+        if not batch:
+            return
+        lost = []
         with self.db.session() as session:
-            # Not waiting for the disk flush is safe by the recovery rule: a lost commit leaves
-            # the delivery `sending` with its lease, and reconciliation finds the post.
-            moved = transition(
-                session, job.delivery_id, expected, S.PUBLISHED, holder=self.worker_id,
-                durable=False,
-                detail="; ".join([f"{detail} ({published.external_id})", *published.warnings]),
-                external_id=published.external_id, external_url=published.url,
-                published_at=self.clock(), error_kind=None, error_code=None, error_message=None,
-                lease_expires_at=None,
-            )
-            if published.rate_limited_until:
-                self._pause_account(session, job.account_id, published.rate_limited_until)
-        if not moved:
-            log.warning("delivery %s published but its claim was lost", job.delivery_id)
+            for sent in batch:
+                job, published = sent.job, sent.published
+                # Not waiting for the disk flush is safe by the recovery rule: a lost commit
+                # leaves the delivery `sending` with its lease, and reconciliation finds the post.
+                if not transition(
+                    session, job.delivery_id, expected, S.PUBLISHED, holder=self.worker_id,
+                    durable=False,
+                    detail="; ".join([f"{detail} ({published.external_id})",
+                                      *published.warnings]),
+                    external_id=published.external_id, external_url=published.url,
+                    published_at=sent.at, error_kind=None, error_code=None, error_message=None,
+                    lease_expires_at=None,
+                ):
+                    lost.append(job.delivery_id)
+                if published.rate_limited_until:
+                    self._pause_account(session, job.account_id, published.rate_limited_until)
+        for delivery_id in lost:
+            log.warning("delivery %s published but its claim was lost", delivery_id)
 
     def _after_error(self, job: Job, expected: DeliveryState, exc: PlatformError) -> None:
         now = self.clock()
