@@ -8,6 +8,7 @@ that runs out, and recovery then reconciles with the platform before anything is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -107,9 +108,43 @@ def transition(
     return True
 
 
+def transition_many(
+    session: Session,
+    expected: DeliveryState,
+    new: DeliveryState,
+    moves: Sequence[tuple[int, str | None, dict[str, Any]]],
+    *,
+    holder: str | None = None,
+    durable: bool = True,
+) -> list[int]:
+    """`transition` for many deliveries at once: (id, detail, values) each, the same value
+    columns in all. Returns the ids that did not move. On PostgreSQL one batched execution."""
+    if new not in TRANSITIONS[expected]:
+        raise IllegalTransition(f"{expected.value} → {new.value}")
+    if session.get_bind().dialect.name != "postgresql" or len(moves) == 1:
+        return [delivery_id for delivery_id, detail, values in moves
+                if not transition(session, delivery_id, expected, new, detail=detail,
+                                  holder=holder, durable=durable, **values)]
+    columns = tuple(sorted(moves[0][2]))
+    now = utcnow()
+    statement = _transition_statement(True, holder is not None, not durable, columns,
+                                      returning=False)
+    result = session.execute(statement, [
+        {"m_id": delivery_id, "m_expected": expected, "m_new": new, "m_holder": holder,
+         "m_now": now, "m_from": expected.value, "m_to": new.value, "m_detail": detail,
+         **{f"v_{key}": value for key, value in values.items()}}
+        for delivery_id, detail, values in moves])
+    if result.rowcount == len(moves):
+        return []
+    ids = [delivery_id for delivery_id, _, _ in moves]
+    moved = set(session.scalars(select(D.id).where(D.id.in_(ids), D.state == new,
+                                                   D.updated_at == now)))
+    return [delivery_id for delivery_id in ids if delivery_id not in moved]
+
+
 @lru_cache(maxsize=128)
 def _transition_statement(postgres: bool, guarded_by_holder: bool, relaxed: bool,
-                          columns: tuple[str, ...]) -> Any:
+                          columns: tuple[str, ...], returning: bool = True) -> Any:
     """Built once per shape and reused: constructing SQLAlchemy statements costs more CPU than
     running them, and transitions are the dispatcher's hottest path."""
     query = update(DELIVERIES).where(D.id == bindparam("m_id"),
@@ -128,9 +163,9 @@ def _transition_statement(postgres: bool, guarded_by_holder: bool, relaxed: bool
                     bindparam("m_now", type_=UTCDateTime()))
     if relaxed:  # the transaction's commit then skips the flush wait (SET LOCAL, in-statement)
         source = source.where(func.set_config("synchronous_commit", "off", True).is_not(None))
-    return insert(EVENTS).from_select(
-        ["delivery_id", "from_state", "to_state", "detail", "at"], source,
-    ).returning(EVENTS.c.delivery_id)
+    logged = insert(EVENTS).from_select(
+        ["delivery_id", "from_state", "to_state", "detail", "at"], source)
+    return logged.returning(EVENTS.c.delivery_id) if returning else logged
 
 
 def _blocked_accounts(now: datetime) -> Any:

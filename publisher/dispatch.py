@@ -28,6 +28,7 @@ from publisher.deliveries import (
     hold_account,
     recover_expired,
     transition,
+    transition_many,
 )
 from publisher.media import media_refs
 from publisher.models import Account, Delivery, DeliveryState, Platform, Post, PostMedia, PostPart
@@ -277,24 +278,21 @@ class Dispatcher:
                            detail: str) -> None:
         if not batch:
             return
-        lost = []
         with self.db.session() as session:
+            # Not waiting for the disk flush is safe by the recovery rule: a lost commit leaves
+            # the delivery `sending` with its lease, and reconciliation finds the post.
+            lost = transition_many(session, expected, S.PUBLISHED, [
+                (sent.job.delivery_id,
+                 "; ".join([f"{detail} ({sent.published.external_id})",
+                            *sent.published.warnings]),
+                 {"external_id": sent.published.external_id, "external_url": sent.published.url,
+                  "published_at": sent.at, "error_kind": None, "error_code": None,
+                  "error_message": None, "lease_expires_at": None})
+                for sent in batch], holder=self.worker_id, durable=False)
             for sent in batch:
-                job, published = sent.job, sent.published
-                # Not waiting for the disk flush is safe by the recovery rule: a lost commit
-                # leaves the delivery `sending` with its lease, and reconciliation finds the post.
-                if not transition(
-                    session, job.delivery_id, expected, S.PUBLISHED, holder=self.worker_id,
-                    durable=False,
-                    detail="; ".join([f"{detail} ({published.external_id})",
-                                      *published.warnings]),
-                    external_id=published.external_id, external_url=published.url,
-                    published_at=sent.at, error_kind=None, error_code=None, error_message=None,
-                    lease_expires_at=None,
-                ):
-                    lost.append(job.delivery_id)
-                if published.rate_limited_until:
-                    self._pause_account(session, job.account_id, published.rate_limited_until)
+                if sent.published.rate_limited_until:
+                    self._pause_account(session, sent.job.account_id,
+                                        sent.published.rate_limited_until)
         for delivery_id in lost:
             log.warning("delivery %s published but its claim was lost", delivery_id)
 

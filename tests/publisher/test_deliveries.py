@@ -5,7 +5,13 @@ import pytest
 from sqlalchemy import text
 
 from core.users import Role
-from publisher.deliveries import IllegalTransition, claim_due, history, transition
+from publisher.deliveries import (
+    IllegalTransition,
+    claim_due,
+    history,
+    transition,
+    transition_many,
+)
 from publisher.models import DeliveryState, Platform
 from publisher.services import Services
 from tests.factories import deliveries, queue_post
@@ -71,3 +77,25 @@ def test_only_outcomes_marked_not_durable_skip_the_flush_wait(services, claimed,
             session.execute(text("SHOW synchronous_commit")).scalar()
     assert deliveries(services.db)[0].state is S.PUBLISHED
     assert waits in ((None,) if services.db.is_sqlite else ("on" if durable else "off",))
+
+
+def test_many_moves_at_once_report_the_ones_that_lost(services, make_user, make_account):
+    x, _ = make_account(Platform.X)
+    user = make_user(Role.COMMS)
+    for n in range(3):
+        queue_post(services.db, user, [x], text=f"Inlägg {n}")
+    mine = claim_due(services.db, "w1", limit=3)
+    with services.db.session() as session:  # one of them was taken over meanwhile
+        assert transition(session, mine[1], S.SENDING, S.UNCERTAIN, holder="w1")
+    with services.db.session() as session:
+        lost = transition_many(session, S.SENDING, S.PUBLISHED, [
+            (delivery_id, f"published ({delivery_id})", {"external_id": str(delivery_id)})
+            for delivery_id in mine], holder="w1", durable=False)
+    assert lost == [mine[1]]
+    by_id = {d.id: d for d in deliveries(services.db)}
+    assert [by_id[i].state for i in mine] == [S.PUBLISHED, S.UNCERTAIN, S.PUBLISHED]
+    assert by_id[mine[0]].external_id == str(mine[0]) and by_id[mine[1]].external_id is None
+    for delivery_id in (mine[0], mine[2]):
+        assert moves(services, delivery_id)[-1] == (
+            "sending", "published", f"published ({delivery_id})")
+    assert [to for _, to, _ in moves(services, mine[1])] == ["scheduled", "sending", "uncertain"]
