@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
     bindparam,
     case,
     cast,
@@ -231,6 +232,19 @@ def _claim_statement(postgres: bool) -> Any:
                + literal(" by ") + bindparam("m_worker", type_=String()),
                now),
     ).returning(EVENTS.c.delivery_id)
+
+
+def next_due(db: Database, now: datetime | None = None) -> datetime | None:
+    """When a claim would next find work. Deliveries a claim would skip (their account is
+    blocked, or another worker holds them) are left out: waking up for them would find nothing,
+    again and again; the regular tick picks them up once they are free."""
+    now = now or utcnow()
+    with db.session() as session:
+        return session.scalar(select(func.min(D.next_attempt_at)).where(
+            or_(D.state.in_(CLAIMABLE),
+                and_(D.state == S.UNCERTAIN,
+                     or_(D.lease_expires_at.is_(None), D.lease_expires_at < now))),
+            D.account_id.not_in(_blocked_accounts(now))))
 
 
 def recover_expired(db: Database, now: datetime | None = None) -> list[int]:

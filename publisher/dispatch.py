@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core.clock import utcnow
@@ -22,10 +22,10 @@ from core.crypto import CredentialBox
 from core.db import Database
 from publisher.adapters.base import Content, ErrorKind, PlatformError, Published
 from publisher.deliveries import (
-    CLAIMABLE,
     claim_due,
     claim_uncertain,
     hold_account,
+    next_due,
     recover_expired,
     transition,
     transition_many,
@@ -157,10 +157,8 @@ class Dispatcher:
         return True
 
     def next_due_at(self) -> datetime | None:
-        """The soonest moment any delivery needs a worker (the scheduler wakes up then)."""
-        with self.db.session() as session:
-            return session.scalar(select(func.min(Delivery.next_attempt_at)).where(
-                Delivery.state.in_((*CLAIMABLE, S.UNCERTAIN))))
+        """The soonest moment a claim would find work (the scheduler wakes up then)."""
+        return next_due(self.db, now=self.clock())
 
     # -- one delivery ------------------------------------------------------------------------
 
@@ -197,13 +195,6 @@ class Dispatcher:
                     due_at=row.due_at, attempts=row.attempts,
                     since=(row.first_attempt_at or now) - CLOCK_SKEW, state=row.state))
             return jobs
-
-    def publish(self, delivery_id: int) -> None:
-        """Publish one claimed delivery and record the outcome."""
-        job = self._job(delivery_id)
-        sent = self._publish(job) if job is not None else None
-        if sent is not None:
-            self._record_published([sent], S.SENDING, "published")
 
     def _publish(self, job: Job) -> Sent | None:
         """Call the platform. Errors are recorded here; a success is returned for recording

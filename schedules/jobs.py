@@ -25,6 +25,11 @@ from schedules.monitoring import add_monitoring_jobs
 log = logging.getLogger(__name__)
 
 
+# The least time between one dispatch run and a wake-up: a bound on how often a worker can
+# look for work that keeps becoming due (a dense stream), never a busy loop.
+WAKE_GAP = timedelta(milliseconds=20)
+
+
 def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -68,9 +73,11 @@ def add_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> Di
             return
         upcoming = dispatcher.next_due_at()
         if upcoming is not None and upcoming < utcnow() + interval:
+            # This very function may be the wake-up job still running: a second instance must be
+            # allowed, or APScheduler skips the new wake-up and work waits for the next tick.
             scheduler.add_job(_safely(dispatch_and_wake), "date",
-                              run_date=max(upcoming, utcnow()), id="dispatch-wake",
-                              replace_existing=True, misfire_grace_time=None)
+                              run_date=max(upcoming, utcnow() + WAKE_GAP), id="dispatch-wake",
+                              replace_existing=True, misfire_grace_time=None, max_instances=2)
 
     scheduler.add_job(
         _safely(dispatch_and_wake), "interval", seconds=settings.dispatch_interval_seconds,
