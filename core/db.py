@@ -6,7 +6,6 @@ file; PostgreSQL goes through psycopg 3.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -62,37 +60,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-# A pooled connection idle longer than this is pinged before use (PostgreSQL): one that was in
-# use a moment ago is not, since the ping would cost a round trip on every checkout of a busy
-# worker (the same pessimistic check as pool_pre_ping, skipped when it cannot matter).
-PING_AFTER_IDLE_SECONDS = 2.0
-
-
-def _remember_checkin(_dbapi_connection: Any, record: Any) -> None:
-    record.info["checked_in_at"] = time.monotonic()
-
-
-def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-    idle = time.monotonic() - record.info.get("checked_in_at", float("-inf"))
-    if idle <= PING_AFTER_IDLE_SECONDS:
-        return
-    try:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        dbapi_connection.rollback()
-    except Exception as exc:  # the pool then retries with a fresh connection
-        raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
-
-
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, **kwargs)
-    event.listen(engine, "checkin", _remember_checkin)
-    event.listen(engine, "checkout", _ping_if_idle)
-    return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 class Database:
