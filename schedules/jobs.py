@@ -81,7 +81,8 @@ def add_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> Di
 
     scheduler.add_job(
         _safely(dispatch_and_wake), "interval", seconds=settings.dispatch_interval_seconds,
-        id="dispatch", max_instances=1, coalesce=True, next_run_time=utcnow(),
+        # A tick that comes while a run is still going returns at once (run_exclusively).
+        id="dispatch", max_instances=2, coalesce=True, next_run_time=utcnow(),
     )
     mail = MailSender.from_settings(settings)  # not configured: a no-op, notifications stay in-app
     scheduler.add_job(
