@@ -98,9 +98,7 @@ def transition(
     postgres = session.get_bind().dialect.name == "postgresql"
     statement = _transition_statement(postgres, holder is not None, not durable and postgres,
                                       tuple(sorted(values)))
-    params = {"m_id": delivery_id, "m_expected": expected, "m_new": new, "m_holder": holder,
-              "m_now": utcnow(), "m_from": expected.value, "m_to": new.value, "m_detail": detail,
-              **{f"v_{key}": value for key, value in values.items()}}
+    params = _transition_params(delivery_id, expected, new, holder, utcnow(), detail, values)
     if postgres:
         return len(session.execute(statement, params).all()) == 1
     if session.execute(statement, params).rowcount != 1:
@@ -131,9 +129,7 @@ def transition_many(
     statement = _transition_statement(True, holder is not None, not durable, columns,
                                       returning=False)
     result = session.execute(statement, [
-        {"m_id": delivery_id, "m_expected": expected, "m_new": new, "m_holder": holder,
-         "m_now": now, "m_from": expected.value, "m_to": new.value, "m_detail": detail,
-         **{f"v_{key}": value for key, value in values.items()}}
+        _transition_params(delivery_id, expected, new, holder, now, detail, values)
         for delivery_id, detail, values in moves])
     if result.rowcount == len(moves):
         return []
@@ -141,6 +137,15 @@ def transition_many(
     moved = set(session.scalars(select(D.id).where(D.id.in_(ids), D.state == new,
                                                    D.updated_at == now)))
     return [delivery_id for delivery_id in ids if delivery_id not in moved]
+
+
+def _transition_params(delivery_id: int, expected: DeliveryState, new: DeliveryState,
+                       holder: str | None, now: datetime, detail: str | None,
+                       values: dict[str, Any]) -> dict[str, Any]:
+    """The values for _transition_statement's parameters."""
+    return {"m_id": delivery_id, "m_expected": expected, "m_new": new, "m_holder": holder,
+            "m_now": now, "m_from": expected.value, "m_to": new.value, "m_detail": detail,
+            **{f"v_{key}": value for key, value in values.items()}}
 
 
 @lru_cache(maxsize=128)
