@@ -185,7 +185,16 @@ def _blocked_accounts(now: datetime) -> Any:
 
 def claim_due(db: Database, worker_id: str, *, limit: int = 20, lease_seconds: int = 120,
               now: datetime | None = None) -> list[int]:
-    """Claim up to `limit` deliveries whose time has come, oldest first, as `sending`.
+    """Claim up to `limit` deliveries whose time has come, oldest first, as `sending`, in a
+    transaction of its own."""
+    with db.session() as session:
+        return claim_due_in(session, worker_id, limit=limit, lease_seconds=lease_seconds,
+                            now=now)
+
+
+def claim_due_in(session: Session, worker_id: str, *, limit: int = 20, lease_seconds: int = 120,
+                 now: datetime | None = None) -> list[int]:
+    """`claim_due` inside the caller's transaction, which must commit before anything is sent.
 
     One statement: on PostgreSQL the inner SELECT locks with SKIP LOCKED so concurrent workers
     take different rows (and the history rows are written by the same statement); on SQLite the
@@ -194,14 +203,13 @@ def claim_due(db: Database, worker_id: str, *, limit: int = 20, lease_seconds: i
     now = now or utcnow()
     params = {"m_now": now, "m_limit": limit, "m_worker": worker_id,
               "m_lease": now + timedelta(seconds=lease_seconds)}
-    with db.session() as session:
-        postgres = session.get_bind().dialect.name == "postgresql"
-        rows = list(session.execute(_claim_statement(postgres), params))
-        if postgres:
-            return sorted(delivery_id for delivery_id, in rows)
-        record_events(session, [
-            (delivery_id, S.SCHEDULED if attempts == 1 else S.RETRY_WAIT, S.SENDING,
-             f"attempt {attempts} by {worker_id}") for delivery_id, attempts in rows])
+    postgres = session.get_bind().dialect.name == "postgresql"
+    rows = list(session.execute(_claim_statement(postgres), params))
+    if postgres:
+        return sorted(delivery_id for delivery_id, in rows)
+    record_events(session, [
+        (delivery_id, S.SCHEDULED if attempts == 1 else S.RETRY_WAIT, S.SENDING,
+         f"attempt {attempts} by {worker_id}") for delivery_id, attempts in rows])
     return sorted(delivery_id for delivery_id, _ in rows)
 
 

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +22,7 @@ from core.crypto import CredentialBox
 from core.db import Database
 from publisher.adapters.base import Content, ErrorKind, PlatformError, Published
 from publisher.deliveries import (
-    claim_due,
+    claim_due_in,
     claim_uncertain,
     hold_account,
     next_due,
@@ -41,6 +41,9 @@ S = DeliveryState
 # Our clock and the platform's may differ a little; a post stamped this much before our first
 # attempt may still be ours.
 CLOCK_SKEW = timedelta(seconds=30)
+# Successes are recorded together, a few at a time, and none waits longer than this: its post is
+# out already (published_at is when the platform answered), only the `sending` badge lingers.
+RECORD_WITHIN_SECONDS = 0.25
 
 
 # What _jobs reads for a batch of claims; built once (statement construction is costly).
@@ -74,6 +77,36 @@ class Job:
     state: DeliveryState
 
 
+class Unrecorded:
+    """Successes waiting to be recorded: one transaction for several instead of one each."""
+
+    def __init__(self, batch: int, within_seconds: float) -> None:
+        self.batch, self.within = batch, within_seconds
+        self._items: list[Sent] = []
+        self._since = 0.0
+
+    def add(self, sent: Iterable[Sent]) -> None:
+        if not self._items:
+            self._since = time.monotonic()
+        self._items.extend(sent)
+
+    def due(self, idle: bool) -> bool:
+        """Record now: enough have gathered, the oldest has waited long enough, or nothing
+        else is running (so nothing more would join them soon)."""
+        return bool(self._items) and (idle or len(self._items) >= self.batch
+                                      or time.monotonic() - self._since >= self.within)
+
+    def wait_at_most(self) -> float | None:
+        """How long the dispatcher may wait for calls before these must be recorded."""
+        if not self._items:
+            return None
+        return max(0.0, self.within - (time.monotonic() - self._since))
+
+    def take(self) -> list[Sent]:
+        items, self._items = self._items, []
+        return items
+
+
 @dataclass(frozen=True)
 class Sent:
     """A delivery the platform accepted, waiting to be recorded (in a batch with others)."""
@@ -95,6 +128,7 @@ class Dispatcher:
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
         self.concurrency = max(1, concurrency)
+        self.record_batch = max(1, self.concurrency // 2)
         self.policy = policy or RetryPolicy()
         self.tick_budget = tick_budget_seconds
         self.clock = clock
@@ -115,26 +149,32 @@ class Dispatcher:
             handled += len(list(pool.map(self.reconcile, uncertain)))
             # A pipeline, not batches: a call that finishes makes room for the next at once, so a
             # slow call never holds up the others. Claims are taken a few at a time (one
-            # statement each) and wait at most about one call before they are started.
+            # transaction each, which also reads the jobs) and wait at most about one call
+            # before they are started.
             running: set[Future[Sent | None]] = set()
             claimed: deque[Job] = deque()
             window = 2 * self.concurrency
-            while True:
-                room = window - len(running) - len(claimed)
-                in_budget = time.monotonic() - started < self.tick_budget
-                if in_budget and (room >= self.concurrency // 2 or not claimed) and room > 0:
-                    new = claim_due(self.db, self.worker_id, limit=room,
-                                    lease_seconds=self.lease_seconds, now=self.clock())
-                    claimed.extend(self._jobs(new))
-                    handled += len(new)
-                while claimed and len(running) < self.concurrency:
-                    running.add(pool.submit(self._publish, claimed.popleft()))
-                if not running:
-                    break
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                # Calls that finished together are recorded together: one transaction.
-                self._record_published([sent for sent in map(self._sent, done) if sent],
-                                       S.SENDING, "published")
+            unrecorded = Unrecorded(self.record_batch, RECORD_WITHIN_SECONDS)
+            try:
+                while True:
+                    room = window - len(running) - len(claimed)
+                    in_budget = time.monotonic() - started < self.tick_budget
+                    if in_budget and (room >= self.concurrency // 2 or not claimed) and room > 0:
+                        new = self._claim_jobs(room)
+                        claimed.extend(new)
+                        handled += len(new)
+                    while claimed and len(running) < self.concurrency:
+                        running.add(pool.submit(self._publish, claimed.popleft()))
+                    if not running:
+                        break
+                    done, running = wait(running, timeout=unrecorded.wait_at_most(),
+                                         return_when=FIRST_COMPLETED)
+                    unrecorded.add(sent for sent in map(self._sent, done) if sent)
+                    if unrecorded.due(idle=not running):
+                        self._record_published(unrecorded.take(), S.SENDING, "published")
+            finally:
+                # Also when a claim failed: what went out is recorded now, not reconciled later.
+                self._record_published(unrecorded.take(), S.SENDING, "published")
         return handled
 
     @staticmethod
@@ -167,34 +207,45 @@ class Dispatcher:
         return jobs[0] if jobs else None
 
     def _jobs(self, delivery_ids: list[int]) -> list[Job]:
+        with self.db.session() as session:
+            return self._jobs_in(session, delivery_ids)
+
+    def _claim_jobs(self, limit: int) -> list[Job]:
+        """Claim what is due and read what the calls need, in one transaction; it commits
+        (durably) before any of them is sent."""
+        with self.db.session() as session:
+            ids = claim_due_in(session, self.worker_id, limit=limit,
+                               lease_seconds=self.lease_seconds, now=self.clock())
+            return self._jobs_in(session, ids)
+
+    def _jobs_in(self, session: Session, delivery_ids: list[int]) -> list[Job]:
         """What the platform calls need, for a batch of this worker's claims, in one query
         (images and thread parts, rare, in one more)."""
         if not delivery_ids:
             return []
-        with self.db.session() as session:
-            rows = session.execute(JOBS_QUERY, {"ids": delivery_ids, "worker": self.worker_id}
-                                   ).all()
-            rich = {row.post_id for row in rows if row.has_media or row.has_parts}
-            posts = {post.id: post for post in session.scalars(
-                select(Post).where(Post.id.in_(rich))
-                .options(selectinload(Post.media), selectinload(Post.parts)))} if rich else {}
-            now = self.clock()
-            jobs = []
-            for row in rows:
-                credentials = self.box.open(row.credentials_sealed)
-                credentials.setdefault("username", row.handle)
-                credentials.setdefault("user_id", row.external_id)
-                post = posts.get(row.post_id)
-                jobs.append(Job(
-                    delivery_id=row.id, account_id=row.account_id, platform=row.platform,
-                    credentials=credentials,
-                    content=Content(
-                        text=row.text, link=row.link, first_comment=row.first_comment,
-                        media=media_refs(post, self.media_root) if post else (),
-                        thread=tuple(part.text for part in post.parts) if post else ()),
-                    due_at=row.due_at, attempts=row.attempts,
-                    since=(row.first_attempt_at or now) - CLOCK_SKEW, state=row.state))
-            return jobs
+        rows = session.execute(JOBS_QUERY, {"ids": delivery_ids, "worker": self.worker_id}
+                               ).all()
+        rich = {row.post_id for row in rows if row.has_media or row.has_parts}
+        posts = {post.id: post for post in session.scalars(
+            select(Post).where(Post.id.in_(rich))
+            .options(selectinload(Post.media), selectinload(Post.parts)))} if rich else {}
+        now = self.clock()
+        jobs = []
+        for row in rows:
+            credentials = self.box.open(row.credentials_sealed)
+            credentials.setdefault("username", row.handle)
+            credentials.setdefault("user_id", row.external_id)
+            post = posts.get(row.post_id)
+            jobs.append(Job(
+                delivery_id=row.id, account_id=row.account_id, platform=row.platform,
+                credentials=credentials,
+                content=Content(
+                    text=row.text, link=row.link, first_comment=row.first_comment,
+                    media=media_refs(post, self.media_root) if post else (),
+                    thread=tuple(part.text for part in post.parts) if post else ()),
+                due_at=row.due_at, attempts=row.attempts,
+                since=(row.first_attempt_at or now) - CLOCK_SKEW, state=row.state))
+        return jobs
 
     def _publish(self, job: Job) -> Sent | None:
         """Call the platform. Errors are recorded here; a success is returned for recording
