@@ -5,11 +5,11 @@ record the outcome with a guarded transition. Recovery and reconciliation run fi
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -75,6 +75,16 @@ class Job:
     attempts: int
     since: datetime  # the earliest moment our post could exist on the platform
     state: DeliveryState
+
+
+NOTHING = object()  # no call finished in the time given
+
+
+def _next(done: queue.SimpleQueue[Sent | None], timeout: float | None) -> object:
+    try:
+        return done.get(timeout=timeout)
+    except queue.Empty:
+        return NOTHING
 
 
 class Unrecorded:
@@ -147,43 +157,55 @@ class Dispatcher:
             uncertain = claim_uncertain(self.db, self.worker_id, limit=self.batch_size,
                                         lease_seconds=self.lease_seconds, now=self.clock())
             handled += len(list(pool.map(self.reconcile, uncertain)))
-            # A pipeline, not batches: a call that finishes makes room for the next at once, so a
-            # slow call never holds up the others. Claims are taken a few at a time (one
-            # transaction each, which also reads the jobs) and wait at most about one call
-            # before they are started.
-            running: set[Future[Sent | None]] = set()
-            claimed: deque[Job] = deque()
-            window = 2 * self.concurrency
-            unrecorded = Unrecorded(self.record_batch, RECORD_WITHIN_SECONDS)
-            try:
-                while True:
-                    room = window - len(running) - len(claimed)
-                    in_budget = time.monotonic() - started < self.tick_budget
-                    if in_budget and (room >= self.concurrency // 2 or not claimed) and room > 0:
-                        new = self._claim_jobs(room)
-                        claimed.extend(new)
-                        handled += len(new)
-                    while claimed and len(running) < self.concurrency:
-                        running.add(pool.submit(self._publish, claimed.popleft()))
-                    if not running:
-                        break
-                    done, running = wait(running, timeout=unrecorded.wait_at_most(),
-                                         return_when=FIRST_COMPLETED)
-                    unrecorded.add(sent for sent in map(self._sent, done) if sent)
-                    if unrecorded.due(idle=not running):
-                        self._record_published(unrecorded.take(), S.SENDING, "published")
-            finally:
-                # Also when a claim failed: what went out is recorded now, not reconciled later.
-                self._record_published(unrecorded.take(), S.SENDING, "published")
+            handled += self._publish_due(pool, started)
         return handled
 
-    @staticmethod
-    def _sent(future: Future[Sent | None]) -> Sent | None:
-        error = future.exception()
-        if error is not None:  # the delivery's lease runs out and recovery takes it from there
-            log.error("publishing failed unexpectedly", exc_info=error)
-            return None
-        return future.result()
+    def _publish_due(self, pool: ThreadPoolExecutor, started: float) -> int:
+        """A pipeline, not batches. The publishing threads take claimed jobs from a queue, so a
+        thread whose call finished starts the next at once, while this thread claims ahead
+        (a few at a time, one transaction each that also reads the jobs) and records what went
+        out. A slow call never holds up the others."""
+        todo: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        done: queue.SimpleQueue[Sent | None] = queue.SimpleQueue()
+        for _ in range(self.concurrency):
+            pool.submit(self._publish_from, todo, done)
+        handled = in_flight = 0
+        window = 2 * self.concurrency  # claimed ahead: at most about one call's wait
+        unrecorded = Unrecorded(self.record_batch, RECORD_WITHIN_SECONDS)
+        try:
+            while True:
+                room = window - in_flight
+                in_budget = time.monotonic() - started < self.tick_budget
+                if in_budget and room >= max(1, self.concurrency // 2):
+                    for job in self._claim_jobs(room):
+                        todo.put(job)
+                        in_flight += 1
+                        handled += 1
+                if not in_flight:
+                    break
+                finished = [_next(done, unrecorded.wait_at_most())]
+                while not done.empty():
+                    finished.append(done.get())
+                in_flight -= sum(1 for item in finished if item is not NOTHING)
+                unrecorded.add(sent for sent in finished if isinstance(sent, Sent))
+                if unrecorded.due(idle=not in_flight):
+                    self._record_published(unrecorded.take(), S.SENDING, "published")
+        finally:
+            for _ in range(self.concurrency):
+                todo.put(None)  # each publishing thread stops at one of these
+            # Also when a claim failed: what went out is recorded now, not reconciled later.
+            self._record_published(unrecorded.take(), S.SENDING, "published")
+        return handled
+
+    def _publish_from(self, todo: queue.SimpleQueue[Job | None],
+                      done: queue.SimpleQueue[Sent | None]) -> None:
+        """A publishing thread: jobs until the stop mark; one result (or None) for each."""
+        while (job := todo.get()) is not None:
+            try:
+                done.put(self._publish(job))
+            except Exception:  # the delivery's lease runs out and recovery takes it from there
+                log.exception("delivery %s: publishing failed unexpectedly", job.delivery_id)
+                done.put(None)
 
     def run_exclusively(self) -> bool:
         """run_once unless this process is already in one (the wake-up and the regular tick

@@ -1,6 +1,8 @@
 """Due deliveries go out through the real clients to the sandbox, exactly once, or end in the
 state and with the reason a user should see."""
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -52,6 +54,37 @@ def test_due_post_is_published_on_x_and_facebook_with_links(services, sandbox, m
     page_post = stored_posts(sandbox.url, fb_creds["page_id"])
     assert published[fb.id].external_id == str(page_post[0]["id"])
     assert "Kollektivtrafiken" in requests.get(published[fb.id].external_url, timeout=10).text
+
+
+def test_a_slow_call_holds_up_nothing_and_what_went_out_shows_at_once(
+        services, sandbox, make_user, make_account):
+    """Four publishing threads, one stuck in a slow platform call: the other account's posts all
+    go out meanwhile, and each shows as published long before the slow call returns (successes
+    are recorded a few at a time, but none waits for long)."""
+    slow, slow_creds = make_account(Platform.X)
+    fast, _ = make_account(Platform.FACEBOOK)
+    set_faults(sandbox.url, slow_creds["user_id"], latency_ms=6000)
+    user = make_user()
+    queue_post(services.db, user, [slow], text="Långsam")
+    for n in range(5):
+        queue_post(services.db, user, [fast], text=f"Snabb {n}")
+    worker = Dispatcher(services.db, services.platforms, services.box, "w1", concurrency=4)
+    running = threading.Thread(target=worker.run_once)
+    running.start()
+    try:
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline and any(
+                d.state is not S.PUBLISHED for d in deliveries(services.db)
+                if d.account_id == fast.id):
+            time.sleep(0.05)
+        by_account = {}
+        for d in deliveries(services.db):
+            by_account.setdefault(d.account_id, []).append(d.state)
+        assert running.is_alive(), "the slow call should still be in progress"
+        assert by_account == {slow.id: [S.SENDING], fast.id: [S.PUBLISHED] * 5}
+    finally:
+        running.join(timeout=30)
+    assert states(services) == [S.PUBLISHED] * 6
 
 
 def test_nothing_is_sent_before_it_is_due(services, make_user, make_account):
