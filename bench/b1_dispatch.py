@@ -8,13 +8,18 @@ Each with 1, 2 and 4 `megafon worker` processes (per-worker concurrency fixed), 
 
     MEGAFON_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/test python bench/b1_dispatch.py
 
-Prints a line per run and, last, `B1 workers=4 total_s=… p50_late_s=… p99_late_s=… speedup_vs_1=…
-vs_naive=… duplicates=… lost=…` for scenario (b). Options: --quick (smaller (b)), --workers 1,2,4.
+Prints a line per run, a summary line per scenario (`B1a …`, `B1b …`) and, last, the line the
+targets are read from: `B1 workers=4 total_s=… p50_late_s=… p99_late_s=… speedup_vs_1=…
+vs_naive=… duplicates=… lost=…`. Options: --quick (smaller (b)), --workers 1,2,4.
 
-Reading the ratios: (b) releases work at 10,000 / 60 s ≈ 167/s, so a run that keeps up has a
-throughput of ≈ 167/s whatever its capacity; in (b) the ratios against one worker and against the
-naive way are capped by that rate (what (b) shows is lateness: whether the stream is kept up with).
-Capacity shows in (a), where all the work is due at once.
+Where the last line's figures come from:
+- total_s: scenario (b), from the first due time to the last publication (target: within 90 s);
+- p50/p99_late_s: the worse of (a) and (b) with the most workers (target: p99 ≤ 2 s);
+- speedup_vs_1 and vs_naive: throughput in (a), where all the work is due at once, so it shows
+  capacity. (b) releases work at 10,000 / 60 s ≈ 167/s, so every run that keeps up has a
+  throughput of ≈ 167/s whatever its capacity; its ratios (printed on the B1b line) are capped by
+  that rate and say only whether the stream was kept up with;
+- duplicates and lost: summed over every run of Megafon's workers.
 """
 
 from __future__ import annotations
@@ -341,13 +346,19 @@ def main() -> None:
     speedup = b[top].throughput / b[1].throughput if 1 in b else float("nan")
     vs_naive = b[top].throughput / b_naive.throughput if b_naive.throughput else float("nan")
     vs_naive_a = a[top].throughput / a_naive.throughput if a_naive.throughput else float("nan")
-    everything = [*a.values(), *b.values()]
-    print(f"B1a workers={top} total_s={a[top].total_s:.2f} p50_late_s={a[top].p50_late_s:.2f} "
-          f"p99_late_s={a[top].p99_late_s:.2f} speedup_vs_1={speedup_a:.2f} "
-          f"vs_naive={vs_naive_a:.1f} duplicates={a[top].duplicates} lost={a[top].lost}")
-    print(f"B1 workers={top} total_s={b[top].total_s:.2f} p50_late_s={b[top].p50_late_s:.2f} "
-          f"p99_late_s={b[top].p99_late_s:.2f} speedup_vs_1={speedup:.2f} "
-          f"vs_naive={vs_naive:.1f} duplicates={sum(r.duplicates for r in everything)} "
+    everything = [*a.values(), *b.values()]  # Megafon's runs (the baseline's are printed above)
+    for name, runs, ratio, ratio_naive in (("B1a", a, speedup_a, vs_naive_a),
+                                           ("B1b", b, speedup, vs_naive)):
+        print(f"{name} workers={top} total_s={runs[top].total_s:.2f} "
+              f"p50_late_s={runs[top].p50_late_s:.2f} p99_late_s={runs[top].p99_late_s:.2f} "
+              f"speedup_vs_1={ratio:.2f} vs_naive={ratio_naive:.1f} "
+              f"duplicates={sum(r.duplicates for r in runs.values())} "
+              f"lost={sum(r.lost for r in runs.values())}")
+    print(f"B1 workers={top} total_s={b[top].total_s:.2f} "
+          f"p50_late_s={max(a[top].p50_late_s, b[top].p50_late_s):.2f} "
+          f"p99_late_s={max(a[top].p99_late_s, b[top].p99_late_s):.2f} "
+          f"speedup_vs_1={speedup_a:.2f} vs_naive={vs_naive_a:.1f} "
+          f"duplicates={sum(r.duplicates for r in everything)} "
           f"lost={sum(r.lost for r in everything)}")
 
 
