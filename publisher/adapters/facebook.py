@@ -78,16 +78,29 @@ class FacebookAdapter:
                 fields["link"] = content.link
             created = _call(lambda: graph.put_object(page_id, "feed", **fields), sent=True)
             post_id = str(created["id"])
-        warnings: list[str] = []
-        if content.first_comment:
-            try:
-                _call(lambda: graph.put_object(post_id, "comments",
-                                               message=content.first_comment), sent=True)
-            except PlatformError as exc:
-                warnings.append(f"the first comment was not posted: {exc.message}")
+        warnings = self._first_comment(graph, post_id, content.first_comment)
         exhausted = _usage_exhausted(session.last_headers)
         return Published(post_id, self._permalink(graph, post_id), rate_limited_until=exhausted,
-                         warnings=tuple(warnings))
+                         warnings=warnings)
+
+    @staticmethod
+    def _first_comment(graph: facebook.GraphAPI, post_id: str, text: str | None,
+                       look_first: bool = False) -> tuple[str, ...]:
+        """Comment under the post; a failure leaves the post and becomes a warning. With
+        `look_first` (a post found on reconcile: the comment may be there already) the post's
+        comments are read first, so it is never written twice."""
+        if not text:
+            return ()
+        try:
+            if look_first:
+                comments = _call(lambda: graph.get_connections(
+                    post_id, "comments", fields="message", limit=100), sent=False)
+                if any(same_text(c.get("message", ""), text) for c in comments.get("data", [])):
+                    return ()
+            _call(lambda: graph.put_object(post_id, "comments", message=text), sent=True)
+        except PlatformError as exc:
+            return (f"the first comment was not posted: {exc.message}",)
+        return ()
 
     def _publish_photos(self, graph: facebook.GraphAPI, page_id: str, content: Content) -> str:
         # A photo post has no link preview: the link goes into the caption, as on X.
@@ -157,8 +170,12 @@ class FacebookAdapter:
             if created is not None and created < since:
                 break
             if str(post["id"]) not in exclude and same_text(post.get("message", ""), content.text):
+                # The lost answer may have cost the first comment too: finish the post.
                 return Published(str(post["id"]), post.get("permalink_url")
-                                 or f"https://www.facebook.com/{post['id']}")
+                                 or f"https://www.facebook.com/{post['id']}",
+                                 warnings=self._first_comment(graph, str(post["id"]),
+                                                              content.first_comment,
+                                                              look_first=True))
         return None
 
     # -- after publishing: metrics and the daily token check ---------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from core.clock import utcnow
 from core.i18n import ValidationErrors
 from core.users import Role, User
+from publisher.adapters.base import Content
 from publisher.adapters.redirect import RewriteSession
 from publisher.deliveries import history
 from publisher.dispatch import Dispatcher
@@ -220,6 +221,39 @@ def test_a_refused_first_comment_keeps_the_post_and_says_so_in_the_history(
     assert delivery.state is S.PUBLISHED
     assert [p["kind"] for p in visible(sandbox, creds["page_id"])] == ["post"]
     assert "the first comment was not posted" in events(services, delivery.id)[-1][1]
+
+
+def test_a_facebook_post_found_after_a_lost_answer_gets_its_first_comment_once(
+        services, sandbox, make_user, make_account):
+    fb, creds = make_account(Platform.FACEBOOK)
+    set_faults(sandbox.url, creds["page_id"], drop_response_rate=1.0)
+    queue(services, make_user(), [fb], "Hyrorna stiger igen", first_comment="Läs mer: vp.se")
+    dispatcher(services).run_once()  # the post is stored, its answer lost: no comment yet
+    assert [d.state for d in deliveries(services.db)] == [S.UNCERTAIN]
+    assert [p["kind"] for p in visible(sandbox, creds["page_id"])] == ["post"]
+
+    set_faults(sandbox.url, creds["page_id"])
+    dispatcher(services, later=10).run_once()
+    [delivery] = deliveries(services.db)
+    post, comment = visible(sandbox, creds["page_id"])
+    assert (delivery.state, delivery.external_id) == (S.PUBLISHED, post["id"])
+    assert (comment["kind"], comment["parent_id"], comment["text"]) == \
+        ("comment", post["id"], "Läs mer: vp.se")
+
+
+def test_a_first_comment_already_there_is_not_written_again_on_reconcile(
+        services, sandbox, make_user, make_account):
+    fb, creds = make_account(Platform.FACEBOOK)
+    queue(services, make_user(), [fb], "Allt kom ut", first_comment="Och kommentaren med")
+    [delivery] = deliveries(services.db)
+    # An earlier attempt got the post and its comment out, then died before recording it.
+    services.platforms.adapter(Platform.FACEBOOK).publish(
+        creds, Content(text="Allt kom ut", first_comment="Och kommentaren med"))
+    edit_delivery(services, delivery.id, state=S.UNCERTAIN, next_attempt_at=utcnow(),
+                  first_attempt_at=utcnow() - timedelta(seconds=5), attempts=1)
+    dispatcher(services).run_once()
+    assert deliveries(services.db)[0].state is S.PUBLISHED
+    assert [p["kind"] for p in visible(sandbox, creds["page_id"])] == ["post", "comment"]
 
 
 # -- what compose refuses ------------------------------------------------------------------------
