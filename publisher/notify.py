@@ -1,5 +1,7 @@
 """Telling people when a delivery fails, may not have gone out, or is held for a broken login:
-its author and the comms team whose scope covers the account.
+its author and the comms team whose scope covers the account. And, from the daily token check,
+when an account's login stopped working (the comms team and the authors of the posts it holds)
+or will soon (the comms team), once per change.
 
 Called by the dispatcher in the same transaction as the transition, so the news is stored exactly
 when the problem is; e-mail follows from core.mail's queue.
@@ -7,14 +9,17 @@ when the problem is; e-mail follows from core.mail's queue.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.auth import in_scope
+from core.clock import STOCKHOLM
 from core.i18n import N_
 from core.notifications import Msgid, Notification, notify
 from core.users import Role, User
-from publisher.models import Delivery, DeliveryState
+from publisher.models import Account, CredentialStatus, Delivery, DeliveryState, Post
 from publisher.user_messages import explanation_for
 
 FAILED = "delivery_failed"
@@ -38,6 +43,20 @@ BODY_WITH_ERROR = N_("Post by %(author)s: “%(excerpt)s”\n\n%(explanation)s\n
                      "The platform said: %(error)s")
 
 
+ACCOUNT_BROKEN = "account_broken"
+ACCOUNT_EXPIRING = "account_expiring"
+ACCOUNT_SUBJECTS = {
+    ACCOUNT_BROKEN: N_("The login for %(account)s stopped working"),
+    ACCOUNT_EXPIRING: N_("The login for %(account)s expires soon"),
+}
+ACCOUNT_BROKEN_BODY = N_("%(account)s cannot publish until it is reconnected. The platform said: "
+                         "%(reason)s\n\nQueued posts on hold: %(held)s. Reconnect the account "
+                         "under Accounts: they go out once it works again.")
+ACCOUNT_EXPIRING_BODY = N_("The login for %(account)s expires on %(date)s. Reconnect the account "
+                           "under Accounts before then, or its queued posts will be held.")
+ACCOUNTS_PAGE = "/accounts/"
+
+
 def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"
@@ -45,12 +64,7 @@ def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
 
 def recipients(session: Session, delivery: Delivery) -> list[User]:
     """The post's author, then every active comms or admin user whose scope covers the account."""
-    organisation_id = delivery.account.organisation_id
-    team = session.scalars(
-        select(User).where(User.role.in_(TEAM_ROLES), User.active.is_(True)).order_by(User.id))
-    people = [delivery.post.author]
-    people += [u for u in team if in_scope(u, organisation_id)]
-    return people
+    return [delivery.post.author, *_team(session, delivery.account.organisation_id)]
 
 
 def _explanation(delivery: Delivery) -> str:
@@ -80,3 +94,35 @@ def notify_delivery_problem(session: Session, delivery_id: int) -> list[Notifica
         excerpt=excerpt(delivery.post.text), explanation=Msgid(_explanation(delivery)),
         error=error, delivery_id=delivery.id,
     )
+
+
+def _team(session: Session, organisation_id: int | None) -> list[User]:
+    team = session.scalars(
+        select(User).where(User.role.in_(TEAM_ROLES), User.active.is_(True)).order_by(User.id))
+    return [u for u in team if in_scope(u, organisation_id)]
+
+
+def notify_account_problem(session: Session, account_id: int,
+                           held: Sequence[int] = ()) -> list[Notification]:
+    """Notify about an account whose login is `broken` (the comms team and the authors of the
+    `held` deliveries) or `expiring` (the comms team), in the caller's transaction. Does nothing
+    for an account that is fine; idempotent while the earlier notice is unread."""
+    account = session.get(Account, account_id, populate_existing=True)
+    if account is None:
+        return []
+    people = _team(session, account.organisation_id)
+    if account.credentials_status is CredentialStatus.BROKEN:
+        authors = session.scalars(
+            select(User).join(Post, Post.author_id == User.id).join(
+                Delivery, Delivery.post_id == Post.id)
+            .where(Delivery.id.in_(list(held))).distinct().order_by(User.id)) if held else []
+        return notify(session, [*authors, *people], ACCOUNT_BROKEN,
+                      ACCOUNT_SUBJECTS[ACCOUNT_BROKEN], ACCOUNT_BROKEN_BODY, ACCOUNTS_PAGE,
+                      account=account.name, reason=account.credentials_problem or "",
+                      held=len(held), account_id=account.id)
+    if account.credentials_status is CredentialStatus.EXPIRING and account.credentials_expire_at:
+        date = account.credentials_expire_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+        return notify(session, people, ACCOUNT_EXPIRING, ACCOUNT_SUBJECTS[ACCOUNT_EXPIRING],
+                      ACCOUNT_EXPIRING_BODY, ACCOUNTS_PAGE, account=account.name, date=date,
+                      account_id=account.id)
+    return []

@@ -7,8 +7,10 @@ the accounts a worker takes, so two workers never check the same account; a chec
 reach the platform is due again an hour later.
 
 - broken: `deliveries.hold_account` marks the account and holds its queued deliveries with the
-  platform's reason (the accounts page shows it; reconnecting releases them);
-- expiring within a week: a warning with the date; deliveries keep going out;
+  platform's reason (the accounts page shows it; reconnecting releases them); the comms team and
+  the held posts' authors are notified (in the app and by e-mail) when it becomes broken;
+- expiring within a week: a warning with the date, and the comms team is notified when it starts;
+  deliveries keep going out;
 - fine: the warning is cleared, and if the account had been broken its held deliveries go back
   to the queue (`deliveries.release_account`). Nothing else is ever released here.
 """
@@ -28,6 +30,7 @@ from core.db import Database
 from publisher.adapters.base import CredentialCheck, CredentialState, PlatformError
 from publisher.deliveries import hold_account, release_account
 from publisher.models import Account, CredentialStatus
+from publisher.notify import notify_account_problem
 from publisher.platforms import Platforms
 
 log = logging.getLogger(__name__)
@@ -109,6 +112,8 @@ def _apply(db: Database, account_id: int, sealed: str, check: CredentialCheck,
             held = hold_account(session, account_id, check.reason)
             session.execute(update(Account).where(Account.id == account_id)
                             .values(credentials_expire_at=check.expires_at))
+            if was is not CredentialStatus.BROKEN:  # told once, not every day it stays broken
+                notify_account_problem(session, account_id, held)
             log.warning("account %s: credentials refused (%s); %d deliveries held", account_id,
                         check.reason, len(held))
             return CheckOutcome(account_id, check.state, check.reason, held=tuple(held))
@@ -120,6 +125,8 @@ def _apply(db: Database, account_id: int, sealed: str, check: CredentialCheck,
                     credentials_expire_at=check.expires_at, last_verified_at=now)
             .execution_options(synchronize_session=False)).rowcount
         released: list[int] = []
+        if moved and status is CredentialStatus.EXPIRING and was is not status:
+            notify_account_problem(session, account_id)
         if moved and was is CredentialStatus.BROKEN:
             released = release_account(session, account_id, CHECKED_BY)
             log.info("account %s: credentials work again; %d deliveries released", account_id,

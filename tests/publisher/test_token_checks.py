@@ -6,13 +6,18 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from core.clock import STOCKHOLM, utcnow
-from core.users import User
+from core.mail import MailSender, send_pending
+from core.notifications import Notification, mark_read
+from core.users import Role, User
 from publisher.accounts import connect_account
 from publisher.adapters.base import CredentialState
 from publisher.deliveries import history
 from publisher.dispatch import Dispatcher
 from publisher.models import Account, CredentialStatus, DeliveryState, Platform
+from publisher.notify import ACCOUNT_BROKEN, ACCOUNT_EXPIRING
 from publisher.token_checks import check_accounts
 from tests.factories import deliveries, queue_post
 from tests.publisher.sandbox_faults import set_faults, stored_posts
@@ -175,3 +180,53 @@ def test_each_account_is_checked_by_one_worker_once_a_day(services, make_account
     assert sorted(o.account_id for o in outcomes) == sorted(ids)
     assert check(services, now + timedelta(hours=23)) == []
     assert {o.account_id for o in check(services, now + DAY)} == ids
+
+
+# -- telling people ----------------------------------------------------------------------------
+
+def notices(services, user: User) -> list[Notification]:
+    with services.db.session() as session:
+        return list(session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                    .order_by(Notification.id)))
+
+
+def test_a_login_that_stopped_working_is_told_once_to_the_team_and_the_authors(
+        services, sandbox, make_user, make_account, smtp_server):
+    fb, creds = make_account(Platform.FACEBOOK, name="VP Karlstad på Facebook")
+    author, comms, board = make_user(Role.CAMPAIGN_LEAD), make_user(Role.COMMS), \
+        make_user(Role.BOARD)
+    queue_post(services.db, author, [fb], text="Kommer att vänta", at_local=later_today())
+    set_faults(sandbox.url, creds["page_id"], expire_token=True)
+    check(services)
+    for person in (author, comms):
+        [notice] = notices(services, person)
+        assert (notice.kind, notice.link) == (ACCOUNT_BROKEN, "/accounts/")
+    assert notices(services, board) == []
+
+    send_pending(services.db, MailSender(smtp_server.url, "megafon@example.org",
+                                         base_url="https://megafon.example.org"))
+    [mail] = smtp_server.messages(to=comms.email)
+    assert "VP Karlstad på Facebook" in mail.subject
+    assert "Session has expired" in mail.body and ": 1." in mail.body  # one post on hold
+    assert "https://megafon.example.org/accounts/" in mail.body
+
+    with services.db.session() as session:  # read; still broken the next day: not told again
+        mark_read(session, session.get(User, comms.id), "all")
+    check(services, utcnow() + DAY)
+    assert len(notices(services, comms)) == 1
+
+
+def test_a_login_about_to_expire_is_told_to_the_team_when_it_starts(
+        services, sandbox, make_user, make_account):
+    fb, creds = make_account(Platform.FACEBOOK)
+    comms = make_user(Role.COMMS)
+    set_faults(sandbox.url, creds["page_id"], token_expires_in_s=3 * 86400)
+    check(services)
+    [notice] = notices(services, comms)
+    expires = account(services, fb.id).credentials_expire_at.astimezone(STOCKHOLM)
+    assert notice.kind == ACCOUNT_EXPIRING
+    assert notice.parameters["date"] == expires.strftime("%Y-%m-%d %H:%M")
+    with services.db.session() as session:
+        mark_read(session, session.get(User, comms.id), "all")
+    check(services, utcnow() + DAY)  # still expiring: no second notice
+    assert len(notices(services, comms)) == 1
