@@ -21,6 +21,7 @@ included).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import hashlib
 import json
@@ -46,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select, update  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
 from cli.demo import WATCHLISTS  # noqa: E402
 from core import migrate  # noqa: E402
 from core.clock import utcnow  # noqa: E402
@@ -214,7 +216,9 @@ def main() -> None:
     base = f"http://127.0.0.1:{ports.get(timeout=10)}"
 
     tmp = tempfile.TemporaryDirectory(prefix="megafon-b3-")
-    url = os.environ.get("MEGAFON_DATABASE_URL") or f"sqlite:///{tmp.name}/b3.db"
+    scratch = contextlib.ExitStack()  # a database of this run's own (PostgreSQL or SQLite)
+    url = scratch.enter_context(scratch_database(os.environ.get("MEGAFON_DATABASE_URL"),
+                                                 Path(tmp.name), "b3"))
     migrate.upgrade(url)
     db = Database(url)
     with db.session() as session:
@@ -260,6 +264,7 @@ def main() -> None:
           f"{args.ingest}, {db.engine.dialect.name}")
     fetcher.close()
     db.dispose()
+    scratch.close()
     server.terminate()
     tmp.cleanup()
     print(f"B3 cycle_s={cycle_s:.2f} peak_rss_mb={peak_rss_mb():.0f} "

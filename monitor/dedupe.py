@@ -26,8 +26,10 @@ three times (the same copy scores 0.79). 128 permutations estimate the similarit
 `signature` returns a `Signature`: the MinHash (`.minhash`, a datasketch LeanMinHash) with the
 number of shingles it was made from, which the size rules above need.
 
-Known gap: two copies of one story ingested at the same moment by two workers, each in a
-transaction the other cannot see yet, become two mentions.
+Two workers that see one new story at the same moment (each in a transaction the other cannot
+see yet) would each find nothing and both store it. So a transaction takes `lock_stories` before
+it writes a mention: one at a time, held until it commits, and the first lookup after taking it
+reads what other workers committed up to then (`find_same_story(..., fresh=True)`).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -63,6 +65,7 @@ SAME_STORY_CONTAINMENT = 0.9
 CANDIDATE_THRESHOLD = 0.5  # the LSH finds candidates this similar; each is then checked
 REFRESH_MARGIN = timedelta(minutes=10)  # longer than any ingest transaction
 REFRESH_EVERY = timedelta(seconds=2)
+STORY_LOCK = 0x6D65676166_6F6E01  # the PostgreSQL advisory lock key ("megafon\x01")
 
 # --- URLs --------------------------------------------------------------------------------------
 
@@ -238,6 +241,7 @@ class StoryIndex:
         self.lsh = MinHashLSH(threshold=CANDIDATE_THRESHOLD, num_perm=NUM_PERM)
         self.entries: dict[int, tuple[str, datetime]] = {}
         self.watermark: datetime | None = None
+        self.max_id: int | None = None  # the newest mention read from the database
         self.lock = threading.Lock()
 
     def _put(self, mention_id: int, stored: str, first_seen: datetime) -> None:
@@ -257,27 +261,50 @@ class StoryIndex:
         with self.lock:
             self._put(mention_id, sig.dumps(), ensure_utc(first_seen))
 
-    def refresh(self, session: Session, now: datetime) -> None:
+    def refresh(self, session: Session, now: datetime, force: bool = False) -> None:
         # Other processes' mentions are picked up at most every REFRESH_EVERY: re-reading the
         # margin on every lookup made a burst of thousands of items quadratic. This process's
-        # own mentions are added at once (remember), so only cross-worker copies can be that
-        # much late — the same race two workers storing one story at one instant always have.
+        # own mentions are added at once (remember). A writer holding lock_stories asks with
+        # `force` for the mentions stored since the newest id read: mentions are only created
+        # under that lock, so their ids grow in the order they were committed.
         if self.refreshed_at is not None and \
                 timedelta(0) <= now - self.refreshed_at < REFRESH_EVERY:
+            if force and self.max_id is not None:
+                self._load_new(session, now)
             return
         self.refreshed_at = now
+        margin = () if self.watermark is None else \
+            (Mention.updated_at >= self.watermark - REFRESH_MARGIN,)
+        self._load(session, now, *margin)
+
+    def _load_new(self, session: Session, now: datetime) -> None:
+        """The mentions stored since the newest id read; those this process stored itself are
+        in the index already, so only the others' signatures are read."""
+        ids = list(session.scalars(select(Mention.id).where(Mention.id > self.max_id)))
+        with self.lock:
+            unknown = [i for i in ids if i not in self.entries]
+        if unknown:
+            self._load(session, now, Mention.id.in_(unknown))
+        if ids:
+            with self.lock:
+                self.max_id = max(self.max_id or 0, *ids)
+
+    def _load(self, session: Session, now: datetime, *where: Any) -> None:
         start = now - self.window
-        query = (select(Mention.id, Mention.signature, Mention.first_seen_at, Mention.updated_at)
-                 .where(Mention.first_seen_at >= start, Mention.signature.is_not(None)))
-        if self.watermark is not None:
-            query = query.where(Mention.updated_at >= self.watermark - REFRESH_MARGIN)
-        rows = session.execute(query).all()
+        rows = session.execute(
+            select(Mention.id, Mention.signature, Mention.first_seen_at, Mention.updated_at)
+            .where(Mention.first_seen_at >= start, Mention.signature.is_not(None), *where)
+        ).all()
         with self.lock:
             for mention_id, stored, first_seen, updated in rows:
                 self._put(mention_id, stored, ensure_utc(first_seen))
                 updated = ensure_utc(updated)
                 if self.watermark is None or updated > self.watermark:
                     self.watermark = updated
+                if self.max_id is None or mention_id > self.max_id:
+                    self.max_id = mention_id
+            if self.max_id is None:
+                self.max_id = 0  # read, and there were none
             for mention_id in [k for k, (_, seen) in self.entries.items() if seen < start]:
                 self.lsh.remove(mention_id)
                 del self.entries[mention_id]
@@ -310,6 +337,16 @@ def forget_indexes() -> None:
 
 # --- finding the story -------------------------------------------------------------------------
 
+def lock_stories(session: Session) -> None:
+    """Take the right to write mentions, until this transaction ends (see the module docstring).
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the database's write lock, taken by
+    a write that changes nothing (its single writer does the rest)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK})
+    else:
+        session.execute(text("UPDATE mentions SET id = id WHERE 0"))
+
+
 def find_by_url(session: Session, url: str | None) -> Mention | None:
     """The oldest mention that has this URL (normalised) or a sighting with it."""
     normalized = normalize_url(url)
@@ -322,11 +359,13 @@ def find_by_url(session: Session, url: str | None) -> Mention | None:
 
 
 def find_same_story(session: Session, item: Any, sig: Signature | None = None, *,
-                    window_days: int = 7, now: datetime | None = None) -> Mention | None:
+                    window_days: int = 7, now: datetime | None = None,
+                    fresh: bool = False) -> Mention | None:
     """The mention `item` (a monitor.items.Item) is a copy of, or None for a new story.
 
     Same normalised URL first; else the most similar mention first seen within `window_days`
-    whose signature makes it the same story (see the module docstring).
+    whose signature makes it the same story (see the module docstring). `fresh` reads other
+    workers' newest mentions now rather than within REFRESH_EVERY.
     """
     found = find_by_url(session, item.url)
     if found is not None:
@@ -337,7 +376,7 @@ def find_same_story(session: Session, item: Any, sig: Signature | None = None, *
     now = now or utcnow()
     window = timedelta(days=window_days)
     index = story_index(session, window)
-    index.refresh(session, now)
+    index.refresh(session, now, force=fresh)
     best: tuple[float, int] | None = None
     for mention_id in index.candidates(sig):
         row = session.execute(select(Mention.signature, Mention.first_seen_at)

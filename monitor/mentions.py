@@ -31,7 +31,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
-from monitor.dedupe import Signature, find_same_story, normalize_url, remember, signature_of
+from monitor.dedupe import (
+    Signature,
+    find_same_story,
+    lock_stories,
+    normalize_url,
+    remember,
+    signature_of,
+)
 from monitor.log import document
 from monitor.models import Mention, MentionWatchlist, Sighting, Source, SourceKind, Watchlist
 
@@ -102,6 +109,16 @@ class _Batch:
         self.result = Ingested()
         # A watchlist deleted or switched off since the matcher was built must not be linked.
         self.active = set(session.scalars(select(Watchlist.id).where(Watchlist.active)))
+        self.locked = False
+
+    def lock(self) -> bool:
+        """Before the batch's first write to a mention: one writer of mentions at a time
+        (monitor.dedupe). True when the lock was taken just now."""
+        if self.locked:
+            return False
+        lock_stories(self.session)
+        self.locked = True
+        return True
 
     def match(self, title: str, text: str) -> tuple[Any, list[int]]:
         result = self.matcher.match(document(title, text))
@@ -137,6 +154,7 @@ class _Batch:
         changed_story = primary and (title != mention.title or text != mention.text)
         if not changed_copy and not changed_story:
             return
+        self.lock()
         sighting.title = title
         sighting.url = _clip(item.url, URL_LENGTH)
         sighting.normalized_url = _clip(normalize_url(item.url), URL_LENGTH)
@@ -170,7 +188,7 @@ class _Batch:
         if not watchlist_ids:
             return None
         sig = signature_of(title, text)
-        story = find_same_story(self.session, item, sig, now=self.now)
+        story = find_same_story(self.session, item, sig, now=self.now, fresh=self.lock())
         sighting = self.sighting(item, title)
         if story is not None:
             story.sightings.append(sighting)
