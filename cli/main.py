@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import secrets
 import sys
-from dataclasses import replace
 
 import click
 from sqlalchemy import func, select
@@ -117,9 +116,6 @@ def run(host: str | None, port: int | None) -> None:
         sandbox_server = SandboxServer(str(settings.instance_path / "sandbox.db"),
                                        port=settings.sandbox_port)
         sandbox_server.start()
-        # Its demo news feeds are on loopback, which the monitor refuses unless allowed.
-        settings = replace(settings, fetch_allow=",".join([*settings.fetch_allow_list,
-                                                           "127.0.0.1"]))
     services = Services.from_settings(settings)
     with services.db.session() as session:
         if settings.demo_data:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from apscheduler.schedulers.base import BaseScheduler
 
@@ -40,8 +41,14 @@ FAILING_SOURCES_EVERY = timedelta(minutes=5)
 
 
 def build_fetcher(services: Services) -> SafeFetcher:
+    """The guarded fetcher, allowed what the admin allowed and, with the sandbox on, the
+    sandbox's own host (its demo news feeds are on loopback, which is otherwise refused)."""
     settings = services.settings
-    return SafeFetcher(allow=settings.fetch_allow_list, timeout=settings.fetch_timeout_seconds,
+    allow = settings.fetch_allow_list
+    sandbox_host = urlsplit(services.platforms.sandbox_url or "").hostname
+    if sandbox_host:
+        allow = [*allow, sandbox_host]
+    return SafeFetcher(allow=allow, timeout=settings.fetch_timeout_seconds,
                        max_bytes=settings.fetch_max_bytes)
 
 
