@@ -201,11 +201,13 @@ class Dispatcher:
                       done: queue.SimpleQueue[Sent | None]) -> None:
         """A publishing thread: jobs until the stop mark; one result (or None) for each."""
         while (job := todo.get()) is not None:
+            result = None
             try:
-                done.put(self._publish(job))
+                result = self._publish(job)
             except Exception:  # the delivery's lease runs out and recovery takes it from there
                 log.exception("delivery %s: publishing failed unexpectedly", job.delivery_id)
-                done.put(None)
+            finally:
+                done.put(result)  # whatever happened: the dispatcher counts on one per job
 
     def run_exclusively(self) -> bool:
         """run_once unless this process is already in one (the wake-up and the regular tick
