@@ -54,7 +54,8 @@ ACCOUNT_BROKEN_BODY = N_("%(account)s cannot publish until it is reconnected. Th
                          "under Accounts: they go out once it works again.")
 ACCOUNT_EXPIRING_BODY = N_("The login for %(account)s expires on %(date)s. Reconnect the account "
                            "under Accounts before then, or its queued posts will be held.")
-ACCOUNTS_PAGE = "/accounts/"
+# A link of its own per account: an unread notice about one account never hides another.
+ACCOUNT_ROW = "/accounts/#account-{id}"
 
 
 def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
@@ -117,12 +118,14 @@ def notify_account_problem(session: Session, account_id: int,
                 Delivery, Delivery.post_id == Post.id)
             .where(Delivery.id.in_(list(held))).distinct().order_by(User.id)) if held else []
         return notify(session, [*authors, *people], ACCOUNT_BROKEN,
-                      ACCOUNT_SUBJECTS[ACCOUNT_BROKEN], ACCOUNT_BROKEN_BODY, ACCOUNTS_PAGE,
+                      ACCOUNT_SUBJECTS[ACCOUNT_BROKEN], ACCOUNT_BROKEN_BODY,
+                      ACCOUNT_ROW.format(id=account.id),
                       account=account.name, reason=account.credentials_problem or "",
                       held=len(held), account_id=account.id)
     if account.credentials_status is CredentialStatus.EXPIRING and account.credentials_expire_at:
         date = account.credentials_expire_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
         return notify(session, people, ACCOUNT_EXPIRING, ACCOUNT_SUBJECTS[ACCOUNT_EXPIRING],
-                      ACCOUNT_EXPIRING_BODY, ACCOUNTS_PAGE, account=account.name, date=date,
+                      ACCOUNT_EXPIRING_BODY, ACCOUNT_ROW.format(id=account.id),
+                      account=account.name, date=date,
                       account_id=account.id)
     return []

@@ -200,7 +200,7 @@ def test_a_login_that_stopped_working_is_told_once_to_the_team_and_the_authors(
     check(services)
     for person in (author, comms):
         [notice] = notices(services, person)
-        assert (notice.kind, notice.link) == (ACCOUNT_BROKEN, "/accounts/")
+        assert (notice.kind, notice.link) == (ACCOUNT_BROKEN, f"/accounts/#account-{fb.id}")
     assert notices(services, board) == []
 
     send_pending(services.db, MailSender(smtp_server.url, "megafon@example.org",
@@ -208,12 +208,23 @@ def test_a_login_that_stopped_working_is_told_once_to_the_team_and_the_authors(
     [mail] = smtp_server.messages(to=comms.email)
     assert "VP Karlstad på Facebook" in mail.subject
     assert "Session has expired" in mail.body and ": 1." in mail.body  # one post on hold
-    assert "https://megafon.example.org/accounts/" in mail.body
+    assert f"https://megafon.example.org/accounts/#account-{fb.id}" in mail.body
 
     with services.db.session() as session:  # read; still broken the next day: not told again
         mark_read(session, session.get(User, comms.id), "all")
     check(services, utcnow() + DAY)
     assert len(notices(services, comms)) == 1
+
+
+def test_two_accounts_that_stop_working_together_are_each_told(services, sandbox, make_user,
+                                                               make_account):
+    comms = make_user(Role.COMMS)
+    broken = [make_account(Platform.X) for _ in range(2)]
+    for _, creds in broken:
+        set_faults(sandbox.url, creds["user_id"], expire_token=True)
+    check(services)
+    assert sorted(n.link for n in notices(services, comms)) == sorted(
+        f"/accounts/#account-{account.id}" for account, _ in broken)
 
 
 def test_a_login_about_to_expire_is_told_to_the_team_when_it_starts(
