@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
 from cli.demo import WATCHLISTS  # noqa: E402
+from cli.process import limit_malloc_arenas  # noqa: E402
 from core import migrate  # noqa: E402
 from core.clock import utcnow  # noqa: E402
 from core.db import Database  # noqa: E402
@@ -209,6 +210,7 @@ def main() -> None:
                         help="count: the poller alone; real: also match and store the stories "
                              "(monitor.mentions)")
     args = parser.parse_args()
+    limit_malloc_arenas()  # as `megafon worker` does (cli.process)
 
     ports: Any = multiprocessing.Queue()
     server = multiprocessing.Process(target=serve, args=(ports, args.feeds), daemon=True)

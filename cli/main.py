@@ -9,6 +9,7 @@ import sys
 import click
 from sqlalchemy import func, select
 
+from cli.process import limit_malloc_arenas
 from cli.sandbox import sandbox
 from cli.watch import watch
 from core import migrate
@@ -35,6 +36,7 @@ def load_settings(**overrides: object) -> Settings:
 @click.group()
 def main() -> None:
     """Megafon: publishing to X and Facebook, and media monitoring."""
+    limit_malloc_arenas()  # before any thread starts (see cli.process)
 
 
 @main.group()
