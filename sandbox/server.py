@@ -43,6 +43,7 @@ class SandboxServer:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._closing = threading.Lock()  # the loop's closing and stop()'s wake-up never overlap
 
     @property
     def url(self) -> str:
@@ -93,14 +94,19 @@ class SandboxServer:
 
     def _close_server(self) -> None:
         """Close the listening socket and every open connection, from the serving thread."""
-        for channel in list(self._map.values()):
-            channel.close()
+        with self._closing:
+            for channel in list(self._map.values()):
+                channel.close()
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
 
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:
             self._stopping.set()
-            self._server.pull_trigger()  # wake the loop now rather than at the next poll
+            with self._closing:
+                # Wake the loop now rather than at the next poll, unless it has already seen the
+                # flag and closed its trigger (whose descriptor number may belong to a new file).
+                if not self._server.trigger._closed:
+                    self._server.pull_trigger()
             self._thread.join(timeout=10)
         self._server = self._thread = None
         self.state.close()

@@ -35,3 +35,14 @@ def test_stop_closes_the_port_and_open_connections(tmp_path):
             pass
         else:
             raise AssertionError("the stopped sandbox still answered")
+
+
+def test_stop_after_the_loop_has_already_closed_does_not_fail(tmp_path):
+    """The loop can see the stop flag and close its trigger before stop() would pull it."""
+    server = SandboxServer(str(tmp_path / "state.db")).start()
+    thread = server._thread
+    assert thread is not None
+    server._stopping.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and server._server.trigger._closed
+    server.stop()
