@@ -1,6 +1,7 @@
 """`megafon watch`: try a watchlist query on a text before saving it.
 
     megafon watch test 'kollektivtrafik* AND Värmland' < artikel.txt
+    megafon watch test 'kollektivtrafik* AND Värmland' artikel.txt
 
 prints one line of JSON, {"matched": true|false, "hits": [{"term", "start", "end", "text"}…]}
 (offsets are characters into the text as read; the hits are those of the query's words, also
@@ -11,7 +12,7 @@ when the query as a whole did not match) and exits 0. A malformed query ends wit
 from __future__ import annotations
 
 import json
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 import click
 
@@ -31,14 +32,18 @@ def watch() -> None:
 
 @watch.command("test")
 @click.argument("query")
+@click.argument("article", type=click.File("r", encoding="utf-8"), default="-")
 @click.option("--parties", is_flag=True, help="Also list the parties the text names.")
-def watch_test(query: str, parties: bool) -> None:
-    """Match QUERY against the article on standard input; print the result as JSON."""
+def watch_test(query: str, article: TextIO, parties: bool) -> None:
+    """Match QUERY against ARTICLE (a file, or standard input); print the result as JSON."""
     try:
         parsed = parse(query)
     except QueryError as exc:
         fail(str(exc))
-    text = click.get_text_stream("stdin").read()
+    try:
+        text = article.read()
+    except UnicodeDecodeError as exc:
+        fail(f"the article is not UTF-8 text (byte {exc.start})")
     result = Matcher.build([(0, parsed)], parties=parties).match(text)
     out: dict[str, object] = {
         "matched": 0 in result.watchlist_ids,

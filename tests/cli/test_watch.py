@@ -54,6 +54,24 @@ def test_stdin_is_read_as_text_with_swedish_letters() -> None:
                                               "text": "FÅR"}]}
 
 
+def test_the_article_may_be_a_file(tmp_path) -> None:
+    article = tmp_path / "artikel.txt"
+    article.write_text("Hon FÅR inte.", encoding="utf-8")
+    out = json.loads(run("får", str(article), text="").stdout)
+    assert [h["text"] for h in out["hits"]] == ["FÅR"]
+
+
+def test_a_missing_file_or_one_that_is_not_utf8_is_a_clear_error(tmp_path) -> None:
+    missing = run("får", str(tmp_path / "saknas.txt"))
+    assert missing.exit_code == 2 and "saknas.txt" in missing.stderr
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("Hon FÅR inte.".encode("latin-1"))
+    result = run("får", str(latin1))
+    assert result.exit_code == 2
+    assert result.stderr == "error: the article is not UTF-8 text (byte 5)\n"
+    assert result.stdout == ""
+
+
 @pytest.mark.parametrize(("query", "message"), [
     ("buss NEAR tåg", "error: position 5: NEAR needs a number, e.g. NEAR/5"),
     ("(buss OR tåg", "error: position 0: this bracket is never closed"),
