@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -12,8 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.auth import district
-from core.users import Organisation, OrganisationKind
+from core.clock import to_local, utcnow
+from core.i18n import ValidationErrors
+from core.users import Organisation, OrganisationKind, Role, User
 from monitor.models import Person, Priority, Source, SourceKind, Watchlist
+from publisher.accounts import connect_account
+from publisher.adapters.base import PlatformError
+from publisher.adapters.sandbox_directory import SandboxDirectory
+from publisher.models import Account, Platform, Post
+from publisher.posts import PostDraft, create_post
+from publisher.services import Services
 from sandbox import demo_news
 
 log = logging.getLogger(__name__)
@@ -115,4 +125,91 @@ def seed_monitoring(session: Session, sandbox_url: str) -> None:
     for name, aliases, party, title in demo_news.PEOPLE:
         if name not in people:
             session.add(Person(name=name, aliases=aliases, party=party, title=title))
+    session.flush()
+
+
+# --- publishing ---------------------------------------------------------------------------
+
+# (platform, account name in the sandbox and in Megafon, organisation). The district's Page is
+# the one whose demo comments the monitor reads.
+DEMO_ACCOUNTS = (
+    (Platform.FACEBOOK, demo_news.FACEBOOK_PAGE, DISTRICT),
+    (Platform.X, "Vänsterpartiet Värmland på X (demo)", DISTRICT),
+    (Platform.FACEBOOK, "Vänsterpartiet Karlstad (demo)", "Vänsterpartiet Karlstad"),
+    (Platform.FACEBOOK, "Vänsterpartiet Arvika (demo)", "Vänsterpartiet Arvika"),
+)
+
+
+@dataclass(frozen=True)
+class DemoPost:
+    text: str
+    accounts: tuple[str, ...]
+    days: int  # from today, in Stockholm; with `at` (HH, MM) or else `minutes` from now
+    at: tuple[int, int] | None = None
+    minutes: int = 0
+    link: str | None = None
+    thread: tuple[str, ...] = ()
+    first_comment: str | None = None
+
+
+DEMO_POSTS = (
+    DemoPost("Vänsterskolan kommer till Värmland! Grundkursen i vår politik hålls på lördag "
+             "kl 10 på distriktsexpeditionen i Karlstad. Alla medlemmar är välkomna – anmäl dig "
+             "till din partiförening.",
+             (demo_news.FACEBOOK_PAGE, "Vänsterpartiet Värmland på X (demo)"), days=0, minutes=2,
+             link="https://varmland.vansterpartiet.se/"),
+    DemoPost("Torgmöte på Stora torget i Karlstad kl 12 i dag. Kom och prata kollektivtrafik "
+             "med oss: bussarna ska gå även på landsbygden!",
+             ("Vänsterpartiet Karlstad (demo)",), days=1, at=(9, 30)),
+    DemoPost("Akuten i Arvika ska vara kvar. Vi samlar namn för en trygg vård nära dig – skriv "
+             "på listan och dela med dina vänner.",
+             ("Vänsterpartiet Arvika (demo)",), days=2, at=(18, 30),
+             first_comment="Namninsamlingen finns på varmland.vansterpartiet.se – tack för att "
+                           "du skriver på!"),
+    DemoPost("Vad ska Vänsterpartiet Värmland driva i valet 2014? Vi skriver vår valplattform "
+             "nu och vill höra vad du tycker. En tråd:",
+             ("Vänsterpartiet Värmland på X (demo)",), days=3, at=(19, 0),
+             thread=("1. Välfärd utan vinstjakt: skattepengar ska gå till vård, skola och omsorg.",
+                     "2. Kollektivtrafik i hela Värmland, inte bara i Karlstad.",
+                     "3. Svara oss här eller kom till valkonferensen i vår!")),
+)
+
+
+def seed_publishing(session: Session, services: Services) -> None:
+    """Sandbox accounts for the district and two associations, connected through the real
+    path, and a few queued posts (the first goes out two minutes after start) so a new user
+    sees a post through. Idempotent; posts only on a database that has none."""
+    admin = session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id))
+    if admin is None or not services.platforms.sandbox_url:
+        return
+    directory = SandboxDirectory(services.platforms.sandbox_url)
+    organisations = {o.name: o for o in session.scalars(select(Organisation))}
+    known = {(a.platform, a.name): a for a in session.scalars(select(Account))}
+    accounts: dict[str, Account] = {}
+    for platform, name, organisation in DEMO_ACCOUNTS:
+        account = known.get((platform, name))
+        if account is None and organisation in organisations:
+            try:
+                credentials = directory.create_account(platform.value, name)
+                account = connect_account(
+                    session, box=services.box, platforms=services.platforms, user=admin,
+                    platform=platform, name=name,
+                    organisation_id=organisations[organisation].id, credentials=credentials)
+            except (PlatformError, ValidationErrors) as exc:
+                log.warning("demo account %s not connected: %s", name, exc)
+                continue
+        if account is not None:
+            accounts[name] = account
+    if session.scalar(select(Post.id).limit(1)) is not None:
+        return
+    today = to_local(utcnow()).replace(tzinfo=None, second=0, microsecond=0)
+    for post in DEMO_POSTS:
+        if not all(name in accounts for name in post.accounts):
+            continue
+        day = today + timedelta(days=post.days)
+        when: datetime = (day.replace(hour=post.at[0], minute=post.at[1]) if post.at
+                          else day + timedelta(minutes=post.minutes))
+        create_post(session, admin, PostDraft(
+            text=post.text, link=post.link, account_ids=[accounts[n].id for n in post.accounts],
+            scheduled_local=when, thread=list(post.thread), first_comment=post.first_comment))
     session.flush()

@@ -100,7 +100,7 @@ def _first_admin(database: Database) -> tuple[str, str] | None:
 @click.option("--port", type=int, default=None, help="Default: MEGAFON_PORT")
 def run(host: str | None, port: int | None) -> None:
     """Start everything in one process: web, scheduler and (without real credentials) sandbox."""
-    from cli.demo import seed_monitoring, seed_organisations
+    from cli.demo import seed_monitoring, seed_organisations, seed_publishing
     from publisher.services import Services
     from schedules.jobs import start_background
     from web import create_app
@@ -119,12 +119,13 @@ def run(host: str | None, port: int | None) -> None:
                                        port=settings.sandbox_port)
         sandbox_server.start()
     services = Services.from_settings(settings)
-    with services.db.session() as session:
-        if settings.demo_data:
+    credentials = _first_admin(services.db)
+    if settings.demo_data:
+        with services.db.session() as session:
             seed_organisations(session)
             if services.platforms.sandbox_url:
                 seed_monitoring(session, services.platforms.sandbox_url)
-    credentials = _first_admin(services.db)
+                seed_publishing(session, services)
     scheduler = start_background(services)
     app = create_app(settings, services)
     click.echo("")
