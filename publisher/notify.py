@@ -20,7 +20,7 @@ from core.i18n import N_
 from core.notifications import Msgid, Notification, notify
 from core.users import Role, User
 from publisher.models import Account, CredentialStatus, Delivery, DeliveryState, Post
-from publisher.user_messages import explanation_for
+from publisher.user_messages import explain
 
 FAILED = "delivery_failed"
 UNCERTAIN = "delivery_uncertain"
@@ -36,8 +36,6 @@ SUBJECTS = {
     HELD: N_("Post to %(account)s is on hold"),
 }
 NOT_PUBLISHED = N_("The post was not published.")
-HELD_EXPLANATION = N_("The account's login has expired or been revoked. Reconnect the account "
-                      "under Accounts: its posts wait and go out once it works again.")
 BODY = N_("Post by %(author)s: “%(excerpt)s”\n\n%(explanation)s")
 BODY_WITH_ERROR = N_("Post by %(author)s: “%(excerpt)s”\n\n%(explanation)s\n\n"
                      "The platform said: %(error)s")
@@ -69,11 +67,7 @@ def recipients(session: Session, delivery: Delivery) -> list[User]:
 
 
 def _explanation(delivery: Delivery) -> str:
-    if delivery.state is DeliveryState.HELD:
-        return HELD_EXPLANATION
-    if delivery.state is DeliveryState.UNCERTAIN:
-        return explanation_for("uncertain") or NOT_PUBLISHED
-    return explanation_for(delivery.error_kind) or NOT_PUBLISHED
+    return explain(delivery) or NOT_PUBLISHED
 
 
 def notify_delivery_problem(session: Session, delivery_id: int) -> list[Notification]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.i18n import N_
+from publisher.models import Delivery, DeliveryState
 
 EXPLANATIONS: dict[str, str] = {
     "auth": N_("The account's login has expired or been revoked. Reconnect the account under "
@@ -24,5 +25,19 @@ EXPLANATIONS: dict[str, str] = {
 }
 
 
+# A held delivery has not failed: it waits for its account to be reconnected.
+HELD = N_("The account's login has expired or been revoked. Reconnect the account under "
+          "Accounts: its posts wait and go out once it works again.")
+
+
 def explanation_for(kind: str | None) -> str | None:
     return EXPLANATIONS.get(kind or "")
+
+
+def explain(delivery: Delivery) -> str | None:
+    """What the delivery's state and last error mean for the person who queued it."""
+    if delivery.state is DeliveryState.HELD:
+        return HELD
+    if delivery.state is DeliveryState.UNCERTAIN:
+        return EXPLANATIONS["uncertain"]
+    return explanation_for(delivery.error_kind)

@@ -11,7 +11,7 @@ from core.auth import Action, can
 from publisher import deliveries, queue
 from publisher.accounts import NotAllowed
 from publisher.metrics import metrics_summary
-from publisher.user_messages import explanation_for
+from publisher.user_messages import explain
 from web.context import db_session
 from web.forms import EmptyForm
 from web.permissions import requires
@@ -27,7 +27,7 @@ def index() -> str:
     recent = queue.recent(session, current_user)
     return render_template("dashboard/index.html", upcoming=upcoming, recent=recent,
                            counts=queue.counts(recent), form=EmptyForm(),
-                           explanation_for=explanation_for)
+                           explain=explain)
 
 
 @bp.get("/deliveries/<int:delivery_id>")
@@ -40,7 +40,7 @@ def delivery(delivery_id: int) -> str:
         abort(404)
     return render_template("dashboard/delivery.html", delivery=found,
                            events=deliveries.history(session, delivery_id), form=EmptyForm(),
-                           explanation=explanation_for(found.error_kind),
+                           explanation=explain(found),
                            metrics=metrics_summary(session, delivery_id))
 
 

@@ -11,7 +11,7 @@ from core.clock import utcnow
 from core.users import Role
 from publisher.dispatch import Dispatcher
 from publisher.metrics import collect_due_metrics
-from publisher.models import Account, CredentialStatus, Platform
+from publisher.models import Account, CredentialStatus, DeliveryState, Platform
 from publisher.token_checks import check_accounts
 from tests.factories import deliveries, queue_post
 from tests.publisher.sandbox_faults import set_faults
@@ -62,3 +62,29 @@ def test_delivery_page_shows_the_latest_numbers(services, sandbox, logged_in, ma
     assert 'data-testid="metrics"' in html
     for expected in ("Gilla-markeringar 17", "Reposter 4", "Svar 0", "Visningar 900"):
         assert expected in html
+
+
+def test_a_held_post_says_it_waits_and_a_failed_one_says_what_to_do(services, sandbox, logged_in,
+                                                                   make_user, make_account):
+    """Held is not failed: its author should reconnect, not send the post again."""
+    page, creds = make_account(Platform.FACEBOOK, name="Utgången sida")
+    x, _ = make_account(Platform.X, name="Vanligt X")
+    author = make_user()
+    queue_post(services.db, author, [page], text="Väntar på inloggning")
+    queue_post(services.db, author, [x], text="Samma ord två gånger")
+    queue_post(services.db, author, [x], text="Samma ord två gånger")
+    set_faults(sandbox.url, creds["page_id"], expire_token=True)
+    Dispatcher(services.db, services.platforms, services.box, "w1").run_once()
+    Dispatcher(services.db, services.platforms, services.box, "w1",
+               clock=lambda: utcnow() + timedelta(seconds=10)).run_once()
+    held, *on_x = deliveries(services.db)
+    duplicate = next(d for d in on_x if d.state is DeliveryState.FAILED)  # either may go first
+
+    client, _ = logged_in(Role.COMMS)
+    overview = client.get("/").get_data(as_text=True)
+    waits = "dess inlägg väntar och publiceras när det fungerar igen"
+    assert waits in overview and "skicka sedan inlägget igen" not in overview
+    assert "Ändra formuleringen" in overview
+    assert waits in client.get(f"/deliveries/{held.id}").get_data(as_text=True)
+    assert "Ändra formuleringen" in client.get(f"/deliveries/{duplicate.id}").get_data(
+        as_text=True)
