@@ -33,6 +33,14 @@ from sqlalchemy.orm import Session
 from core.claims import locked_ids
 from core.clock import utcnow
 from core.db import Database, UTCDateTime
+from publisher.history_notes import (
+    ATTEMPT,
+    CANCELLED,
+    LEASE_RAN_OUT,
+    RECONNECTED,
+    SENT_AGAIN,
+    note,
+)
 from publisher.models import Account, CredentialStatus, Delivery, DeliveryEvent, DeliveryState
 
 S = DeliveryState
@@ -209,8 +217,11 @@ def claim_due_in(session: Session, worker_id: str, *, limit: int = 20, lease_sec
         return sorted(delivery_id for delivery_id, in rows)
     record_events(session, [
         (delivery_id, S.SCHEDULED if attempts == 1 else S.RETRY_WAIT, S.SENDING,
-         f"attempt {attempts} by {worker_id}") for delivery_id, attempts in rows])
+         note(ATTEMPT, attempt=attempts, worker=worker_id)) for delivery_id, attempts in rows])
     return sorted(delivery_id for delivery_id, _ in rows)
+
+
+_ATTEMPT_PARTS = note(ATTEMPT, attempt="\0", worker="\0").split("\0")[:2]
 
 
 @lru_cache(maxsize=2)
@@ -241,8 +252,9 @@ def _claim_statement(postgres: bool) -> Any:
         select(moved.c.id,
                case((moved.c.attempts == 1, S.SCHEDULED.value), else_=S.RETRY_WAIT.value),
                literal(S.SENDING.value),
-               literal("attempt ") + cast(moved.c.attempts, String())
-               + literal(" by ") + bindparam("m_worker", type_=String()),
+               # note(ATTEMPT, …) written by the database
+               literal(_ATTEMPT_PARTS[0]) + cast(moved.c.attempts, String())
+               + literal(_ATTEMPT_PARTS[1]) + bindparam("m_worker", type_=String()),
                now),
     ).returning(EVENTS.c.delivery_id)
 
@@ -273,7 +285,7 @@ def recover_expired(db: Database, now: datetime | None = None) -> list[int]:
         ))
         record_events(session, [
             (delivery_id, S.SENDING, S.UNCERTAIN,
-             "the worker's lease ran out before it recorded an outcome")
+             LEASE_RAN_OUT)
             for delivery_id in expired])
     return sorted(expired)
 
@@ -325,14 +337,14 @@ def release_account(session: Session, account_id: int, by: str) -> list[int]:
         .values(state=S.SCHEDULED, attempts=0, claimed_by=None, updated_at=now,
                 next_attempt_at=case((D.due_at > now, D.due_at), else_=now))
         .returning(D.id)))
-    record_events(session, [(delivery_id, S.HELD, S.SCHEDULED, f"account reconnected by {by}")
+    record_events(session, [(delivery_id, S.HELD, S.SCHEDULED, note(RECONNECTED, name=by))
                             for delivery_id in released])
     return released
 
 
 def cancel(session: Session, delivery_id: int, by: str) -> bool:
     for state in (S.SCHEDULED, S.RETRY_WAIT, S.HELD):
-        if transition(session, delivery_id, state, S.CANCELLED, detail=f"cancelled by {by}"):
+        if transition(session, delivery_id, state, S.CANCELLED, detail=note(CANCELLED, name=by)):
             return True
     return False
 
@@ -341,7 +353,7 @@ def requeue(session: Session, delivery_id: int, by: str, now: datetime | None = 
     """Send a failed or cancelled delivery again, from now (the author's "try again")."""
     now = now or utcnow()
     for state in (S.FAILED, S.CANCELLED):
-        if transition(session, delivery_id, state, S.SCHEDULED, detail=f"sent again by {by}",
+        if transition(session, delivery_id, state, S.SCHEDULED, detail=note(SENT_AGAIN, name=by),
                       due_at=now, next_attempt_at=now, attempts=0, claimed_by=None,
                       first_attempt_at=None, error_kind=None, error_code=None,
                       error_message=None):

@@ -30,6 +30,20 @@ from publisher.deliveries import (
     transition,
     transition_many,
 )
+from publisher.history_notes import (
+    CANNOT_CHECK,
+    DUPLICATE,
+    FOUND,
+    INTERNAL_ERROR,
+    NOT_FOUND_REQUEUED,
+    NOT_FOUND_TOO_LATE,
+    OUTCOME_UNKNOWN,
+    PUBLISHED,
+    SEPARATOR,
+    TOO_LATE,
+    WILL_RETRY,
+    note,
+)
 from publisher.media import media_refs
 from publisher.models import Account, Delivery, DeliveryState, Platform, Post, PostMedia, PostPart
 from publisher.notify import notify_delivery_problem
@@ -189,12 +203,12 @@ class Dispatcher:
                 in_flight -= sum(1 for item in finished if item is not NOTHING)
                 unrecorded.add(sent for sent in finished if isinstance(sent, Sent))
                 if unrecorded.due(idle=not in_flight):
-                    self._record_published(unrecorded.take(), S.SENDING, "published")
+                    self._record_published(unrecorded.take(), S.SENDING, PUBLISHED)
         finally:
             for _ in range(self.concurrency):
                 todo.put(None)  # each publishing thread stops at one of these
             # Also when a claim failed: what went out is recorded now, not reconciled later.
-            self._record_published(unrecorded.take(), S.SENDING, "published")
+            self._record_published(unrecorded.take(), S.SENDING, PUBLISHED)
         return handled
 
     def _publish_from(self, todo: queue.SimpleQueue[Job | None],
@@ -277,7 +291,7 @@ class Dispatcher:
         now = self.clock()
         if self.policy.too_late(job.due_at, now):
             self._fail(job, S.SENDING, "too_late",
-                       f"not sent: {int((now - job.due_at).total_seconds() // 60)} min late")
+                       note(TOO_LATE, minutes=int((now - job.due_at).total_seconds() // 60)))
             return None
         adapter = self.platforms.adapter(job.platform)
         try:
@@ -287,7 +301,8 @@ class Dispatcher:
         except Exception as exc:  # a bug must not leave the delivery silently stuck
             log.exception("delivery %s: unexpected error while publishing", job.delivery_id)
             self._after_error(job, S.SENDING, PlatformError(
-                ErrorKind.UNKNOWN, f"internal error: {type(exc).__name__}", outcome_unknown=True))
+                ErrorKind.UNKNOWN, note(INTERNAL_ERROR, error=type(exc).__name__),
+                outcome_unknown=True))
         else:
             return Sent(job, published, self.clock())
         return None
@@ -309,25 +324,24 @@ class Dispatcher:
             return
         except Exception as exc:
             log.exception("delivery %s: unexpected error while reconciling", delivery_id)
-            self._still_uncertain(job, f"internal error: {type(exc).__name__}")
+            self._still_uncertain(job, note(INTERNAL_ERROR, error=type(exc).__name__))
             return
         if found is not None:
-            self._record_published([Sent(job, found, self.clock())], S.UNCERTAIN,
-                                   "found on the platform after a lost answer")
+            self._record_published([Sent(job, found, self.clock())], S.UNCERTAIN, FOUND)
             return
         with self.db.session() as session:
             kind = session.scalar(select(Delivery.error_kind).where(Delivery.id == delivery_id))
         if kind == ErrorKind.DUPLICATE.value:
             # Not ours: the same text was published before this delivery ever ran.
-            self._fail(job, S.UNCERTAIN, "duplicate", "the platform refused duplicate text")
+            self._fail(job, S.UNCERTAIN, "duplicate", DUPLICATE)
             return
         at = self.clock() + self.policy.backoff(job.attempts)
         if self.policy.too_late(job.due_at, at):
-            self._fail(job, S.UNCERTAIN, "too_late", "not found on the platform and too late")
+            self._fail(job, S.UNCERTAIN, "too_late", NOT_FOUND_TOO_LATE)
             return
         with self.db.session() as session:
             transition(session, job.delivery_id, S.UNCERTAIN, S.RETRY_WAIT, holder=self.worker_id,
-                       detail="not found on the platform: queued again", next_attempt_at=at,
+                       detail=NOT_FOUND_REQUEUED, next_attempt_at=at,
                        claimed_by=None, lease_expires_at=None)
 
     def _known_ids(self, account_id: int) -> frozenset[str]:
@@ -341,7 +355,7 @@ class Dispatcher:
     # -- recording outcomes ------------------------------------------------------------------
 
     def _record_published(self, batch: list[Sent], expected: DeliveryState,
-                           detail: str) -> None:
+                           msgid: str) -> None:
         if not batch:
             return
         with self.db.session() as session:
@@ -349,8 +363,8 @@ class Dispatcher:
             # the delivery `sending` with its lease, and reconciliation finds the post.
             lost = transition_many(session, expected, S.PUBLISHED, [
                 (sent.job.delivery_id,
-                 "; ".join([f"{detail} ({sent.published.external_id})",
-                            *sent.published.warnings]),
+                 SEPARATOR.join([note(msgid, id=sent.published.external_id),
+                                 *sent.published.warnings]),
                  {"external_id": sent.published.external_id, "external_url": sent.published.url,
                   "published_at": sent.at, "error_kind": None, "error_code": None,
                   "error_message": None, "lease_expires_at": None})
@@ -375,14 +389,14 @@ class Dispatcher:
         elif decision.next is Next.RECONCILE:
             with self.db.session() as session:
                 transition(session, job.delivery_id, expected, S.UNCERTAIN,
-                           holder=self.worker_id, detail=f"outcome unknown: {exc.message}",
+                           holder=self.worker_id, detail=note(OUTCOME_UNKNOWN, reason=exc.message),
                            next_attempt_at=decision.at, claimed_by=None, lease_expires_at=None,
                            **errors)
                 # Nobody is told yet: reconciliation usually settles it within seconds.
         else:
             with self.db.session() as session:
                 transition(session, job.delivery_id, expected, S.RETRY_WAIT,
-                           holder=self.worker_id, detail=f"will retry: {exc.message}",
+                           holder=self.worker_id, detail=note(WILL_RETRY, reason=exc.message),
                            next_attempt_at=decision.at, claimed_by=None, lease_expires_at=None,
                            **errors)
                 if exc.kind is ErrorKind.RATE_LIMITED:
@@ -416,7 +430,7 @@ class Dispatcher:
     def _still_uncertain_in(self, session: Session, job: Job, reason: str) -> None:
         """The platform could not be asked: people hear of it now, and we ask again later."""
         if transition(session, job.delivery_id, S.UNCERTAIN, S.UNCERTAIN,
-                      holder=self.worker_id, detail=f"could not check the platform: {reason}",
+                      holder=self.worker_id, detail=note(CANNOT_CHECK, reason=reason),
                       next_attempt_at=self.clock() + self.policy.reconcile_every,
                       claimed_by=None, lease_expires_at=None):
             self._notify(session, job.delivery_id)

@@ -14,6 +14,7 @@ from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from publisher.accounts import NotAllowed
 from publisher.deliveries import record_event
+from publisher.history_notes import QUEUED, note
 from publisher.media import MAX_IMAGES, MB, PLATFORM_IMAGE_LIMITS, X_ALT_TEXT_MAX, megabytes
 from publisher.models import (
     Account,
@@ -139,7 +140,7 @@ def create_post(
         post.deliveries.append(delivery)
         session.flush()
         record_event(session, delivery.id, None, DeliveryState.SCHEDULED,
-                     f"queued by {user.name}")
+                     note(QUEUED, name=user.name))
     return post
 
 

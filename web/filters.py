@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from core.auth import Action, can
 from core.clock import to_local
+from publisher.history_notes import SEPARATOR, parse, parts
 
 
 def localtime(moment: datetime | None, fmt: str = "short") -> str:
@@ -31,8 +32,22 @@ def translate_error(error: object) -> str:
     return gettext(message, **params)
 
 
+def history_note(detail: str | None) -> str:
+    """A delivery history note in the reader's language; a platform's own words as they are."""
+    return SEPARATOR.join(_translated_note(part) for part in parts(detail or ""))
+
+
+def _translated_note(text: str) -> str:
+    found = parse(text)
+    if found is None:
+        return text
+    msgid, values = found
+    return gettext(msgid, **{name: _translated_note(value) for name, value in values.items()})
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(translate_error, "tr_error")
+    app.add_template_filter(history_note)
     app.add_template_global(user_can, "can")
     app.add_template_global(get_locale, "current_locale")

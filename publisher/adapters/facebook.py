@@ -30,6 +30,7 @@ from publisher.adapters.base import (
 )
 from publisher.adapters.errors import network_error
 from publisher.adapters.redirect import PlatformSession, session_for
+from publisher.history_notes import FIRST_COMMENT_FAILED, note
 
 AUTH_CODES = {102, 190, 458, 459, 460, 463, 464, 467, 492}
 PERMISSION_CODES = {10, 200, 210, 220, 230, 270, 299}
@@ -99,7 +100,7 @@ class FacebookAdapter:
                     return ()
             _call(lambda: graph.put_object(post_id, "comments", message=text), sent=True)
         except PlatformError as exc:
-            return (f"the first comment was not posted: {exc.message}",)
+            return (note(FIRST_COMMENT_FAILED, reason=exc.message),)
         return ()
 
     def _publish_photos(self, graph: facebook.GraphAPI, page_id: str, content: Content) -> str:

@@ -88,3 +88,21 @@ def test_a_held_post_says_it_waits_and_a_failed_one_says_what_to_do(services, sa
     assert waits in client.get(f"/deliveries/{held.id}").get_data(as_text=True)
     assert "Ändra formuleringen" in client.get(f"/deliveries/{duplicate.id}").get_data(
         as_text=True)
+
+
+def test_a_deliverys_history_reads_in_the_users_language(services, sandbox, logged_in,
+                                                          make_user, make_account):
+    x, _ = make_account(Platform.X)
+    client, user = logged_in(Role.COMMS)
+    queue_post(services.db, user, [x], text="Historik på svenska")
+    Dispatcher(services.db, services.platforms, services.box, "w1").run_once()
+    delivery = deliveries(services.db)[0]
+    swedish = client.get(f"/deliveries/{delivery.id}").get_data(as_text=True)
+    assert f"lagt i kö av {user.name}" in swedish
+    assert "försök 1 av w1" in swedish
+    assert f"publicerat ({delivery.external_id})" in swedish
+    assert "queued by" not in swedish and "attempt 1" not in swedish
+
+    client.post("/language/en", data={"csrf_token": csrf_token(client, "/")})
+    english = client.get(f"/deliveries/{delivery.id}").get_data(as_text=True)
+    assert f"queued by {user.name}" in english and "attempt 1 by w1" in english
