@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.settings import Settings
 from publisher.adapters.base import ErrorKind, PlatformError
 
 
@@ -30,6 +31,17 @@ class RetryPolicy:
     # Platforms show a new post in timelines after a moment; look too soon and it seems missing.
     reconcile_delay: timedelta = timedelta(seconds=5)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(base=timedelta(seconds=settings.retry_base_seconds),
+                   cap=timedelta(seconds=settings.retry_max_seconds),
+                   max_lateness=timedelta(minutes=settings.max_lateness_minutes),
+                   reconcile_every=timedelta(seconds=settings.reconcile_interval_seconds))
+
+    def gives_up_at(self, due_at: datetime) -> datetime:
+        """After this a delivery that has not gone out fails as too late."""
+        return due_at + self.max_lateness
+
     def backoff(self, attempts: int, rng: random.Random | None = None) -> timedelta:
         """Exponential backoff with full jitter, at least one second."""
         ceiling = min(self.cap, self.base * (2 ** max(0, attempts - 1)))
@@ -37,7 +49,7 @@ class RetryPolicy:
         return max(timedelta(seconds=1), ceiling * fraction)
 
     def too_late(self, due_at: datetime, when: datetime) -> bool:
-        return when > due_at + self.max_lateness
+        return when > self.gives_up_at(due_at)
 
 
 @dataclass(frozen=True)

@@ -48,12 +48,7 @@ def _safely(fn: Callable[[], object]) -> Callable[[], None]:
 
 def build_dispatcher(services: Services, worker_id: str) -> Dispatcher:
     settings = services.settings
-    policy = RetryPolicy(
-        base=timedelta(seconds=settings.retry_base_seconds),
-        cap=timedelta(seconds=settings.retry_max_seconds),
-        max_lateness=timedelta(minutes=settings.max_lateness_minutes),
-        reconcile_every=timedelta(seconds=settings.reconcile_interval_seconds),
-    )
+    policy = RetryPolicy.from_settings(settings)
     return Dispatcher(services.db, services.platforms, services.box, worker_id,
                       batch_size=settings.dispatch_batch_size,
                       lease_seconds=settings.lease_seconds,

@@ -11,8 +11,9 @@ from core.auth import Action, can
 from publisher import deliveries, queue
 from publisher.accounts import NotAllowed
 from publisher.metrics import metrics_summary
+from publisher.retry import RetryPolicy
 from publisher.user_messages import explain
-from web.context import db_session
+from web.context import db_session, services
 from web.forms import EmptyForm
 from web.permissions import requires
 
@@ -41,6 +42,8 @@ def delivery(delivery_id: int) -> str:
     return render_template("dashboard/delivery.html", delivery=found,
                            events=deliveries.history(session, delivery_id), form=EmptyForm(),
                            explanation=explain(found),
+                           gives_up_at=RetryPolicy.from_settings(
+                               services().settings).gives_up_at(found.due_at),
                            metrics=metrics_summary(session, delivery_id))
 
 

@@ -106,3 +106,20 @@ def test_a_deliverys_history_reads_in_the_users_language(services, sandbox, logg
     client.post("/language/en", data={"csrf_token": csrf_token(client, "/")})
     english = client.get(f"/deliveries/{delivery.id}").get_data(as_text=True)
     assert f"queued by {user.name}" in english and "attempt 1 by w1" in english
+
+
+def test_a_post_that_will_be_tried_again_says_when_and_when_megafon_gives_up(
+        services, sandbox, logged_in, make_user, make_account):
+    x, creds = make_account(Platform.X)
+    client, user = logged_in(Role.COMMS)
+    due = datetime(2026, 11, 25, 9, 0)  # Stockholm, CET
+    queue_post(services.db, user, [x], text="Prova igen", at_local=due,
+               now=datetime(2026, 11, 25, 7, 0, tzinfo=UTC))
+    set_faults(sandbox.url, creds["user_id"], error_rate=1.0, error_status=429)
+    Dispatcher(services.db, services.platforms, services.box, "w1",
+               clock=lambda: datetime(2026, 11, 25, 8, 0, 5, tzinfo=UTC)).run_once()
+    delivery = deliveries(services.db)[0]
+    assert delivery.state is DeliveryState.RETRY_WAIT
+    page = client.get(f"/deliveries/{delivery.id}").get_data(as_text=True)
+    assert "Nästa försök" in page and 'data-testid="next-try"' in page
+    assert "Megafon ger upp kl. 09:30 om inlägget inte har gått ut då" in page
