@@ -25,4 +25,7 @@ RUN pip install --no-cache-dir "Babel>=2.14" \
 
 USER megafon
 EXPOSE 8000
+# The web container's health; point an uptime monitor at /healthz/publishing for the workers.
+HEALTHCHECK --interval=30s --timeout=5s \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
 CMD ["sh", "-c", "megafon db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers 2 --threads 4 --access-logfile - web.wsgi:app"]

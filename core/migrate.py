@@ -14,7 +14,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The migration environment is the one place that must see every table. Names, not imports,
 # keep core free of imports from the outer domain packages.
 MODEL_MODULES = (
-    "core.users", "core.notifications", "publisher.models", "publisher.metrics", "monitor.models",
+    "core.users", "core.notifications", "core.workers", "publisher.models", "publisher.metrics",
+    "monitor.models",
 )
 
 

@@ -265,11 +265,26 @@ def next_due(db: Database, now: datetime | None = None) -> datetime | None:
     again and again; the regular tick picks them up once they are free."""
     now = now or utcnow()
     with db.session() as session:
-        return session.scalar(select(func.min(D.next_attempt_at)).where(
-            or_(D.state.in_(CLAIMABLE),
+        return session.scalar(select(func.min(D.next_attempt_at)).where(*_workable(now)))
+
+
+def overdue(session: Session, since: datetime, now: datetime | None = None
+            ) -> tuple[int, datetime | None]:
+    """Work a worker could have done but has not, waiting since before `since`: how many
+    deliveries, and the earliest time one was due. Held, paused and claimed ones are not."""
+    now = now or utcnow()
+    count, earliest = session.execute(
+        select(func.count(), func.min(D.next_attempt_at))
+        .where(*_workable(now), D.next_attempt_at < since)).one()
+    return count or 0, earliest
+
+
+def _workable(now: datetime) -> tuple[Any, ...]:
+    """Deliveries a claim would take now or later: neither held nor claimed nor blocked."""
+    return (or_(D.state.in_(CLAIMABLE),
                 and_(D.state == S.UNCERTAIN,
                      or_(D.lease_expires_at.is_(None), D.lease_expires_at < now))),
-            D.account_id.not_in(_blocked_accounts(now))))
+            D.account_id.not_in(_blocked_accounts(now)))
 
 
 def recover_expired(db: Database, now: datetime | None = None) -> list[int]:

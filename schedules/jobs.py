@@ -16,6 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from core.clock import utcnow
 from core.mail import MailSender, send_pending
+from core.workers import BEAT_EVERY, beat
 from publisher.dispatch import Dispatcher
 from publisher.retry import RetryPolicy
 from publisher.services import Services
@@ -79,6 +80,10 @@ def add_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> Di
         # A tick that comes while a run is still going returns at once (run_exclusively).
         id="dispatch", max_instances=2, coalesce=True, next_run_time=utcnow(),
     )
+    scheduler.add_job(
+        _safely(lambda: beat(services.db, worker_id)), "interval",
+        seconds=BEAT_EVERY.total_seconds(), id="heartbeat", max_instances=1, coalesce=True,
+        next_run_time=utcnow())
     mail = MailSender.from_settings(settings)  # not configured: a no-op, notifications stay in-app
     scheduler.add_job(
         _safely(lambda: send_pending(services.db, mail, worker_id=worker_id)), "interval",

@@ -38,12 +38,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         compose,
         dashboard,
         errors,
+        health,
         mentions,
         monitoring,
         notifications,
     )
 
-    for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring):
+    for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
+                   health):
         app.register_blueprint(module.bp)
     errors.init_app(app)
 
@@ -52,9 +54,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
-
-    @app.get("/healthz")
-    def healthz() -> tuple[str, int]:
-        return "ok", 200
 
     return app

@@ -42,7 +42,7 @@ TRIAGERS = frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD})
 MONITOR_MANAGERS = frozenset({Role.ADMIN, Role.COMMS})
 
 # Reachable without logging in; everything else needs a user.
-PUBLIC = {"static", "healthz", "auth.login", "auth.language"}
+PUBLIC = {"static", "health.healthz", "health.publishing", "auth.login", "auth.language"}
 
 # (endpoint, method) -> the roles that may use it. HEAD follows GET. Order matters only when
 # an allowed role walks the list: logging out comes last.
@@ -312,6 +312,7 @@ def test_anonymous_never_reaches_a_view(app, db, services, world):
 def test_public_routes_are_only_login_language_static_and_health(app, world):
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz/publishing").status_code == 200  # nothing is late
     assert client.get("/login").status_code == 200
     assert client.get("/static/megafon.css").status_code == 200
     assert {r.endpoint for r in routes(app, world, public=True)} == PUBLIC
