@@ -30,10 +30,11 @@ FIRST_COMMENT_FAILED = N_("the first comment was not posted: %(reason)s")
 RECONNECTED = N_("account reconnected by %(name)s")
 CANCELLED = N_("cancelled by %(name)s")
 SENT_AGAIN = N_("sent again by %(name)s")
+EDITED = N_("edited by %(name)s")
 
 NOTES = (QUEUED, ATTEMPT, WILL_RETRY, OUTCOME_UNKNOWN, CANNOT_CHECK, LEASE_RAN_OUT,
          NOT_FOUND_REQUEUED, NOT_FOUND_TOO_LATE, DUPLICATE, TOO_LATE, INTERNAL_ERROR, PUBLISHED,
-         FOUND, FIRST_COMMENT_FAILED, RECONNECTED, CANCELLED, SENT_AGAIN)
+         FOUND, FIRST_COMMENT_FAILED, RECONNECTED, CANCELLED, SENT_AGAIN, EDITED)
 SEPARATOR = "; "  # between a published note and the warnings that came with it
 
 _VALUE = {"attempt": r"\d+", "minutes": r"\d+", "id": r"[^\s()]+"}

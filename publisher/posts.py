@@ -6,15 +6,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.auth import Action, can, in_scope
-from core.clock import LocalTimeError, local_to_utc, utcnow
+from core.clock import LocalTimeError, local_to_utc, to_local, utcnow
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from publisher.accounts import NotAllowed
 from publisher.deliveries import record_event
-from publisher.history_notes import QUEUED, note
+from publisher.history_notes import EDITED, QUEUED, note
 from publisher.media import MAX_IMAGES, MB, PLATFORM_IMAGE_LIMITS, X_ALT_TEXT_MAX, megabytes
 from publisher.models import (
     Account,
@@ -68,13 +69,25 @@ def _check_link(link: str) -> UserError | None:
     return None
 
 
-def create_post(
-    session: Session, user: User, draft: PostDraft, now: datetime | None = None
-) -> Post:
-    """Validate the draft completely, then save the post and its deliveries in one go."""
+@dataclass
+class _Checked:
+    """A draft that passed every check, ready to be saved."""
+
+    text: str
+    link: str | None
+    accounts: list[Account]
+    images: list[DraftImage]
+    parts: list[str]
+    first_comment: str | None
+    due: datetime
+
+
+def _check(session: Session, user: User, draft: PostDraft, now: datetime,
+           keep_due: datetime | None = None) -> _Checked:
+    """The whole draft against every chosen platform's rules; all problems at once.
+    `keep_due`: an edited post's time, left as it was (even if it has passed)."""
     if not can(user, Action.COMPOSE):
         raise NotAllowed("role may not compose posts")
-    now = now or utcnow()
     errors: list[UserError] = list(draft.errors)
     text = draft.text.strip()
     link = (draft.link or "").strip() or None
@@ -106,36 +119,53 @@ def create_post(
     images = _check_images(session, draft.media, platforms, errors)
     parts = _check_thread(draft.thread, full_text, platforms, errors)
     first_comment = _check_first_comment(draft.first_comment, platforms, errors)
-
-    due = now
-    if draft.scheduled_local is not None:
-        try:
-            due = local_to_utc(draft.scheduled_local)
-        except LocalTimeError:
-            errors.append(UserError(
-                N_("%(time)s does not exist in Swedish time: the clocks jump from 02:00 to 03:00 "
-                   "that night. Choose another time."),
-                field="scheduled_at", time=draft.scheduled_local.strftime("%Y-%m-%d %H:%M")))
-        else:
-            if due < now - PAST_GRACE:
-                errors.append(UserError(
-                    N_("That time has already passed. Choose a time in the future, or leave the "
-                       "time empty to publish now."), field="scheduled_at"))
-            elif due > now + MAX_AHEAD:
-                errors.append(UserError(N_("Schedule at most a year ahead."),
-                                        field="scheduled_at"))
+    due = keep_due or _check_time(draft.scheduled_local, now, errors)
     if errors:
         raise ValidationErrors(errors)
+    return _Checked(text, link, accounts, images, parts, first_comment, due)
 
-    post = Post(author_id=user.id, text=text, link=link, scheduled_at=due,
-                first_comment=first_comment)
-    post.parts = [PostPart(position=n, text=part) for n, part in enumerate(parts, 1)]
+
+def _check_time(scheduled_local: datetime | None, now: datetime,
+                errors: list[UserError]) -> datetime:
+    if scheduled_local is None:
+        return now
+    try:
+        due = local_to_utc(scheduled_local)
+    except LocalTimeError:
+        errors.append(UserError(
+            N_("%(time)s does not exist in Swedish time: the clocks jump from 02:00 to 03:00 "
+               "that night. Choose another time."),
+            field="scheduled_at", time=scheduled_local.strftime("%Y-%m-%d %H:%M")))
+        return now
+    if due < now - PAST_GRACE:
+        errors.append(UserError(
+            N_("That time has already passed. Choose a time in the future, or leave the "
+               "time empty to publish now."), field="scheduled_at"))
+    elif due > now + MAX_AHEAD:
+        errors.append(UserError(N_("Schedule at most a year ahead."), field="scheduled_at"))
+    return due
+
+
+def _fill(post: Post, checked: _Checked) -> None:
+    post.text, post.link, post.first_comment = checked.text, checked.link, checked.first_comment
+    post.scheduled_at = checked.due
+    post.parts = [PostPart(position=n, text=part) for n, part in enumerate(checked.parts, 1)]
     post.media = [PostMedia(position=n, media_id=image.media_id, alt_text=image.alt_text)
-                  for n, image in enumerate(images, 1)]
+                  for n, image in enumerate(checked.images, 1)]
+
+
+def create_post(
+    session: Session, user: User, draft: PostDraft, now: datetime | None = None
+) -> Post:
+    """Validate the draft completely, then save the post and its deliveries in one go."""
+    now = now or utcnow()
+    checked = _check(session, user, draft, now)
+    post = Post(author_id=user.id)
+    _fill(post, checked)
     session.add(post)
     session.flush()
-    for account in accounts:
-        delivery = Delivery(account=account, due_at=due, next_attempt_at=due,
+    for account in checked.accounts:
+        delivery = Delivery(account=account, due_at=checked.due, next_attempt_at=checked.due,
                             state=DeliveryState.SCHEDULED, updated_at=now)
         post.deliveries.append(delivery)
         session.flush()
@@ -219,3 +249,60 @@ def _check_first_comment(comment: str | None, platforms: set[Platform],
             N_("The first comment is too long: %(count)s of %(limit)s characters."),
             field="first_comment", count=len(comment), limit=FACEBOOK_COMMENT_MAX))
     return comment
+
+
+EDITABLE = (DeliveryState.SCHEDULED, DeliveryState.RETRY_WAIT, DeliveryState.HELD)
+# Nothing of the post may have reached a platform, or be on its way there.
+UNDER_WAY = (DeliveryState.SENDING, DeliveryState.UNCERTAIN, DeliveryState.PUBLISHED)
+
+
+def post_for(session: Session, user: User, post_id: int) -> Post:
+    """A post every one of whose accounts is in the user's scope."""
+    post = session.get(Post, post_id)
+    if post is None or not all(in_scope(user, d.account.organisation_id)
+                               for d in post.deliveries):
+        raise NotAllowed("post not in your organisation")
+    return post
+
+
+def editable(post: Post) -> bool:
+    """Whether `edit_post` would take it now: something waits and nothing is under way."""
+    states = {d.state for d in post.deliveries}
+    return bool(states & set(EDITABLE)) and not states & set(UNDER_WAY)
+
+
+def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
+              now: datetime | None = None) -> Post:
+    """Change a queued post's words, thread, comment or time; its accounts and pictures stay.
+
+    The post's waiting deliveries are locked first (a guarded UPDATE; on PostgreSQL a claim's
+    SKIP LOCKED passes them by), so a worker either sends the new version or had already
+    claimed one, and then nothing is changed and the author is told why.
+    """
+    now = now or utcnow()
+    post = post_for(session, user, post_id)
+    waiting = list(session.scalars(
+        update(Delivery).where(Delivery.post_id == post_id, Delivery.state.in_(EDITABLE))
+        .values(updated_at=now).returning(Delivery.id)))
+    under_way = session.scalar(select(func.count()).where(
+        Delivery.post_id == post_id, Delivery.state.in_(UNDER_WAY)))
+    if under_way or not waiting:
+        raise ValidationErrors([UserError(N_(
+            "This post can no longer be changed: it has gone out, or is going out, on at least "
+            "one account. Cancel what is still waiting and write a new post."))])
+    draft.account_ids = [d.account_id for d in post.deliveries if d.id in waiting]
+    draft.media = [DraftImage(m.media_id, m.alt_text, f"#{m.position}") for m in post.media]
+    shown = to_local(post.scheduled_at).replace(tzinfo=None, second=0, microsecond=0)
+    keep = post.scheduled_at if draft.scheduled_local == shown else None
+    checked = _check(session, user, draft, now, keep_due=keep)
+    moved = checked.due != post.scheduled_at
+    _fill(post, checked)
+    for delivery in post.deliveries:
+        if delivery.id not in waiting:
+            continue
+        if moved:
+            delivery.due_at = delivery.next_attempt_at = checked.due
+        record_event(session, delivery.id, delivery.state, delivery.state,
+                     note(EDITED, name=user.name))
+    session.flush()
+    return post

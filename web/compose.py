@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from core.auth import Action, can
+from core.clock import to_local
 from core.i18n import N_, UserError, ValidationErrors
 from monitor.log import link_response, response_prefill
 from monitor.models import Mention
@@ -25,8 +26,16 @@ from publisher.media import (
     store_image,
     visible_to,
 )
-from publisher.models import MediaFile
-from publisher.posts import DraftImage, PostDraft, create_post
+from publisher.models import MediaFile, Post
+from publisher.posts import (
+    EDITABLE,
+    DraftImage,
+    PostDraft,
+    create_post,
+    edit_post,
+    editable,
+    post_for,
+)
 from publisher.text_rules import X_MAX_WEIGHTED
 from web.context import db_session, services
 from web.forms import ComposeForm
@@ -86,6 +95,59 @@ def compose() -> str | Response | tuple[str, int]:
     return render_template("compose/compose.html", form=form, accounts=accounts, errors=errors,
                            x_limit=X_MAX_WEIGHTED, alt_limit=X_ALT_TEXT_MAX,
                            max_image_mb=MAX_STORED_BYTES // MB, mention=mention), status
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@requires(Action.COMPOSE)
+def edit(post_id: int) -> str | Response | tuple[str, int]:
+    """Change a queued post's words, thread, comment or time (accounts and pictures stay)."""
+    session = db_session()
+    try:
+        post = post_for(session, current_user, post_id)
+    except NotAllowed:
+        abort(404)
+    if not editable(post):
+        flash(_("This post can no longer be changed: it has gone out, or is going out, on at "
+                "least one account. Cancel what is still waiting and write a new post."), "error")
+        return redirect(url_for("dashboard.index"))
+    accounts = [d.account for d in post.deliveries if d.state in EDITABLE]
+    form = ComposeForm()
+    form.accounts.choices = [(a.id, a.name) for a in accounts]
+    errors: ValidationErrors | None = None
+    if request.method != "POST":
+        _prefill(form, post)
+    elif form.validate_on_submit():
+        draft = PostDraft(text=form.text.data or "", link=form.link.data, account_ids=[],
+                          scheduled_local=form.scheduled_at.data,
+                          thread=list(form.thread.data or []),
+                          first_comment=form.first_comment.data)
+        try:
+            edit_post(session, current_user, post_id, draft)
+        except ValidationErrors as exc:
+            session.rollback()
+            errors = exc
+        else:
+            session.commit()
+            flash(_("The post is changed."), "success")
+            return redirect(url_for("dashboard.index"))
+    else:
+        errors = ValidationErrors([])
+    form.accounts.data = [a.id for a in accounts]
+    return render_template("compose/compose.html", form=form, accounts=accounts, errors=errors,
+                           editing=post, x_limit=X_MAX_WEIGHTED, alt_limit=X_ALT_TEXT_MAX,
+                           max_image_mb=MAX_STORED_BYTES // MB,
+                           mention=None), 400 if errors is not None else 200
+
+
+def _prefill(form: ComposeForm, post: Post) -> None:
+    form.text.data, form.link.data = post.text, post.link
+    form.first_comment.data = post.first_comment
+    form.scheduled_at.data = to_local(post.scheduled_at).replace(tzinfo=None, second=0,
+                                                                 microsecond=0)
+    while form.thread.entries:
+        form.thread.pop_entry()
+    for part in post.parts or [None]:
+        form.thread.append_entry(part.text if part else "")
 
 
 def _mention(raw: str) -> Mention | None:

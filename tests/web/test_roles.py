@@ -53,6 +53,8 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("compose.media", "GET"): ALL,
     ("compose.compose", "GET"): WRITERS,
     ("compose.compose", "POST"): WRITERS,
+    ("compose.edit", "GET"): WRITERS,
+    ("compose.edit", "POST"): WRITERS,  # before cancel: changes the waiting post
     ("dashboard.cancel", "POST"): WRITERS,
     ("dashboard.requeue", "POST"): WRITERS,  # after cancel: sends the cancelled delivery again
     ("accounts.connect_x", "POST"): ACCOUNT_MANAGERS,
@@ -93,7 +95,7 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("auth.logout", "POST"): ALL,
 }
 # POSTs whose valid form data saves something (so a refusal shows as an unchanged database).
-SAVES = {"compose.compose", "dashboard.cancel", "dashboard.requeue",
+SAVES = {"compose.compose", "compose.edit", "dashboard.cancel", "dashboard.requeue",
          "accounts.connect_x", "accounts.connect_facebook",
          "accounts.connect_sandbox", "accounts.disconnect", "admin.users",
          "mentions.triage", "mentions.respond", "monitoring.alerts", "monitoring.new_source",
@@ -128,6 +130,7 @@ class World:
     x: Account
     facebook: Account
     delivery_id: int
+    post_id: int
     media_id: int
     new_x: dict[str, str]
     new_facebook: dict[str, str]
@@ -135,8 +138,9 @@ class World:
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def url_values(self) -> dict[str, object]:
-        return {"delivery_id": self.delivery_id, "account_id": self.facebook.id, "lang": "en",
-                "filename": "megafon.css", "media_id": self.media_id,
+        return {"delivery_id": self.delivery_id, "post_id": self.post_id,
+                "account_id": self.facebook.id, "lang": "en", "filename": "megafon.css",
+                "media_id": self.media_id,
                 "mention_id": self.monitor.mention_id, "source_id": self.monitor.source_id,
                 "watchlist_id": self.monitor.watchlist_id, "person_id": self.monitor.person_id}
 
@@ -145,6 +149,7 @@ class World:
         org = self.district_id
         forms: dict[str, dict[str, object]] = {
             "compose.compose": {"text": f"Rollkontroll {self.tag}", "accounts": [self.x.id]},
+            "compose.edit": {"text": f"Ändrad {self.tag}"},
             "accounts.connect_x": {"x-name": f"X {self.tag}", "x-organisation_id": org,
                                    **{f"x-{k}": self.new_x[k] for k in X_FIELDS}},
             "accounts.connect_facebook": {
@@ -217,8 +222,9 @@ def monitored(db: Database) -> Monitored:
         return Monitored(watchlist.id, person.id, source.id, mention.id)
 
 
-def queue_picture_post(services, user: User, account: Account) -> tuple[int, int]:
-    """A post with a picture, due in three hours: its delivery's id and the picture's."""
+def queue_picture_post(services, user: User, account: Account) -> tuple[int, int, int]:
+    """A post with a picture, due in three hours: its delivery's, its own and the picture's
+    ids."""
     later = (datetime.now(STOCKHOLM) + timedelta(hours=3)).replace(tzinfo=None, microsecond=0)
     colour = tuple(uuid.uuid4().bytes[:3])
     with services.db.session() as session:
@@ -227,20 +233,20 @@ def queue_picture_post(services, user: User, account: Account) -> tuple[int, int
         post = create_post(session, session.get(User, user.id), PostDraft(
             text="Hej Värmland!", account_ids=[account.id], scheduled_local=later,
             media=[DraftImage(media.id, "Affisch för stormötet")]))
-        return post.deliveries[0].id, media.id
+        return post.deliveries[0].id, post.id, media.id
 
 
 @pytest.fixture
 def world(db: Database, services, make_user, make_account) -> World:
     x, _ = make_account(Platform.X)
     facebook, _ = make_account(Platform.FACEBOOK)
-    delivery_id, media_id = queue_picture_post(services, make_user(Role.COMMS), x)
+    delivery_id, post_id, media_id = queue_picture_post(services, make_user(Role.COMMS), x)
     directory = SandboxDirectory(services.platforms.sandbox_url)
     tag = uuid.uuid4().hex[:8]
     with db.session() as session:
         district_id = district(session).id
     return World(district_id=district_id, x=x, facebook=facebook, delivery_id=delivery_id,
-                 media_id=media_id,
+                 post_id=post_id, media_id=media_id,
                  new_x=directory.create_account("x", f"Ny X {tag}"),
                  new_facebook=directory.create_account("facebook", f"Ny sida {tag}"),
                  monitor=monitored(db))
@@ -379,6 +385,7 @@ class Associations:
     own_account: Account
     other_account: Account
     other_delivery_id: int
+    other_post_id: int
     other_media_id: int
 
 
@@ -387,8 +394,9 @@ def associations(services, make_org, make_user, make_account) -> Associations:
     own, other = make_org(), make_org()
     own_account, _ = make_account(Platform.X, organisation=own)
     other_account, _ = make_account(Platform.FACEBOOK, organisation=other)
-    delivery_id, media_id = queue_picture_post(services, make_user(Role.ADMIN), other_account)
-    return Associations(own, other, own_account, other_account, delivery_id, media_id)
+    delivery_id, post_id, media_id = queue_picture_post(services, make_user(Role.ADMIN),
+                                                        other_account)
+    return Associations(own, other, own_account, other_account, delivery_id, post_id, media_id)
 
 
 def delivery_state(db: Database, delivery_id: int) -> DeliveryState:
@@ -440,6 +448,9 @@ def test_association_user_cannot_act_on_another_associations_accounts(role, db, 
                            data={"csrf_token": token}).status_code == 403
     assert client.post(f"/accounts/{a.other_account.id}/disconnect",
                        data={"csrf_token": token}).status_code == 403
+    assert client.get(f"/posts/{a.other_post_id}/edit").status_code == 404
+    assert client.post(f"/posts/{a.other_post_id}/edit",
+                       data={"text": "Intrång", "csrf_token": token}).status_code == 404
     assert snapshot(db) == before
     assert delivery_state(db, a.other_delivery_id) is DeliveryState.SCHEDULED
     assert account_active(db, a.other_account.id)
