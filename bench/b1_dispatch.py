@@ -53,13 +53,15 @@ from core.auth import create_user  # noqa: E402
 from core.crypto import CredentialBox  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.users import Role  # noqa: E402
+from core.workers import alive  # noqa: E402
 from publisher.adapters.base import Content  # noqa: E402
 from publisher.models import Account, Delivery, DeliveryState, Platform, Post  # noqa: E402
 from publisher.platforms import Platforms  # noqa: E402
 
 LATENCY_MS = 50
 CONCURRENCY = 8  # per worker, fixed across runs
-BOOT_SECONDS = 8
+BOOT_TIMEOUT_SECONDS = 120
+SETTLE_SECONDS = 3  # after the last worker's first heartbeat: its start-up jobs run once
 
 
 @dataclass
@@ -197,6 +199,16 @@ class Run:
         return Result(label, workers, total, (last - first_due).total_seconds(),
                       _pct(late, 50), _pct(late, 99), duplicates, lost)
 
+    def wait_until_alive(self, workers: int, timeout: float) -> None:
+        """Until every worker's scheduler has written its first heartbeat (imports done)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.db.session() as session:
+                if alive(session)[0] >= workers:
+                    return
+            time.sleep(0.25)
+        print(f"  ! only some workers started within {timeout:.0f} s", file=sys.stderr)
+
     def wait_until_done(self, total: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -226,8 +238,9 @@ def _pct(values: list[float], pct: float) -> float:
 
 def run_workers(run: Run, workers: int, total: int, queue: Callable[[], datetime],
                 timeout: float) -> datetime:
-    """Start the workers, let them boot (imports take seconds on 2 cores), then queue the work:
-    lateness measures dispatching, not process start-up."""
+    """Start the workers, wait until each has booted (imports take seconds on 2 cores, more on a
+    slow machine) and run its start-up jobs, then queue the work: lateness measures
+    dispatching, not process start-up."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEGAFON_")}
     env.update({
         "MEGAFON_DATABASE_URL": run.url, "MEGAFON_SECRET_KEY": run.secret,
@@ -239,7 +252,8 @@ def run_workers(run: Run, workers: int, total: int, queue: Callable[[], datetime
     procs = [subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], cwd=ROOT, env=env)
              for _ in range(workers)]
     try:
-        time.sleep(BOOT_SECONDS)
+        run.wait_until_alive(workers, BOOT_TIMEOUT_SECONDS)
+        time.sleep(SETTLE_SECONDS)
         first_due = queue()
         run.wait_until_done(total, timeout)
     finally:
