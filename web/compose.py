@@ -26,7 +26,7 @@ from publisher.media import (
     store_image,
     visible_to,
 )
-from publisher.models import MediaFile, Post
+from publisher.models import Account, MediaFile, Post
 from publisher.posts import (
     EDITABLE,
     DraftImage,
@@ -91,10 +91,7 @@ def compose() -> str | Response | tuple[str, int]:
             return redirect(url_for("dashboard.index"))
     elif form.errors:
         errors = ValidationErrors([])
-    status = 400 if errors is not None else 200
-    return render_template("compose/compose.html", form=form, accounts=accounts, errors=errors,
-                           x_limit=X_MAX_WEIGHTED, alt_limit=X_ALT_TEXT_MAX,
-                           max_image_mb=MAX_STORED_BYTES // MB, mention=mention), status
+    return _composer(form, accounts, errors, mention=mention)
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
@@ -133,10 +130,17 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
     else:
         errors = ValidationErrors([])
     form.accounts.data = [a.id for a in accounts]
-    return render_template("compose/compose.html", form=form, accounts=accounts, errors=errors,
-                           editing=post, x_limit=X_MAX_WEIGHTED, alt_limit=X_ALT_TEXT_MAX,
-                           max_image_mb=MAX_STORED_BYTES // MB,
-                           mention=None), 400 if errors is not None else 200
+    return _composer(form, accounts, errors, editing=post)
+
+
+def _composer(form: ComposeForm, accounts: list[Account], errors: ValidationErrors | None,
+              *, mention: Mention | None = None, editing: Post | None = None
+              ) -> tuple[str, int]:
+    """The compose page, for a new post or a queued one; 400 when it shows problems."""
+    page = render_template("compose/compose.html", form=form, accounts=accounts, errors=errors,
+                           mention=mention, editing=editing, x_limit=X_MAX_WEIGHTED,
+                           alt_limit=X_ALT_TEXT_MAX, max_image_mb=MAX_STORED_BYTES // MB)
+    return page, 400 if errors is not None else 200
 
 
 def _prefill(form: ComposeForm, post: Post) -> None:
