@@ -31,10 +31,12 @@ RECONNECTED = N_("account reconnected by %(name)s")
 CANCELLED = N_("cancelled by %(name)s")
 SENT_AGAIN = N_("sent again by %(name)s")
 EDITED = N_("edited by %(name)s")
+ADDED = N_("added to the post by %(name)s")
+REMOVED = N_("removed from the post by %(name)s")
 
 NOTES = (QUEUED, ATTEMPT, WILL_RETRY, OUTCOME_UNKNOWN, CANNOT_CHECK, LEASE_RAN_OUT,
          NOT_FOUND_REQUEUED, NOT_FOUND_TOO_LATE, DUPLICATE, TOO_LATE, INTERNAL_ERROR, PUBLISHED,
-         FOUND, FIRST_COMMENT_FAILED, RECONNECTED, CANCELLED, SENT_AGAIN, EDITED)
+         FOUND, FIRST_COMMENT_FAILED, RECONNECTED, CANCELLED, SENT_AGAIN, EDITED, ADDED, REMOVED)
 SEPARATOR = "; "  # between a published note and the warnings that came with it
 
 _VALUE = {"attempt": r"\d+", "minutes": r"\d+", "id": r"[^\s()]+"}

@@ -14,8 +14,8 @@ from core.clock import LocalTimeError, local_to_utc, to_local, utcnow
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from publisher.accounts import NotAllowed
-from publisher.deliveries import record_event
-from publisher.history_notes import EDITED, QUEUED, note
+from publisher.deliveries import record_event, transition
+from publisher.history_notes import ADDED, EDITED, QUEUED, REMOVED, note
 from publisher.media import MAX_IMAGES, MB, PLATFORM_IMAGE_LIMITS, X_ALT_TEXT_MAX, megabytes
 from publisher.models import (
     Account,
@@ -164,14 +164,19 @@ def create_post(
     _fill(post, checked)
     session.add(post)
     session.flush()
-    for account in checked.accounts:
-        delivery = Delivery(account=account, due_at=checked.due, next_attempt_at=checked.due,
+    _add_deliveries(session, post, checked.accounts, checked.due, now,
+                    note(QUEUED, name=user.name))
+    return post
+
+
+def _add_deliveries(session: Session, post: Post, accounts: list[Account], due: datetime,
+                    now: datetime, detail: str) -> None:
+    for account in accounts:
+        delivery = Delivery(account=account, due_at=due, next_attempt_at=due,
                             state=DeliveryState.SCHEDULED, updated_at=now)
         post.deliveries.append(delivery)
         session.flush()
-        record_event(session, delivery.id, None, DeliveryState.SCHEDULED,
-                     note(QUEUED, name=user.name))
-    return post
+        record_event(session, delivery.id, None, DeliveryState.SCHEDULED, detail)
 
 
 def _check_images(session: Session, images: list[DraftImage], platforms: set[Platform],
@@ -273,15 +278,17 @@ def editable(post: Post) -> bool:
 
 def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
               now: datetime | None = None) -> Post:
-    """Change a queued post's words, thread, comment or time; its accounts and pictures stay.
+    """Change a queued post: its words, link, thread, comment, time, pictures and accounts.
 
-    The post's waiting deliveries are locked first (a guarded UPDATE; on PostgreSQL a claim's
-    SKIP LOCKED passes them by), so a worker either sends the new version or had already
-    claimed one, and then nothing is changed and the author is told why.
+    `draft` is the post as it should be: an account left out is taken off (its delivery
+    cancelled), a new one gets a delivery, one whose delivery failed or was cancelled is queued
+    again. The post's waiting deliveries are locked first (a guarded UPDATE; on PostgreSQL a
+    claim's SKIP LOCKED passes them by), so a worker either sends the new version or had
+    already claimed one, and then nothing is changed and the author is told why.
     """
     now = now or utcnow()
     post = post_for(session, user, post_id)
-    waiting = list(session.scalars(
+    waiting = set(session.scalars(
         update(Delivery).where(Delivery.post_id == post_id, Delivery.state.in_(EDITABLE))
         .values(updated_at=now).returning(Delivery.id)))
     under_way = session.scalar(select(func.count()).where(
@@ -290,19 +297,29 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
         raise ValidationErrors([UserError(N_(
             "This post can no longer be changed: it has gone out, or is going out, on at least "
             "one account. Cancel what is still waiting and write a new post."))])
-    draft.account_ids = [d.account_id for d in post.deliveries if d.id in waiting]
-    draft.media = [DraftImage(m.media_id, m.alt_text, f"#{m.position}") for m in post.media]
     shown = to_local(post.scheduled_at).replace(tzinfo=None, second=0, microsecond=0)
     keep = post.scheduled_at if draft.scheduled_local == shown else None
     checked = _check(session, user, draft, now, keep_due=keep)
     moved = checked.due != post.scheduled_at
     _fill(post, checked)
+    wanted = {account.id: account for account in checked.accounts}
     for delivery in post.deliveries:
-        if delivery.id not in waiting:
-            continue
-        if moved:
-            delivery.due_at = delivery.next_attempt_at = checked.due
-        record_event(session, delivery.id, delivery.state, delivery.state,
-                     note(EDITED, name=user.name))
+        account = wanted.pop(delivery.account_id, None)
+        if delivery.id in waiting and account is None:
+            transition(session, delivery.id, delivery.state, DeliveryState.CANCELLED,
+                       detail=note(REMOVED, name=user.name))
+        elif delivery.id in waiting:
+            if moved:
+                delivery.due_at = delivery.next_attempt_at = checked.due
+            record_event(session, delivery.id, delivery.state, delivery.state,
+                         note(EDITED, name=user.name))
+        elif account is not None:  # failed or cancelled before: in the post again
+            transition(session, delivery.id, delivery.state, DeliveryState.SCHEDULED,
+                       detail=note(ADDED, name=user.name), due_at=checked.due,
+                       next_attempt_at=checked.due, attempts=0, claimed_by=None,
+                       first_attempt_at=None, error_kind=None, error_code=None,
+                       error_message=None)
+    _add_deliveries(session, post, list(wanted.values()), checked.due, now,
+                    note(ADDED, name=user.name))
     session.flush()
     return post

@@ -71,11 +71,7 @@ def compose() -> str | Response | tuple[str, int]:
         except ValidationErrors as exc:
             session.rollback()
             forget_unused(session, _media_root(), stored)
-            errors = exc
-            if images or upload_errors:
-                errors.errors.append(UserError(
-                    N_("Pictures are not kept when the post has problems: choose them again "
-                       "before you queue the post. Their descriptions are kept."), field="media"))
+            errors = _with_pictures_note(exc, bool(images or upload_errors))
         else:
             if mention is not None:
                 link_response(session, mention.id, post.id)
@@ -97,7 +93,7 @@ def compose() -> str | Response | tuple[str, int]:
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @requires(Action.COMPOSE)
 def edit(post_id: int) -> str | Response | tuple[str, int]:
-    """Change a queued post's words, thread, comment or time (accounts and pictures stay)."""
+    """Change a queued post: words, pictures, accounts, thread, comment or time."""
     session = db_session()
     try:
         post = post_for(session, current_user, post_id)
@@ -107,30 +103,58 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
         flash(_("This post can no longer be changed: it has gone out, or is going out, on at "
                 "least one account. Cancel what is still waiting and write a new post."), "error")
         return redirect(url_for("dashboard.index"))
-    accounts = [d.account for d in post.deliveries if d.state in EDITABLE]
+    accounts = visible_accounts(session, current_user)
     form = ComposeForm()
     form.accounts.choices = [(a.id, a.name) for a in accounts]
     errors: ValidationErrors | None = None
     if request.method != "POST":
         _prefill(form, post)
     elif form.validate_on_submit():
-        draft = PostDraft(text=form.text.data or "", link=form.link.data, account_ids=[],
-                          scheduled_local=form.scheduled_at.data,
+        images, upload_errors, stored = _store_uploads(session, form)
+        draft = PostDraft(text=form.text.data or "", link=form.link.data,
+                          account_ids=list(form.accounts.data or []),
+                          scheduled_local=form.scheduled_at.data, errors=upload_errors,
+                          media=_kept_images(form, post) + images,
                           thread=list(form.thread.data or []),
                           first_comment=form.first_comment.data)
         try:
             edit_post(session, current_user, post_id, draft)
+        except NotAllowed:
+            session.rollback()
+            forget_unused(session, _media_root(), stored)
+            abort(403)
         except ValidationErrors as exc:
             session.rollback()
-            errors = exc
+            forget_unused(session, _media_root(), stored)
+            errors = _with_pictures_note(exc, bool(images or upload_errors))
+            post = post_for(session, current_user, post_id)  # as saved, after the rollback
         else:
             session.commit()
             flash(_("The post is changed."), "success")
             return redirect(url_for("dashboard.index"))
     else:
         errors = ValidationErrors([])
-    form.accounts.data = [a.id for a in accounts]
     return _composer(form, accounts, errors, editing=post)
+
+
+def _kept_images(form: ComposeForm, post: Post) -> list[DraftImage]:
+    """The post's pictures as the form leaves them: described anew, or taken out."""
+    kept = []
+    for number, item in enumerate(post.media):
+        entry = form.kept.entries[number] if number < len(form.kept.entries) else None
+        if entry is not None and entry.remove.data:
+            continue
+        alt_text = entry.alt_text.data if entry is not None else item.alt_text
+        kept.append(DraftImage(item.media_id, alt_text or "", f"#{item.position}"))
+    return kept
+
+
+def _with_pictures_note(errors: ValidationErrors, new_pictures: bool) -> ValidationErrors:
+    if new_pictures:
+        errors.errors.append(UserError(
+            N_("Pictures are not kept when the post has problems: choose them again "
+               "before you queue the post. Their descriptions are kept."), field="media"))
+    return errors
 
 
 def _composer(form: ComposeForm, accounts: list[Account], errors: ValidationErrors | None,
@@ -144,6 +168,7 @@ def _composer(form: ComposeForm, accounts: list[Account], errors: ValidationErro
 
 
 def _prefill(form: ComposeForm, post: Post) -> None:
+    form.accounts.data = [d.account_id for d in post.deliveries if d.state in EDITABLE]
     form.text.data, form.link.data = post.text, post.link
     form.first_comment.data = post.first_comment
     form.scheduled_at.data = to_local(post.scheduled_at).replace(tzinfo=None, second=0,
@@ -152,6 +177,8 @@ def _prefill(form: ComposeForm, post: Post) -> None:
         form.thread.pop_entry()
     for part in post.parts or [None]:
         form.thread.append_entry(part.text if part else "")
+    for item in post.media:
+        form.kept.append_entry({"alt_text": item.alt_text})
 
 
 def _mention(raw: str) -> Mention | None:

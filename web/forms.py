@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     EmailField,
     FieldList,
     Form,
@@ -42,6 +43,13 @@ class ImageForm(Form):
     alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
 
 
+class KeptImageForm(Form):
+    """A picture a queued post already has, when the post is changed: its description, or out."""
+
+    alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
+    remove = BooleanField(_l("Remove this picture"))
+
+
 class ComposeForm(FlaskForm):
     text = TextAreaField(_l("Text"))
     link = StringField(_l("Link (optional)"), validators=[Length(max=2000)])
@@ -54,6 +62,7 @@ class ComposeForm(FlaskForm):
     thread = FieldList(TextAreaField(_l("Follow-up")), min_entries=1,
                        max_entries=MAX_THREAD_PARTS + 1)
     first_comment = TextAreaField(_l("First comment (Facebook)"))
+    kept = FieldList(FormField(KeptImageForm), max_entries=MAX_IMAGES)  # changing a post
 
 
 class ConnectXForm(FlaskForm):

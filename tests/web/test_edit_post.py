@@ -3,14 +3,18 @@ and saved nothing, good ones are what goes out."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from core.clock import STOCKHOLM
-from core.users import Role
-from publisher.models import Delivery, DeliveryState, Platform, Post
+from core.users import Role, User
+from publisher.media import store_image
+from publisher.models import Delivery, DeliveryState, MediaFile, Platform, Post
+from publisher.posts import DraftImage, PostDraft, create_post
 from tests.factories import queue_post
+from tests.media_images import picture
 from tests.web.conftest import csrf_token
 
 
@@ -31,16 +35,16 @@ def test_a_queued_post_is_changed_from_the_overview(services, logged_in, make_ac
     form = client.get(f"/posts/{post.id}/edit").get_data(as_text=True)
     assert "Ändra inlägg" in form and "Torgmöte kl 12" in form
     assert f'value="{tomorrow_at(12):%Y-%m-%dT%H:%M}"' in form
-    assert "Bilder och konton ändras inte" in form
+    assert form.count('name="accounts"') == 2 and form.count("checked") == 2
 
     token = csrf_token(client, f"/posts/{post.id}/edit")
     refused = client.post(f"/posts/{post.id}/edit", data={
-        "csrf_token": token, "text": "x" * 300,
+        "csrf_token": token, "text": "x" * 300, "accounts": [x.id, fb.id],
         "scheduled_at": f"{tomorrow_at(13):%Y-%m-%dT%H:%M}"})
     assert refused.status_code == 400 and "För långt för X" in refused.get_data(as_text=True)
 
     saved = client.post(f"/posts/{post.id}/edit", data={
-        "csrf_token": token, "text": "Torgmöte kl 13 – med fika",
+        "csrf_token": token, "text": "Torgmöte kl 13 – med fika", "accounts": [x.id, fb.id],
         "scheduled_at": f"{tomorrow_at(13, 30):%Y-%m-%dT%H:%M}"}, follow_redirects=True)
     assert "Inlägget är ändrat." in saved.get_data(as_text=True)
     with services.db.session() as session:
@@ -67,3 +71,59 @@ def test_a_post_already_out_somewhere_cannot_be_changed(services, logged_in, mak
     assert "Inlägget kan inte ändras längre" in response.get_data(as_text=True)
     with services.db.session() as session:
         assert session.get(Post, post.id).text == "Ute på X"
+
+
+def test_pictures_and_accounts_are_changed_in_the_same_form(services, logged_in, make_account):
+    x, _ = make_account(Platform.X)
+    karlstad, _ = make_account(Platform.FACEBOOK)
+    arvika, _ = make_account(Platform.FACEBOOK)
+    client, user = logged_in(Role.COMMS)
+    with services.db.session() as session:
+        kept, dropped = (store_image(session, services.settings.instance_path,
+                                     picture("PNG", (40 + n, 30)), name=f"bild{n}.png",
+                                     user_id=user.id).id for n in range(2))
+        post = create_post(session, session.get(User, user.id), PostDraft(
+            text="Bilder från torget", account_ids=[x.id, karlstad.id],
+            scheduled_local=tomorrow_at(10),
+            media=[DraftImage(kept, "Gammal beskrivning"), DraftImage(dropped, "Ska bort")]))
+        session.commit()
+
+    form = client.get(f"/posts/{post.id}/edit").text
+    assert form.count('data-testid="kept-image"') == 2 and "Gammal beskrivning" in form
+    assert 'name="kept-1-remove"' in form and "Ta bort bilden" in form
+    assert form.count('accept="image/*"') == 2  # four pictures at most, two are there
+
+    saved = client.post(f"/posts/{post.id}/edit", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(client, f"/posts/{post.id}/edit"), "text": "Bilder från torget",
+        "accounts": [str(x.id), str(arvika.id)],
+        "scheduled_at": f"{tomorrow_at(10):%Y-%m-%dT%H:%M}",
+        "kept-0-alt_text": "Tre personer vid Stora torget",
+        "kept-1-alt_text": "Ska bort", "kept-1-remove": "y",
+        "images-0-file": (io.BytesIO(picture("PNG", (60, 30))), "banderoll.png"),
+        "images-0-alt_text": "En banderoll"}, follow_redirects=True)
+    assert "Inlägget är ändrat." in saved.text
+    with services.db.session() as session:
+        changed = session.get(Post, post.id)
+        assert [(m.file.width, m.alt_text) for m in changed.media] == [
+            (40, "Tre personer vid Stora torget"), (60, "En banderoll")]
+        assert {d.account_id: d.state for d in changed.deliveries} == {
+            x.id: DeliveryState.SCHEDULED, karlstad.id: DeliveryState.CANCELLED,
+            arvika.id: DeliveryState.SCHEDULED}
+
+
+def test_a_refused_change_keeps_the_form_as_written_and_stores_no_new_picture(
+        services, logged_in, make_account):
+    x, _ = make_account(Platform.X)
+    fb, _ = make_account(Platform.FACEBOOK)
+    client, user = logged_in(Role.COMMS)
+    post = queue_post(services.db, user, [fb], text="Bara Facebook", at_local=tomorrow_at(9))
+    refused = client.post(f"/posts/{post.id}/edit", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(client, f"/posts/{post.id}/edit"), "text": "x" * 300,
+        "accounts": [str(x.id), str(fb.id)], "scheduled_at": f"{tomorrow_at(9):%Y-%m-%dT%H:%M}",
+        "images-0-file": (io.BytesIO(picture("PNG", (61, 30))), "ny.png")})
+    assert refused.status_code == 400
+    assert "För långt för X" in refused.text and "Bilder sparas inte" in refused.text
+    assert refused.text.count("checked") == 2  # both accounts, as the author left them
+    with services.db.session() as session:
+        assert session.scalar(select(MediaFile.id).where(MediaFile.width == 61)) is None
+        assert [d.account_id for d in session.get(Post, post.id).deliveries] == [fb.id]

@@ -149,7 +149,7 @@ class World:
         org = self.district_id
         forms: dict[str, dict[str, object]] = {
             "compose.compose": {"text": f"Rollkontroll {self.tag}", "accounts": [self.x.id]},
-            "compose.edit": {"text": f"Ändrad {self.tag}"},
+            "compose.edit": {"text": f"Ändrad {self.tag}", "accounts": [self.x.id]},
             "accounts.connect_x": {"x-name": f"X {self.tag}", "x-organisation_id": org,
                                    **{f"x-{k}": self.new_x[k] for k in X_FIELDS}},
             "accounts.connect_facebook": {
