@@ -17,7 +17,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields import DateTimeLocalField
+from wtforms.fields import DateTimeLocalField, SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -82,7 +82,8 @@ class ConnectFacebookForm(FlaskForm):
 
 
 class SandboxAccountForm(FlaskForm):
-    platform = SelectField(_l("Platform"), choices=[("x", "X"), ("facebook", "Facebook")])
+    platform = SelectField(_l("Platform"), choices=[SelectChoice("x", "X"),
+                                                    SelectChoice("facebook", "Facebook")])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     organisation_id = SelectField(_l("Owned by"), coerce=int)
 
