@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path, PurePath
+from textwrap import shorten
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -17,6 +18,7 @@ from core.i18n import N_, UserError, ValidationErrors
 from monitor.log import link_response, response_prefill
 from monitor.models import Mention
 from publisher.accounts import NotAllowed, visible_accounts
+from publisher.clashes import clashes
 from publisher.media import (
     MAX_STORED_BYTES,
     MB,
@@ -38,6 +40,7 @@ from publisher.posts import (
 )
 from publisher.text_rules import X_MAX_WEIGHTED
 from web.context import db_session, services
+from web.filters import localtime
 from web.forms import ComposeForm
 from web.permissions import requires
 
@@ -84,6 +87,7 @@ def compose() -> str | Response | tuple[str, int]:
                 flash(_("No description for %(names)s: people who cannot see the pictures will "
                         "not know what they show. Describe pictures when you add them.",
                         names=", ".join(undescribed)), "warning")
+            _warn_about_clashes(session, post)
             return redirect(url_for("dashboard.index"))
     elif form.errors:
         errors = ValidationErrors([])
@@ -118,7 +122,7 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
                           thread=list(form.thread.data or []),
                           first_comment=form.first_comment.data)
         try:
-            edit_post(session, current_user, post_id, draft)
+            post = edit_post(session, current_user, post_id, draft)
         except NotAllowed:
             session.rollback()
             forget_unused(session, _media_root(), stored)
@@ -131,10 +135,34 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
         else:
             session.commit()
             flash(_("The post is changed."), "success")
+            _warn_about_clashes(session, post)
             return redirect(url_for("dashboard.index"))
     else:
         errors = ValidationErrors([])
     return _composer(form, accounts, errors, editing=post)
+
+
+MAX_CLASH_WARNINGS = 3
+
+
+def _warn_about_clashes(session: Session, post: Post) -> None:
+    """After saving: the same words again, or another post minutes apart, on its accounts."""
+    found = clashes(session, post)
+    for clash in found[:MAX_CLASH_WARNINGS]:
+        if clash.same_words:
+            flash(_("%(account)s already has a post with the same words at %(time)s. X refuses "
+                    "a repeated text, and on Facebook it looks like a mistake: change the words "
+                    "or one of the posts.", account=clash.account, time=localtime(clash.at)),
+                  "warning")
+        else:
+            flash(_("%(account)s has another post at %(time)s, close to this one: "
+                    "“%(text)s”. The later post may bury the earlier one.",
+                    account=clash.account, time=localtime(clash.at),
+                    text=shorten(clash.text, 60, placeholder=" …")), "warning")
+    if len(found) > MAX_CLASH_WARNINGS:
+        rest = len(found) - MAX_CLASH_WARNINGS
+        flash(ngettext("…and %(num)s more such post.", "…and %(num)s more such posts.", rest),
+              "warning")
 
 
 def _kept_images(form: ComposeForm, post: Post) -> list[DraftImage]:

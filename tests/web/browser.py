@@ -97,6 +97,15 @@ def next_minute_but_one(now: datetime | None = None) -> datetime:
     return now.replace(second=0, microsecond=0) + timedelta(minutes=2)
 
 
+def soonest_minute(margin: timedelta = timedelta(seconds=20),
+                   now: datetime | None = None) -> datetime:
+    """The first whole Stockholm minute at least `margin` away: time to fill in the form and
+    see the post queued before it is due."""
+    now = now or datetime.now(STOCKHOLM)
+    minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return minute if minute - now >= margin else minute + timedelta(minutes=1)
+
+
 class Megafon:
     """What a person does in Megafon, step by step, through the page."""
 

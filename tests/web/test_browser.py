@@ -21,6 +21,7 @@ from tests.web.browser import (
     live_megafon,
     next_minute_but_one,
     require_chromium,
+    soonest_minute,
 )
 
 pytestmark = pytest.mark.browser
@@ -66,7 +67,7 @@ def test_a_scheduled_post_goes_out_on_x_and_facebook(person: Megafon, tmp_path: 
     x_name, fb_name = connect_both(person, tag)
 
     person.open("/compose")
-    due = next_minute_but_one()
+    due = soonest_minute()
     person.queue_post(text, [x_name, fb_name], due)
     upcoming = person.rows("upcoming", text)
     expect(upcoming).to_have_count(2)
