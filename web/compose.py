@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path, PurePath
 from textwrap import shorten
 
@@ -60,22 +61,12 @@ def compose() -> str | Response | tuple[str, int]:
         form.text.data, form.link.data = response_prefill(mention)
     if form.validate_on_submit():
         images, upload_errors, stored = _store_uploads(session, form)
-        draft = PostDraft(text=form.text.data or "", link=form.link.data,
-                          account_ids=list(form.accounts.data or []),
-                          scheduled_local=form.scheduled_at.data, errors=upload_errors,
-                          media=images, thread=list(form.thread.data or []),
-                          first_comment=form.first_comment.data)
-        try:
-            post = create_post(session, current_user, draft)
-        except NotAllowed:
-            session.rollback()
-            forget_unused(session, _media_root(), stored)
-            abort(403)
-        except ValidationErrors as exc:
-            session.rollback()
-            forget_unused(session, _media_root(), stored)
-            errors = _with_pictures_note(exc, bool(images or upload_errors))
+        outcome = _save(session, lambda draft: create_post(session, current_user, draft),
+                        _draft(form, images, upload_errors), stored)
+        if isinstance(outcome, ValidationErrors):
+            errors = outcome
         else:
+            post = outcome
             if mention is not None:
                 link_response(session, mention.id, post.id)
             session.commit()
@@ -115,24 +106,13 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
         _prefill(form, post)
     elif form.validate_on_submit():
         images, upload_errors, stored = _store_uploads(session, form)
-        draft = PostDraft(text=form.text.data or "", link=form.link.data,
-                          account_ids=list(form.accounts.data or []),
-                          scheduled_local=form.scheduled_at.data, errors=upload_errors,
-                          media=_kept_images(form, post) + images,
-                          thread=list(form.thread.data or []),
-                          first_comment=form.first_comment.data)
-        try:
-            post = edit_post(session, current_user, post_id, draft)
-        except NotAllowed:
-            session.rollback()
-            forget_unused(session, _media_root(), stored)
-            abort(403)
-        except ValidationErrors as exc:
-            session.rollback()
-            forget_unused(session, _media_root(), stored)
-            errors = _with_pictures_note(exc, bool(images or upload_errors))
+        outcome = _save(session, lambda draft: edit_post(session, current_user, post_id, draft),
+                        _draft(form, _kept_images(form, post) + images, upload_errors), stored)
+        if isinstance(outcome, ValidationErrors):
+            errors = outcome
             post = post_for(session, current_user, post_id)  # as saved, after the rollback
         else:
+            post = outcome
             session.commit()
             flash(_("The post is changed."), "success")
             _warn_about_clashes(session, post)
@@ -177,12 +157,32 @@ def _kept_images(form: ComposeForm, post: Post) -> list[DraftImage]:
     return kept
 
 
-def _with_pictures_note(errors: ValidationErrors, new_pictures: bool) -> ValidationErrors:
-    if new_pictures:
-        errors.errors.append(UserError(
-            N_("Pictures are not kept when the post has problems: choose them again "
-               "before you queue the post. Their descriptions are kept."), field="media"))
-    return errors
+def _draft(form: ComposeForm, media: list[DraftImage], upload_errors: list[UserError]
+           ) -> PostDraft:
+    return PostDraft(text=form.text.data or "", link=form.link.data,
+                     account_ids=list(form.accounts.data or []),
+                     scheduled_local=form.scheduled_at.data, errors=upload_errors, media=media,
+                     thread=list(form.thread.data or []), first_comment=form.first_comment.data)
+
+
+def _save(session: Session, save: Callable[[PostDraft], Post], draft: PostDraft,
+          stored: list[tuple[str, str]]) -> Post | ValidationErrors:
+    """The domain's verdict on a draft; when refused, nothing is kept, new picture files
+    included, and the author hears that pictures must be chosen again."""
+    try:
+        return save(draft)
+    except NotAllowed:
+        session.rollback()
+        forget_unused(session, _media_root(), stored)
+        abort(403)
+    except ValidationErrors as exc:
+        session.rollback()
+        forget_unused(session, _media_root(), stored)
+        if stored or draft.errors:
+            exc.errors.append(UserError(
+                N_("Pictures are not kept when the post has problems: choose them again "
+                   "before you queue the post. Their descriptions are kept."), field="media"))
+        return exc
 
 
 def _composer(form: ComposeForm, accounts: list[Account], errors: ValidationErrors | None,
