@@ -364,12 +364,15 @@ def cancel(session: Session, delivery_id: int, by: str) -> bool:
     return False
 
 
-def requeue(session: Session, delivery_id: int, by: str, now: datetime | None = None) -> bool:
-    """Send a failed or cancelled delivery again, from now (the author's "try again")."""
-    now = now or utcnow()
+def requeue(session: Session, delivery_id: int, by: str, at: datetime | None = None, *,
+            detail: str | None = None) -> bool:
+    """Send a failed or cancelled delivery again with a clean slate of attempts, from `at`: now
+    for the author's "try again", the post's time for an account put back on an edited post."""
+    at = at or utcnow()
     for state in (S.FAILED, S.CANCELLED):
-        if transition(session, delivery_id, state, S.SCHEDULED, detail=note(SENT_AGAIN, name=by),
-                      due_at=now, next_attempt_at=now, attempts=0, claimed_by=None,
+        if transition(session, delivery_id, state, S.SCHEDULED,
+                      detail=detail or note(SENT_AGAIN, name=by),
+                      due_at=at, next_attempt_at=at, attempts=0, claimed_by=None,
                       first_attempt_at=None, error_kind=None, error_code=None,
                       error_message=None):
             return True

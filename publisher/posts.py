@@ -14,7 +14,7 @@ from core.clock import LocalTimeError, local_to_utc, to_local, utcnow
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from publisher.accounts import NotAllowed
-from publisher.deliveries import record_event, transition
+from publisher.deliveries import record_event, requeue, transition
 from publisher.history_notes import ADDED, EDITED, QUEUED, REMOVED, note
 from publisher.media import MAX_IMAGES, MB, PLATFORM_IMAGE_LIMITS, X_ALT_TEXT_MAX, megabytes
 from publisher.models import (
@@ -314,11 +314,8 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
             record_event(session, delivery.id, delivery.state, delivery.state,
                          note(EDITED, name=user.name))
         elif account is not None:  # failed or cancelled before: in the post again
-            transition(session, delivery.id, delivery.state, DeliveryState.SCHEDULED,
-                       detail=note(ADDED, name=user.name), due_at=checked.due,
-                       next_attempt_at=checked.due, attempts=0, claimed_by=None,
-                       first_attempt_at=None, error_kind=None, error_code=None,
-                       error_message=None)
+            requeue(session, delivery.id, user.name, checked.due,
+                    detail=note(ADDED, name=user.name))
     _add_deliveries(session, post, list(wanted.values()), checked.due, now,
                     note(ADDED, name=user.name))
     session.flush()
