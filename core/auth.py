@@ -57,8 +57,22 @@ class LoginLocked(AuthError):
         self.minutes = minutes
 
 
+class NotAllowed(PermissionError):
+    """The user's role or organisation does not allow this action. Raised by the domain service
+    that does the action; the web layer answers it with 403 in one place (web/errors.py)."""
+
+
 def can(user: User, action: Action) -> bool:
     return user.active and user.role in PERMISSIONS[action]
+
+
+def require(user: User, action: Action, organisation_id: int | None = None) -> None:
+    """NotAllowed unless the user's role may do `action` (and, given an organisation, it is in
+    the user's scope): the first line of every domain service that acts for a person."""
+    if not can(user, action):
+        raise NotAllowed(f"role {user.role.value} may not {action.value}")
+    if organisation_id is not None and not in_scope(user, organisation_id):
+        raise NotAllowed("organisation not in your scope")
 
 
 def in_scope(user: User, organisation_id: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.auth import Action, can, in_scope
+from core.auth import Action, NotAllowed, can, in_scope
 from core.clock import utcnow
 from core.crypto import CredentialBox
 from core.i18n import N_, UserError, ValidationErrors
@@ -19,10 +19,6 @@ CREDENTIAL_FIELDS: dict[Platform, tuple[str, ...]] = {
     Platform.X: ("consumer_key", "consumer_secret", "access_token", "access_token_secret"),
     Platform.FACEBOOK: ("page_id", "page_access_token"),
 }
-
-
-class NotAllowed(PermissionError):
-    """The user's role or organisation does not allow this; the web layer answers 403."""
 
 
 def visible_accounts(session: Session, user: User, *, active_only: bool = True) -> list[Account]:
