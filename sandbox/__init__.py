@@ -32,7 +32,9 @@ The unmodified tweepy and facebook-sdk clients talk to it with only their base U
   POST /sandbox/api/posts/<id>/metrics {advance_s | age_s, likes, reposts, quotes,
       impressions, bookmarks} -> the same: ages the post virtually and/or fixes numbers
       (null lets one grow again);
-  POST /sandbox/api/reset {"keep_accounts": false}.
+  POST /sandbox/api/reset {"keep_accounts": false};
+  GET|POST /sandbox/api/clock {"now": ISO-8601 | null} -> {"now"}: the sandbox's time (rate
+      windows, token expiry, post times) moved to where a test fixed Megafon's, or back.
   <key> is the X user id or the Facebook Page id (the account name or X username also work).
 - News for the media monitor (sandbox.feeds; in memory): /sandbox/feeds/<name>.xml (RSS 2.0,
   ETag/Last-Modified/304, gzip), article pages /sandbox/news/<slug>, section pages

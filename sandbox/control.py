@@ -6,10 +6,12 @@ Loopback callers only: it hands out credentials and can break accounts on purpos
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from sandbox import clock
 from sandbox.context import current_state
 from sandbox.faults import Faults
 from sandbox.metrics import check_overrides
@@ -90,6 +92,25 @@ def faults(key: str) -> Response:
         return _error(400, str(exc))
     except UnknownAccount:
         return _error(404, f"no account {key!r}")
+
+
+@bp.route("/clock", methods=["GET", "POST"])
+def sandbox_clock() -> Response:
+    """The sandbox's time; POST {"now": ISO-8601 with an offset} moves it there (it ticks on
+    from that moment), {"now": null} puts it back on the real clock (sandbox.clock)."""
+    if request.method == "POST":
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or "now" not in body:
+            return _error(400, 'the body must be {"now": ISO-8601 time or null}')
+        raw = body["now"]
+        try:
+            moment = None if raw is None else datetime.fromisoformat(str(raw))
+        except ValueError:
+            return _error(400, f"not an ISO-8601 time: {raw!r}")
+        if moment is not None and moment.tzinfo is None:
+            return _error(400, "the time needs an offset (e.g. +00:00)")
+        clock.set_now(moment)
+    return jsonify({"now": clock.as_datetime().isoformat()})
 
 
 @bp.post("/reset")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+from sandbox import clock
 
 WINDOW_S = 900  # X and the sandbox's Graph budget both count in 15-minute windows
 
@@ -53,7 +54,7 @@ class Faults:
             expires_in = data.pop("token_expires_in_s")
             if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
                 raise ValueError("token_expires_in_s must be a number")
-            data["token_expires_at"] = (time.time() if now is None else now) + expires_in
+            data["token_expires_at"] = (clock.now() if now is None else now) + expires_in
         data = {k: v for k, v in data.items() if k != "token_expires_in_s"}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
@@ -96,7 +97,7 @@ class Faults:
         if self.expire_token:
             return True
         return self.token_expires_at is not None and \
-            (time.time() if now is None else now) >= self.token_expires_at
+            (clock.now() if now is None else now) >= self.token_expires_at
 
     def roll_error(self, rng: random.Random) -> bool:
         """True when this call should be answered with `error_status` instead of being served."""

@@ -11,7 +11,6 @@ import functools
 import json
 import re
 import secrets
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.routing import BaseConverter
 
+from sandbox import clock
 from sandbox.context import current_state, delay, rng
 from sandbox.faults import RateDecision, drop_connection, graph_limit
 from sandbox.images import sniff
@@ -81,8 +81,8 @@ def bad_param(message: str = "(#100) Invalid parameter") -> GraphError:
 def expired() -> GraphError:
     pacific = ZoneInfo("America/Los_Angeles")
     fmt = "%A, %d-%b-%y %H:%M:%S %Z"
-    now = datetime.now(pacific)
-    was = datetime.fromtimestamp(time.time() - 3600, pacific)
+    now = datetime.fromtimestamp(clock.now(), pacific)
+    was = datetime.fromtimestamp(clock.now() - 3600, pacific)
     return GraphError(190, f"Error validating access token: Session has expired on "
                       f"{was.strftime(fmt)}. The current time is {now.strftime(fmt)}.",
                       subcode=463)
@@ -130,7 +130,7 @@ def graph_endpoint(view: Callable[..., dict[str, Any]]) -> Callable[..., Respons
         response.headers["facebook-api-version"] = version
         response.headers["x-fb-trace-id"] = _trace_id()
         if rate is not None:
-            response.headers.update(rate.graph_headers(time.time()))
+            response.headers.update(rate.graph_headers(clock.now()))
         if drop:
             drop_connection(request.environ)
         return response
@@ -325,7 +325,7 @@ def _schedule() -> float | None:
             raw.replace("Z", "+00:00")).timestamp()
     except ValueError:
         raise bad_param("(#100) The specified scheduled publish time is invalid.") from None
-    if not time.time() + 600 <= when <= time.time() + 30 * 86400:
+    if not clock.now() + 600 <= when <= clock.now() + 30 * 86400:
         raise bad_param("(#100) The specified scheduled publish time is invalid.")
     return when
 
@@ -499,7 +499,7 @@ DATA_ACCESS_DAYS = 90
 
 def token_info(token: str, now: float | None = None) -> dict[str, Any]:
     """The `data` of /debug_token for `token`, in Graph's shape (expires_at 0 = never)."""
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     found = current_state().account_by_token(token)
     if not found or found[1] != "page":
         return {"error": {"code": 190, "message": "Invalid OAuth access token."},

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox import clock
 from sandbox.faults import Faults, RateDecision
 from sandbox.metrics import GROWING, grown
 
@@ -137,7 +138,7 @@ class Post:
         """Live and public: not deleted, and published or past its scheduled time."""
         if self.deleted_at is not None:
             return False
-        now = time.time() if now is None else now
+        now = clock.now() if now is None else now
         return self.published or (self.scheduled_at is not None and self.scheduled_at <= now)
 
     def to_dict(self) -> dict[str, Any]:
@@ -296,7 +297,7 @@ class SandboxState:
                          "page_access_token": "EAAG" + _random(160)}
                 tokens = [(creds["page_access_token"], "page")]
             db.execute("INSERT INTO accounts VALUES (?,?,?,?,?,?,?)",
-                       (key, platform, name, username, json.dumps(creds), "{}", time.time()))
+                       (key, platform, name, username, json.dumps(creds), "{}", clock.now()))
             db.executemany("INSERT INTO tokens VALUES (?,?,?)",
                            [(t, kind, key) for t, kind in tokens])
             return creds
@@ -378,7 +379,7 @@ class SandboxState:
         conversation = (parent.conversation_id or parent.id) if parent else post_id
         values = (post_id, account.key, account.platform, kind, text, link,
                   parent.id if parent else None, conversation, json.dumps(list(media_ids)),
-                  photo_id, int(published), scheduled_at, time.time())
+                  photo_id, int(published), scheduled_at, clock.now())
         # One statement, so the duplicate check and the insert are atomic without a transaction.
         live = "FROM posts WHERE account_key=? AND kind=? AND deleted_at IS NULL"
         same = {"any": f"SELECT 1 {live} AND text=?",
@@ -403,7 +404,7 @@ class SandboxState:
     def delete_post(self, post_id: str) -> bool:
         with self._tx() as db:
             cur = db.execute("UPDATE posts SET deleted_at=? WHERE id=? AND deleted_at IS NULL",
-                             (time.time(), post_id))
+                             (clock.now(), post_id))
             return cur.rowcount == 1
 
     def posts(self, account_key: str, include_deleted: bool = False) -> list[Post]:
@@ -429,7 +430,7 @@ class SandboxState:
             sql += " AND seq < ?" if newest_first else " AND seq > ?"
             args.append(before_seq)
         sql += " AND deleted_at IS NULL ORDER BY seq " + ("DESC" if newest_first else "ASC")
-        now = time.time()
+        now = clock.now()
         found: list[Post] = []
         # Closed when done: a half-read cursor would keep this thread's snapshot open.
         with contextlib.closing(self._reader().execute(sql, args)) as rows:
@@ -477,7 +478,7 @@ class SandboxState:
         with self._tx() as db:
             db.execute("INSERT INTO media (id, account_key, mime, width, height, size, "
                        "created_at, alt_text, data) VALUES (?,?,?,?,?,?,?,?,?)",
-                       (media_id, account_key, mime, width, height, size, time.time(),
+                       (media_id, account_key, mime, width, height, size, clock.now(),
                         alt_text, data))
         return media_id
 
@@ -516,7 +517,7 @@ class SandboxState:
     def count_call(self, account_key: str, bucket: str, limit: int,
                    window_s: int) -> RateDecision:
         """Count one call in the account's current window for `bucket` (it opens at first use)."""
-        now = time.time()
+        now = clock.now()
         with self._lock:  # one statement: atomic on its own
             started, used = self._db.execute(
                 "INSERT INTO windows VALUES (?,?,?,1) ON CONFLICT (account_key, bucket) DO UPDATE "
@@ -530,7 +531,7 @@ class SandboxState:
 
     def metrics(self, post: Post, now: float | None = None) -> dict[str, Any]:
         """The post's engagement now: grown with its (virtual) age, fixed values where set."""
-        now = time.time() if now is None else now
+        now = clock.now() if now is None else now
         rows = self._rows("SELECT age_offset, overrides FROM post_metrics WHERE post_id=?",
                           (post.id,))
         offset, overrides = (rows[0]["age_offset"], json.loads(rows[0]["overrides"])) \
@@ -558,7 +559,7 @@ class SandboxState:
             offset = row["age_offset"] if row else 0.0
             fixed = json.loads(row["overrides"]) if row else {}
             if age_s is not None:
-                offset = age_s - self._real_age(post, time.time())
+                offset = age_s - self._real_age(post, clock.now())
             if advance_s is not None:
                 offset += advance_s
             for name, value in (overrides or {}).items():

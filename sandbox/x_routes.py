@@ -18,6 +18,7 @@ from flask import Blueprint, Response, jsonify, request
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature, utils
 
+from sandbox import clock
 from sandbox.context import current_state, delay, rng
 from sandbox.faults import WINDOW_S, X_LIMITS, RateDecision, drop_connection, x_limit
 from sandbox.images import sniff
@@ -121,7 +122,7 @@ def x_endpoint(bucket: str, user_only: bool = True) -> Callable[..., Callable[..
         @functools.wraps(view)
         def run(**kwargs: Any) -> Response:
             state = current_state()
-            rate = RateDecision(X_LIMITS[bucket], 0, int(time.time()) + WINDOW_S)
+            rate = RateDecision(X_LIMITS[bucket], 0, int(clock.now()) + WINDOW_S)
             drop = False
             try:
                 account, user_context = authenticate(user_only)
@@ -136,7 +137,7 @@ def x_endpoint(bucket: str, user_only: bool = True) -> Callable[..., Callable[..
                     raise problem(429)
                 if faults.roll_error(rng):
                     if faults.error_status == 429:
-                        rate = RateDecision(rate.limit, rate.limit + 1, int(time.time()) + 1)
+                        rate = RateDecision(rate.limit, rate.limit + 1, int(clock.now()) + 1)
                     raise problem(faults.error_status)
                 drop = request.method in ("POST", "DELETE") and faults.roll_drop(rng)
                 body, status = view(account, **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -16,3 +17,10 @@ def stored_posts(sandbox_url: str, key: str) -> list[dict[str, Any]]:
     response = requests.get(f"{sandbox_url}/sandbox/api/accounts/{key}/posts", timeout=10)
     response.raise_for_status()
     return response.json()
+
+
+def set_sandbox_time(sandbox_url: str, moment: datetime | None) -> None:
+    """Move the sandbox's clock to the time a test fixed for Megafon (None: the real clock)."""
+    requests.post(f"{sandbox_url}/sandbox/api/clock",
+                  json={"now": moment.isoformat() if moment else None},
+                  timeout=10).raise_for_status()

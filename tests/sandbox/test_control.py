@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
+import pytest
 import requests
 import tweepy
 
@@ -61,3 +63,25 @@ def test_concurrent_clients_same_text_posts_once(sandbox: SandboxServer,
     assert same.count("duplicate") == 15
     assert "duplicate" not in distinct and len(set(distinct)) == 16
     assert len(stored(x_creds["user_id"])) == 17
+
+
+def test_the_sandbox_clock_moves_to_a_fixed_time_and_back(sandbox: SandboxServer,
+                                                           x_creds: dict[str, str]) -> None:
+    """A test that fixes Megafon's time fixes the platform's too: X's 429 reset follows it."""
+    api = f"{sandbox.url}/sandbox/api"
+    try:
+        moved = requests.post(f"{api}/clock", json={"now": "2026-11-25T08:00:05+00:00"})
+        assert moved.status_code == 200 and moved.json()["now"].startswith("2026-11-25T08:00")
+        requests.post(f"{api}/accounts/{x_creds['user_id']}/faults",
+                      json={"error_rate": 1.0, "error_status": 429}).raise_for_status()
+        with pytest.raises(tweepy.TooManyRequests) as refused:
+            x_client_for(sandbox.url, x_creds).create_tweet(text="För tidigt")
+        reset = int(refused.value.response.headers["x-rate-limit-reset"])
+        assert 1795593605 <= reset <= 1795593605 + 60  # 2026-11-25 08:00:05 UTC, plus the window
+    finally:
+        requests.post(f"{api}/clock", json={"now": None}).raise_for_status()
+    back = requests.get(f"{api}/clock").json()["now"]
+    assert datetime.fromisoformat(back) > datetime(2026, 11, 25, 9, tzinfo=UTC)
+    for bad in ({}, {"now": "igår"}, {"now": "2026-11-25T08:00:05"}, []):
+        answer = requests.post(f"{api}/clock", json=bad)
+        assert answer.status_code == 400 and "error" in answer.json()

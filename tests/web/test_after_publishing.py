@@ -109,15 +109,17 @@ def test_a_deliverys_history_reads_in_the_users_language(services, sandbox, logg
 
 
 def test_a_post_that_will_be_tried_again_says_when_and_when_megafon_gives_up(
-        services, sandbox, logged_in, make_user, make_account):
+        services, sandbox, sandbox_at, logged_in, make_user, make_account):
     x, creds = make_account(Platform.X)
     client, user = logged_in(Role.COMMS)
     due = datetime(2026, 11, 25, 9, 0)  # Stockholm, CET
     queue_post(services.db, user, [x], text="Prova igen", at_local=due,
                now=datetime(2026, 11, 25, 7, 0, tzinfo=UTC))
     set_faults(sandbox.url, creds["user_id"], error_rate=1.0, error_status=429)
+    moment = datetime(2026, 11, 25, 8, 0, 5, tzinfo=UTC)
+    sandbox_at(moment)  # X's 429 says when its window resets: in the test's time, not today's
     Dispatcher(services.db, services.platforms, services.box, "w1",
-               clock=lambda: datetime(2026, 11, 25, 8, 0, 5, tzinfo=UTC)).run_once()
+               clock=lambda: moment).run_once()
     delivery = deliveries(services.db)[0]
     assert delivery.state is DeliveryState.RETRY_WAIT
     page = client.get(f"/deliveries/{delivery.id}").get_data(as_text=True)
