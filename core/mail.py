@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.backoff import Backoff
 from core.claims import locked_ids
 from core.clock import utcnow
 from core.db import Database
@@ -219,9 +220,9 @@ class MailReport:
     skipped: int = 0
 
 
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, 8 … minutes after the 1st, 2nd, 3rd … failed attempt, at most an hour."""
-    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+# 1, 2, 4, 8 … minutes after the 1st, 2nd, 3rd … failed attempt, at most an hour: a mail server
+# that is down for a while is not hammered, and a notification still arrives the same hour.
+RETRY = Backoff(base=timedelta(minutes=1), cap=timedelta(hours=1))
 
 
 def claim_pending(db: Database, worker_id: str, *, limit: int = 20,
@@ -329,7 +330,7 @@ def _send_one(db: Database, sender: Mailer, notification_id: int, worker_id: str
     error = _attempt(sender, mail, notification_id)
     if error is not None:
         give_up = error.permanent or attempts >= MAX_EMAIL_ATTEMPTS
-        retry_at = (now or utcnow()) + backoff(attempts)
+        retry_at = RETRY.next_at(attempts, now or utcnow())
         with db.session() as session:
             _record(session, notification_id, worker_id, email_claimed_by=None,
                     email_error=str(error), email_due_at=None if give_up else retry_at)

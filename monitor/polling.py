@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import Update, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from core.backoff import Backoff
 from core.claims import locked_ids
 from core.clock import utcnow
 from core.db import Database
@@ -92,9 +93,10 @@ def claim_due_sources(db: Database, worker_id: str, limit: int = 20,
 
 def backoff(interval_seconds: int, failures: int) -> timedelta:
     """How long a source that failed `failures` times in a row waits: its interval (at least a
-    minute), doubled for each further failure, at most a day."""
+    minute), doubled for each further failure, at most a day (`core.backoff`, without chance: a
+    source's polls are already spread by its own interval)."""
     base = max(timedelta(seconds=interval_seconds), MIN_RETRY)
-    return min(base * 2 ** max(failures - 1, 0), MAX_BACKOFF)
+    return Backoff(base=base, cap=MAX_BACKOFF).delay(failures)
 
 
 def _revalidate_now(source: Source, now: datetime) -> bool:

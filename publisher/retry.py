@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.backoff import Backoff
 from core.settings import Settings
 from publisher.adapters.base import ErrorKind, PlatformError
 
@@ -43,10 +44,11 @@ class RetryPolicy:
         return due_at + self.max_lateness
 
     def backoff(self, attempts: int, rng: random.Random | None = None) -> timedelta:
-        """Exponential backoff with full jitter, at least one second."""
-        ceiling = min(self.cap, self.base * (2 ** max(0, attempts - 1)))
-        fraction = (rng or random).uniform(0.0, 1.0)
-        return max(timedelta(seconds=1), ceiling * fraction)
+        """Exponential backoff with full jitter, at least one second: a burst of failures on
+        one platform must not come back as one burst (`core.backoff`, the policy polls and
+        e-mails use too)."""
+        return Backoff(self.base, self.cap, jitter=1.0, floor=timedelta(seconds=1),
+                       rng=rng).delay(attempts)
 
     def too_late(self, due_at: datetime, when: datetime) -> bool:
         return when > self.gives_up_at(due_at)

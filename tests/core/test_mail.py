@@ -14,6 +14,7 @@ from core.db import Database
 from core.i18n import N_
 from core.mail import (
     MAX_EMAIL_ATTEMPTS,
+    RETRY,
     MailSender,
     OutgoingMail,
     SmtpTarget,
@@ -199,6 +200,11 @@ def test_server_down_records_the_error_and_retries_later(db, make_user, smtp_ser
     assert len(smtp_server.messages(to=anna.email)) == 1
     row = _row(db, nid)
     assert row.emailed_at is not None and row.email_error is None and row.email_attempts == 2
+
+
+def test_a_failed_email_waits_1_2_4_minutes_and_so_on_up_to_an_hour():
+    assert [RETRY.delay(n) for n in range(1, 9)] == \
+        [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60, 60)]
 
 
 def test_gives_up_after_a_few_attempts(db, make_user):
