@@ -33,6 +33,7 @@ from publisher.deliveries import (
 from publisher.history_notes import (
     CANNOT_CHECK,
     DUPLICATE,
+    DUPLICATE_REFUSED,
     FOUND,
     INTERNAL_ERROR,
     NOT_FOUND_REQUEUED,
@@ -330,10 +331,14 @@ class Dispatcher:
             self._record_published([Sent(job, found, self.clock())], S.UNCERTAIN, FOUND)
             return
         with self.db.session() as session:
-            kind = session.scalar(select(Delivery.error_kind).where(Delivery.id == delivery_id))
+            kind, said = session.execute(select(Delivery.error_kind, Delivery.error_message)
+                                         .where(Delivery.id == delivery_id)).one()
         if kind == ErrorKind.DUPLICATE.value:
-            # Not ours: the same text was published before this delivery ever ran.
-            self._fail(job, S.UNCERTAIN, "duplicate", DUPLICATE)
+            # Not ours: the same text was published before this delivery ever ran. The
+            # platform's own words stay the error; Megafon's explanation comes from user_messages.
+            self._fail(job, S.UNCERTAIN, "duplicate",
+                       note(DUPLICATE_REFUSED, reason=said) if said else DUPLICATE,
+                       code="duplicate", error=said)
             return
         at = self.clock() + self.policy.backoff(job.attempts)
         if self.policy.too_late(job.due_at, at):
@@ -404,11 +409,13 @@ class Dispatcher:
                                         exc.retry_at or now + timedelta(minutes=1))
 
     def _fail(self, job: Job, expected: DeliveryState, kind: str, message: str,
-              code: str | None = None) -> None:
+              code: str | None = None, error: str | None = None) -> None:
+        """Failed for good: `message` is the history note, `error` what the platform said
+        (the note itself when the platform said nothing of its own)."""
         with self.db.session() as session:
             if transition(session, job.delivery_id, expected, S.FAILED, holder=self.worker_id,
                           detail=message, error_kind=kind, error_code=code or kind,
-                          error_message=message, lease_expires_at=None):
+                          error_message=error or message, lease_expires_at=None):
                 self._notify(session, job.delivery_id)
 
     def _hold(self, job: Job, expected: DeliveryState, exc: PlatformError) -> None:

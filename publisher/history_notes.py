@@ -21,7 +21,9 @@ CANNOT_CHECK = N_("could not check the platform: %(reason)s")
 LEASE_RAN_OUT = N_("the worker's lease ran out before it recorded an outcome")
 NOT_FOUND_REQUEUED = N_("not found on the platform: queued again")
 NOT_FOUND_TOO_LATE = N_("not found on the platform and too late")
+# Kept so that histories written before DUPLICATE_REFUSED still read in the user's language.
 DUPLICATE = N_("the platform refused duplicate text")
+DUPLICATE_REFUSED = N_("the platform refused it as a repeat of a published text: %(reason)s")
 TOO_LATE = N_("not sent: %(minutes)s min late")
 INTERNAL_ERROR = N_("internal error: %(error)s")
 PUBLISHED = N_("published (%(id)s)")
@@ -35,8 +37,9 @@ ADDED = N_("added to the post by %(name)s")
 REMOVED = N_("removed from the post by %(name)s")
 
 NOTES = (QUEUED, ATTEMPT, WILL_RETRY, OUTCOME_UNKNOWN, CANNOT_CHECK, LEASE_RAN_OUT,
-         NOT_FOUND_REQUEUED, NOT_FOUND_TOO_LATE, DUPLICATE, TOO_LATE, INTERNAL_ERROR, PUBLISHED,
-         FOUND, FIRST_COMMENT_FAILED, RECONNECTED, CANCELLED, SENT_AGAIN, EDITED, ADDED, REMOVED)
+         NOT_FOUND_REQUEUED, NOT_FOUND_TOO_LATE, DUPLICATE, DUPLICATE_REFUSED, TOO_LATE,
+         INTERNAL_ERROR, PUBLISHED, FOUND, FIRST_COMMENT_FAILED, RECONNECTED, CANCELLED,
+         SENT_AGAIN, EDITED, ADDED, REMOVED)
 SEPARATOR = "; "  # between a published note and the warnings that came with it
 
 _VALUE = {"attempt": r"\d+", "minutes": r"\d+", "id": r"[^\s()]+"}

@@ -1,0 +1,48 @@
+"""Notices follow the state they describe, in the reader's language (seen with the sandbox's
+faults on): a "may not have gone out" notice is resolved once the post is found; a first comment
+whose answer was lost is not called unpublished when it is there; a duplicate refusal shows X's
+own words and Megafon's explanation in Swedish."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.clock import utcnow
+from core.users import Role
+from publisher.dispatch import Dispatcher
+from publisher.models import DeliveryState, Platform
+from tests.factories import deliveries, queue_post
+
+S = DeliveryState
+X_DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
+
+
+def run(services, later: int = 0) -> None:
+    """One dispatcher tick, `later` seconds from now (past the reconcile delays)."""
+    Dispatcher(services.db, services.platforms, services.box, "w1", concurrency=2,
+               clock=lambda: utcnow() + timedelta(seconds=later)).run_once()
+
+
+def test_a_refused_duplicate_shows_xs_own_words_and_megafons_explanation_in_swedish(
+        services, sandbox, logged_in, make_account):
+    x, _ = make_account(Platform.X, name="VP Kil")
+    client, author = logged_in(Role.COMMS)
+    queue_post(services.db, author, [x], text="Samma ord igen")
+    run(services)
+    queue_post(services.db, author, [x], text="Samma ord igen")
+    run(services)              # X refuses the repeat: first look whether it was ours
+    run(services, later=10)    # it was not: failed as a duplicate
+    duplicate = deliveries(services.db)[1]
+    assert (duplicate.state, duplicate.error_kind) == (S.FAILED, "duplicate")
+
+    page = client.get(f"/deliveries/{duplicate.id}").get_data(as_text=True)
+    assert "Plattformen svarade: " + X_DUPLICATE in page
+    assert "Ändra formuleringen och skicka det igen." in page
+    assert "plattformen vägrade den som en upprepning av en redan publicerad text: " \
+        + X_DUPLICATE in page
+    assert "refused duplicate" not in page and "plattformen vägrade en text som" not in page
+
+    notices = client.get("/notifications").get_data(as_text=True)
+    assert "Publiceringen på VP Kil misslyckades" in notices
+    assert "Plattformen svarade: " + X_DUPLICATE in notices
+    assert "refused duplicate" not in notices
