@@ -10,9 +10,13 @@ atomic.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy.orm import Session
 
 
 def locked_ids(query: Select[Any], name: str = "due") -> Select[Any]:
@@ -38,3 +42,53 @@ def lease_end(postgres: bool, seconds: Any, end: Any) -> Any:
     if postgres:
         return func.statement_timestamp() + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
     return end
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Where one kind of row keeps its claim: the column naming the worker that holds it and
+    the column saying when the hold runs out (both ORM attributes).
+
+    `judged`: a claim takes only rows with no lease or one that ran out. False for a queue whose
+    due time is its lease (the e-mail outbox): it judges that column in its own conditions,
+    with `lease_clock`."""
+
+    holder: Any
+    until: Any
+    judged: bool = True
+
+    def free(self, postgres: bool, now: datetime) -> ColumnElement[bool]:
+        """No one holds the row, or the holder's lease ran out (on the lease clock)."""
+        return or_(self.until.is_(None), self.until < lease_clock(postgres, now))
+
+
+def claim(session: Session, key: Any, *, where: Sequence[ColumnElement[bool]],
+          order_by: Sequence[Any], limit: int, now: datetime, lease: Lease | None = None,
+          worker: str | None = None, seconds: float = 0,
+          values: Mapping[str, Any] | None = None,
+          pick_only: Sequence[ColumnElement[bool]] = ()) -> list[Any]:
+    """Claim up to `limit` rows in one statement and return their keys, sorted.
+
+    `key` is the id column of the rows (an ORM attribute); `where` says which rows are due and
+    is checked twice, in the locking SELECT and again in the UPDATE, so a row that stopped being
+    due between the two (another worker, an admin) is not taken. `pick_only` narrows the SELECT
+    alone (conditions on other tables that need no guard). With a `lease`, only free rows are
+    taken and each gets `worker` as its holder and a lease `seconds` long, written on the lease
+    clock. `values` are set as well (e.g. an attempt counter).
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    guard = list(where)
+    sets: dict[str, Any] = dict(values or {})
+    if lease is not None:
+        if lease.judged:
+            guard.append(lease.free(postgres, now))
+        sets[lease.holder.key] = worker
+        sets[lease.until.key] = lease_end(postgres, float(seconds),
+                                          now + timedelta(seconds=seconds))
+    due = locked_ids(select(key).where(*guard, *pick_only).order_by(*order_by).limit(limit))
+    return sorted(session.scalars(
+        update(key.class_)
+        .where(key.in_(due), *guard)
+        .values(**sets)
+        .returning(key)
+        .execution_options(synchronize_session=False)))

@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core.backoff import Backoff
-from core.claims import locked_ids
+from core.claims import Lease, claim, lease_clock, lease_end
 from core.clock import utcnow
 from core.db import Database
 from core.i18n import N_
@@ -225,28 +225,34 @@ class MailReport:
 RETRY = Backoff(base=timedelta(minutes=1), cap=timedelta(hours=1))
 
 
+# The outbox's due time is its lease: a claim pushes `email_due_at` past the lease, so a worker
+# that dies leaves a notification that falls due again. On PostgreSQL that column is written and
+# judged on the database server's clock (`core.claims.lease_clock`), like every lease.
+LEASE = Lease(holder=Notification.email_claimed_by, until=Notification.email_due_at,
+              judged=False)
+
+
+def _clock(db: Database, now: datetime) -> Any:
+    return lease_clock(not db.is_sqlite, now)
+
+
+def _until(db: Database, seconds: float, now: datetime) -> Any:
+    """A moment `seconds` after now on the outbox's clock (see LEASE)."""
+    return lease_end(not db.is_sqlite, seconds, now + timedelta(seconds=seconds))
+
+
 def claim_pending(db: Database, worker_id: str, *, limit: int = 20,
                   lease_seconds: int = LEASE_SECONDS, now: datetime | None = None) -> list[int]:
     """Claim up to `limit` notifications due for e-mail. A claim whose worker died runs out
     after `lease_seconds` and is taken again (counted as an attempt)."""
     now = now or utcnow()
-    due = locked_ids(
-        select(Notification.id)
-        .where(Notification.email_due_at <= now, Notification.emailed_at.is_(None))
-        .order_by(Notification.email_due_at, Notification.id)
-        .limit(limit)
-    )
     with db.session() as session:
-        return sorted(session.scalars(
-            update(Notification)
-            .where(Notification.id.in_(due), Notification.email_due_at <= now,
-                   Notification.emailed_at.is_(None))
-            .values(email_claimed_by=worker_id,
-                    email_due_at=now + timedelta(seconds=lease_seconds),
-                    email_attempts=Notification.email_attempts + 1)
-            .returning(Notification.id)
-            .execution_options(synchronize_session=False)
-        ))
+        return claim(session, Notification.id,
+                     where=[Notification.email_due_at <= _clock(db, now),
+                            Notification.emailed_at.is_(None)],
+                     order_by=[Notification.email_due_at, Notification.id], limit=limit,
+                     now=now, lease=LEASE, worker=worker_id, seconds=lease_seconds,
+                     values={"email_attempts": Notification.email_attempts + 1})
 
 
 def _record(session: Session, notification_id: int, worker_id: str | None,
@@ -309,9 +315,8 @@ def _send_one(db: Database, sender: Mailer, notification_id: int, worker_id: str
     with db.session() as session:
         # Renew the lease right before sending: a slow batch must not let another worker take
         # a later item of it meanwhile. Losing the claim here means someone else has it.
-        moment = now or utcnow()
         if not _record(session, notification_id, worker_id,
-                       email_due_at=moment + timedelta(seconds=lease_seconds)):
+                       email_due_at=_until(db, lease_seconds, now or utcnow())):
             return "skipped"
         notification = session.get(Notification, notification_id)
         if notification is None:
@@ -330,10 +335,12 @@ def _send_one(db: Database, sender: Mailer, notification_id: int, worker_id: str
     error = _attempt(sender, mail, notification_id)
     if error is not None:
         give_up = error.permanent or attempts >= MAX_EMAIL_ATTEMPTS
-        retry_at = RETRY.next_at(attempts, now or utcnow())
+        wait, moment = RETRY.delay(attempts), now or utcnow()
+        retry_at = moment + wait
         with db.session() as session:
             _record(session, notification_id, worker_id, email_claimed_by=None,
-                    email_error=str(error), email_due_at=None if give_up else retry_at)
+                    email_error=str(error), email_due_at=None if give_up
+                    else _until(db, wait.total_seconds(), moment))
         if give_up:
             log.error("notification %s: e-mail given up after %s attempts: %s",
                       notification_id, attempts, error)

@@ -1,9 +1,8 @@
 """Polling sources: claimed in the database like deliveries, fetched outside any transaction.
 
-- `claim_due_sources` takes due sources in one statement (`WITH due AS MATERIALIZED (SELECT …
-  FOR UPDATE SKIP LOCKED) UPDATE … WHERE id IN (SELECT id FROM due) RETURNING`; on SQLite the
-  single writer makes the guarded UPDATE atomic).
-  A claim is a lease: a worker that dies leaves a claim that runs out and is taken again.
+- `claim_due_sources` takes due sources in one statement through `core.claims.claim` (the
+  claim every queue in Megafon uses). A claim is a lease, judged on the database server's
+  clock on PostgreSQL: a worker that dies leaves a claim that runs out and is taken again.
   Paused and manual sources are never claimed.
 - `poll_source` fetches and parses with no transaction open, then records in one transaction,
   guarded by the worker's claim: the source's new state, the items handed to `ingest`, and one
@@ -28,11 +27,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, case, delete, func, or_, select, update
+from sqlalchemy import Update, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from core.backoff import Backoff
-from core.claims import locked_ids
+from core.claims import Lease, claim
 from core.clock import utcnow
 from core.db import Database
 from core.i18n import N_
@@ -64,10 +63,8 @@ class PollOutcome:
     error: str | None = None
 
 
-def _claimable(now: datetime) -> list[Any]:
-    return [Source.state.in_((SourceState.OK, SourceState.FAILING)),
-            Source.kind.in_(POLLED_KINDS), Source.next_poll_at <= now,
-            or_(Source.lease_expires_at.is_(None), Source.lease_expires_at < now)]
+# A source's claim: who polls it, and until when (on PostgreSQL, on the server's clock).
+LEASE = Lease(holder=Source.claimed_by, until=Source.lease_expires_at)
 
 
 def claim_due_sources(db: Database, worker_id: str, limit: int = 20,
@@ -75,20 +72,12 @@ def claim_due_sources(db: Database, worker_id: str, limit: int = 20,
                       now: datetime | None = None) -> list[int]:
     """Claim up to `limit` due sources, longest overdue first; returns their ids."""
     now = now or utcnow()
-    due = locked_ids(
-        select(Source.id)
-        .where(*_claimable(now))
-        .order_by(Source.next_poll_at, Source.id)
-        .limit(limit)
-    )
     with db.session() as session:
-        return sorted(session.scalars(
-            update(Source)
-            .where(Source.id.in_(due), *_claimable(now))
-            .values(claimed_by=worker_id, lease_expires_at=now + timedelta(seconds=lease_seconds))
-            .returning(Source.id)
-            .execution_options(synchronize_session=False)
-        ))
+        return claim(session, Source.id,
+                     where=[Source.state.in_((SourceState.OK, SourceState.FAILING)),
+                            Source.kind.in_(POLLED_KINDS), Source.next_poll_at <= now],
+                     order_by=[Source.next_poll_at, Source.id], limit=limit, now=now,
+                     lease=LEASE, worker=worker_id, seconds=lease_seconds)
 
 
 def backoff(interval_seconds: int, failures: int) -> timedelta:

@@ -1,12 +1,12 @@
 """After publishing: each post's public numbers, fetched on a schedule that thins out with age.
 
 Every published delivery gets one `metrics_schedule` row saying when its numbers are next due.
-Workers claim due rows in the database the way deliveries are claimed (one guarded UPDATE; SKIP
-LOCKED on PostgreSQL; a lease in `claimed_until`), fetch them per account in batches through the
-adapter, and append one `post_metrics` row per fetch: a time series for reports. A post the
-platform says is gone is noted (`gone_at`) and never asked for again; rate limits push the
-account's rows past the reset; a refused token only defers them, since the daily token check
-(publisher.token_checks) is what reports and holds a broken account.
+Workers claim due rows in the database the way deliveries are claimed (`core.claims.claim`: one
+guarded UPDATE; SKIP LOCKED on PostgreSQL; a lease in `claimed_until`), fetch them per account
+in batches through the adapter, and append one `post_metrics` row per fetch: a time series for
+reports. A post the platform says is gone is noted (`gone_at`) and never asked for again; rate
+limits push the account's rows past the reset; a refused token only defers them, since the daily
+token check (publisher.token_checks) is what reports and holds a broken account.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.claims import locked_ids
+from core.claims import Lease, claim
 from core.clock import utcnow
 from core.crypto import CredentialBox
 from core.db import Base, Database, UTCDateTime
@@ -163,26 +163,21 @@ def _callable_deliveries(now: datetime) -> Select[tuple[int]]:
                        Account.rate_limited_until <= now)))
 
 
+# A schedule row's claim: who fetches it, and until when (on PostgreSQL, on the server's clock).
+LEASE = Lease(holder=MetricsSchedule.claimed_by, until=MetricsSchedule.claimed_until)
+
+
 def claim_due_metrics(db: Database, worker_id: str, *, limit: int = 200,
                       lease_seconds: int = 300, now: datetime | None = None) -> list[int]:
     """Claim up to `limit` deliveries whose numbers are due, for `lease_seconds`."""
     now = now or utcnow()
-    free = or_(MetricsSchedule.claimed_until.is_(None), MetricsSchedule.claimed_until < now)
-    due = locked_ids(
-        select(MetricsSchedule.delivery_id)
-        .where(MetricsSchedule.next_fetch_at <= now, free,
-               MetricsSchedule.delivery_id.in_(_callable_deliveries(now)))
-        .order_by(MetricsSchedule.next_fetch_at, MetricsSchedule.delivery_id)
-        .limit(limit)
-    )
     with db.session() as session:
-        return sorted(session.scalars(
-            update(MetricsSchedule)
-            .where(MetricsSchedule.delivery_id.in_(due), MetricsSchedule.next_fetch_at <= now,
-                   free)
-            .values(claimed_by=worker_id, claimed_until=now + timedelta(seconds=lease_seconds))
-            .returning(MetricsSchedule.delivery_id)
-            .execution_options(synchronize_session=False)))
+        return claim(session, MetricsSchedule.delivery_id,
+                     where=[MetricsSchedule.next_fetch_at <= now],
+                     pick_only=[MetricsSchedule.delivery_id.in_(_callable_deliveries(now))],
+                     order_by=[MetricsSchedule.next_fetch_at, MetricsSchedule.delivery_id],
+                     limit=limit, now=now, lease=LEASE, worker=worker_id,
+                     seconds=lease_seconds)
 
 
 def _work(db: Database, delivery_ids: list[int]) -> list[_Work]:
@@ -294,9 +289,7 @@ def _defer(db: Database, account_id: int, ids: list[int], worker_id: str, exc: P
                 update(MetricsSchedule)
                 .where(MetricsSchedule.delivery_id.in_(
                     select(Delivery.id).where(Delivery.account_id == account_id)),
-                    MetricsSchedule.next_fetch_at < until,
-                    or_(MetricsSchedule.claimed_until.is_(None),
-                        MetricsSchedule.claimed_until < now))
+                    MetricsSchedule.next_fetch_at < until, LEASE.free(not db.is_sqlite, now))
                 .values(next_fetch_at=until)
                 .execution_options(synchronize_session=False))
         return

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from core.claims import locked_ids
+from core.claims import claim
 from core.clock import utcnow
 from core.crypto import CredentialBox
 from core.db import Database
@@ -50,18 +50,18 @@ class CheckOutcome:
 
 
 def claim_due_checks(db: Database, *, limit: int = 50, now: datetime | None = None) -> list[int]:
-    """Take up to `limit` active accounts not checked in the last CHECK_EVERY."""
+    """Take up to `limit` active accounts not checked in the last CHECK_EVERY. The claim has no
+    lease of its own: `credentials_checked_at` is set to `now`, which keeps the account from
+    others for a day, and a check that could not finish makes it due again after RETRY_AFTER
+    (both on the application's clock: a few minutes of drift only move a daily check)."""
     now = now or utcnow()
-    due = or_(Account.credentials_checked_at.is_(None),
-              Account.credentials_checked_at <= now - CHECK_EVERY)
-    pick = locked_ids(select(Account.id).where(Account.active.is_(True), due)
-                      .order_by(Account.id).limit(limit))
     with db.session() as session:
-        return sorted(session.scalars(
-            update(Account).where(Account.id.in_(pick), Account.active.is_(True), due)
-            .values(credentials_checked_at=now)
-            .returning(Account.id)
-            .execution_options(synchronize_session=False)))
+        return claim(session, Account.id,
+                     where=[Account.active.is_(True),
+                            or_(Account.credentials_checked_at.is_(None),
+                                Account.credentials_checked_at <= now - CHECK_EVERY)],
+                     order_by=[Account.id], limit=limit, now=now,
+                     values={"credentials_checked_at": now})
 
 
 def check_accounts(db: Database, box: CredentialBox, platforms: Platforms,

@@ -5,7 +5,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, update
 
 from core import migrate
 from core.auth import create_user
@@ -178,6 +178,30 @@ def test_claims_do_not_overlap_and_a_dead_workers_claim_runs_out(db, make_user, 
     assert report.sent == 3
     for person in people:
         assert len(smtp_server.messages(to=person.email)) == 1
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_outbox_lease_is_judged_on_the_database_servers_clock(
+        postgres_url, smtp_server):
+    """A worker whose clock runs slow cannot write a lease that others already see as run
+    out, and one whose clock runs fast cannot take a lease that has not run out: e-mail once."""
+    migrate.upgrade(postgres_url)
+    db = Database(postgres_url)
+    with db.session() as session:
+        anna = create_user(session, email=f"clock-{id(db)}@example.org", name="Anna",
+                           password=PASSWORD, role=Role.COMMS)
+    [nid] = _notify(db, [anna])
+    assert claim_pending(db, "slow", now=utcnow() - timedelta(minutes=5)) == [nid]
+    sender = _sender(smtp_server.url)
+    assert send_pending(db, sender, worker_id="fast",
+                        now=utcnow() + timedelta(minutes=5)).claimed == 0
+    with db.session() as session:  # the slow worker died; its lease runs out
+        session.execute(update(Notification).where(Notification.id == nid)
+                        .values(email_due_at=func.statement_timestamp()
+                                - timedelta(seconds=1)))
+    assert send_pending(db, sender, worker_id="fast").sent == 1
+    assert len(smtp_server.messages(to=anna.email)) == 1
+    db.dispose()
 
 
 def test_server_down_records_the_error_and_retries_later(db, make_user, smtp_server):

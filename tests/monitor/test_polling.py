@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import migrate
@@ -277,6 +277,25 @@ def test_an_expired_lease_is_taken_over_and_the_late_worker_records_nothing(
     assert poll_source(database, source_id, ctx, Recorder(), worker_id="a").outcome == "lost"
     assert polls(database, source_id) == []
     assert poll_source(database, source_id, ctx, Recorder(), worker_id="b").outcome == "ok"
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_lease_is_judged_on_the_database_servers_clock(postgres_url: str):
+    """A worker whose clock runs minutes slow or fast neither writes a lease that others
+    already see as run out nor takes a lease that has not run out."""
+    db = migrated(postgres_url)
+    source_id = add_source(db, "http://127.0.0.1/f.xml",
+                           next_poll_at=utcnow() - timedelta(hours=1))
+    slow, fast = utcnow() - timedelta(minutes=5), utcnow() + timedelta(minutes=5)
+    assert claim_due_sources(db, "slow", lease_seconds=60, now=slow) == [source_id]
+    assert claim_due_sources(db, "fast", lease_seconds=60, now=fast) == []
+    with db.session() as session:  # the slow worker's lease runs out (on the server's clock)
+        session.execute(update(Source).where(Source.id == source_id)
+                        .values(lease_expires_at=func.statement_timestamp()
+                                - timedelta(seconds=1)))
+    assert claim_due_sources(db, "fast", lease_seconds=60, now=fast) == [source_id]
+    assert source(db, source_id).claimed_by == "fast"
+    db.dispose()
 
 
 def test_two_workers_poll_each_source_once(any_db_url: str, server: FeedServer):
