@@ -6,9 +6,7 @@ there, so every scheduler may run these jobs side by side without doing anything
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -17,8 +15,7 @@ from core.clock import utcnow
 from publisher.metrics import collect_due_metrics
 from publisher.services import Services
 from publisher.token_checks import check_accounts
-
-log = logging.getLogger(__name__)
+from schedules.guard import add_job
 
 METRICS_EVERY = timedelta(minutes=5)
 TOKEN_CHECKS_EVERY = timedelta(hours=1)
@@ -53,27 +50,11 @@ def check_tokens(services: Services) -> int:
     return checked
 
 
-def _logged(fn: Callable[[], object]) -> Callable[[], None]:
-    """A failing run is logged and the next one runs; the scheduler itself never dies."""
-
-    def run() -> None:
-        try:
-            fn()
-        except Exception:
-            log.exception("after-publishing job failed")
-
-    return run
-
-
 def add_after_publishing_jobs(scheduler: BaseScheduler, services: Services,
                               worker_id: str) -> None:
-    scheduler.add_job(
-        _logged(lambda: collect_metrics(services, worker_id)), "interval",
-        seconds=METRICS_EVERY.total_seconds(), id="collect_metrics", max_instances=1,
-        coalesce=True, next_run_time=utcnow() + FIRST_RUN_AFTER, jitter=15,
-    )
-    scheduler.add_job(
-        _logged(lambda: check_tokens(services)), "interval",
-        seconds=TOKEN_CHECKS_EVERY.total_seconds(), id="check_tokens", max_instances=1,
-        coalesce=True, next_run_time=utcnow() + FIRST_RUN_AFTER, jitter=60,
-    )
+    add_job(scheduler, "collect_metrics", lambda: collect_metrics(services, worker_id),
+            "interval", seconds=METRICS_EVERY.total_seconds(), max_instances=1, coalesce=True,
+            next_run_time=utcnow() + FIRST_RUN_AFTER, jitter=15)
+    add_job(scheduler, "check_tokens", lambda: check_tokens(services),
+            "interval", seconds=TOKEN_CHECKS_EVERY.total_seconds(), max_instances=1,
+            coalesce=True, next_run_time=utcnow() + FIRST_RUN_AFTER, jitter=60)

@@ -7,7 +7,6 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -21,6 +20,7 @@ from publisher.dispatch import Dispatcher
 from publisher.retry import RetryPolicy
 from publisher.services import Services
 from schedules.after_publishing import add_after_publishing_jobs
+from schedules.guard import add_job
 from schedules.monitoring import add_monitoring_jobs
 
 log = logging.getLogger(__name__)
@@ -33,18 +33,6 @@ WAKE_GAP = timedelta(milliseconds=20)
 
 def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def _safely(fn: Callable[[], object]) -> Callable[[], None]:
-    """A failing tick is logged and the next one runs; the scheduler itself never dies."""
-
-    def run() -> None:
-        try:
-            fn()
-        except Exception:
-            log.exception("scheduled job failed")
-
-    return run
 
 
 def build_dispatcher(services: Services, worker_id: str) -> Dispatcher:
@@ -71,24 +59,20 @@ def add_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> Di
         if upcoming is not None and upcoming < utcnow() + interval:
             # This very function may be the wake-up job still running: a second instance must be
             # allowed, or APScheduler skips the new wake-up and work waits for the next tick.
-            scheduler.add_job(_safely(dispatch_and_wake), "date",
-                              run_date=max(upcoming, utcnow() + WAKE_GAP), id="dispatch-wake",
-                              replace_existing=True, misfire_grace_time=None, max_instances=2)
+            add_job(scheduler, "dispatch-wake", dispatch_and_wake, "date",
+                    run_date=max(upcoming, utcnow() + WAKE_GAP), replace_existing=True,
+                    misfire_grace_time=None, max_instances=2)
 
-    scheduler.add_job(
-        _safely(dispatch_and_wake), "interval", seconds=settings.dispatch_interval_seconds,
-        # A tick that comes while a run is still going returns at once (run_exclusively).
-        id="dispatch", max_instances=2, coalesce=True, next_run_time=utcnow(),
-    )
-    scheduler.add_job(
-        _safely(lambda: beat(services.db, worker_id)), "interval",
-        seconds=BEAT_EVERY.total_seconds(), id="heartbeat", max_instances=1, coalesce=True,
-        next_run_time=utcnow())
+    # A tick that comes while a run is still going returns at once (run_exclusively).
+    add_job(scheduler, "dispatch", dispatch_and_wake, "interval",
+            seconds=settings.dispatch_interval_seconds, max_instances=2, coalesce=True,
+            next_run_time=utcnow())
+    add_job(scheduler, "heartbeat", lambda: beat(services.db, worker_id), "interval",
+            seconds=BEAT_EVERY.total_seconds(), max_instances=1, coalesce=True,
+            next_run_time=utcnow())
     mail = MailSender.from_settings(settings)  # not configured: a no-op, notifications stay in-app
-    scheduler.add_job(
-        _safely(lambda: send_pending(services.db, mail, worker_id=worker_id)), "interval",
-        seconds=5, id="send_mail", max_instances=1, coalesce=True, next_run_time=utcnow(),
-    )
+    add_job(scheduler, "send_mail", lambda: send_pending(services.db, mail, worker_id=worker_id),
+            "interval", seconds=5, max_instances=1, coalesce=True, next_run_time=utcnow())
     add_after_publishing_jobs(scheduler, services, worker_id)  # metrics, token checks
     add_monitoring_jobs(scheduler, services, worker_id)  # polling sources
     return dispatcher

@@ -9,7 +9,6 @@ that point tweepy and facebook-sdk at the sandbox.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -28,8 +27,7 @@ from publisher.adapters.redirect import session_for
 from publisher.adapters.sandbox_directory import SandboxDirectory
 from publisher.models import Account
 from publisher.services import Services
-
-log = logging.getLogger(__name__)
+from schedules.guard import add_job
 
 # Cheap when nothing is due (one indexed query); each source keeps its own interval.
 POLL_EVERY = timedelta(seconds=2)
@@ -90,18 +88,6 @@ def build_context(services: Services) -> PollContext:
     return ctx
 
 
-def _logged(fn: Callable[[], object]) -> Callable[[], None]:
-    """A failing run is logged and the next one runs; the scheduler itself never dies."""
-
-    def run() -> None:
-        try:
-            fn()
-        except Exception:
-            log.exception("monitoring job failed")
-
-    return run
-
-
 def add_monitoring_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> None:
     ctx = build_context(services)
     ingest = LiveIngest()
@@ -117,25 +103,17 @@ def add_monitoring_jobs(scheduler: BaseScheduler, services: Services, worker_id:
             # Alerts were queued with the new mentions: send them now, not on the next tick.
             send_pending(services.db, mail, worker_id=worker_id)
 
-    scheduler.add_job(
-        _logged(poll_then_mail),
-        "interval", seconds=POLL_EVERY.total_seconds(), id="poll_sources", max_instances=1,
-        coalesce=True, next_run_time=utcnow() + timedelta(seconds=5),
-    )
-    scheduler.add_job(
-        _logged(lambda: prune_history(services.db)), "interval",
-        seconds=PRUNE_EVERY.total_seconds(), id="prune_source_history", max_instances=1,
-        coalesce=True, next_run_time=utcnow() + timedelta(minutes=10), jitter=600,
-    )
+    add_job(scheduler, "poll_sources", poll_then_mail,
+            "interval", seconds=POLL_EVERY.total_seconds(), max_instances=1, coalesce=True,
+            next_run_time=utcnow() + timedelta(seconds=5))
+    add_job(scheduler, "prune_source_history", lambda: prune_history(services.db),
+            "interval", seconds=PRUNE_EVERY.total_seconds(), max_instances=1, coalesce=True,
+            next_run_time=utcnow() + timedelta(minutes=10), jitter=600)
     # Alerts: digests at each subscriber's Stockholm hour, failing sources to the admins.
-    scheduler.add_job(
-        _logged(lambda: send_digests(services.db)), "interval",
-        seconds=DIGESTS_EVERY.total_seconds(), id="send_digests", max_instances=1,
-        coalesce=True, next_run_time=utcnow() + timedelta(seconds=20),
-    )
-    scheduler.add_job(
-        _logged(lambda: alert_failing_sources(
-            services.db, threshold_minutes=services.settings.source_failure_alert_minutes)),
-        "interval", seconds=FAILING_SOURCES_EVERY.total_seconds(), id="alert_failing_sources",
-        max_instances=1, coalesce=True, next_run_time=utcnow() + timedelta(seconds=40),
-    )
+    add_job(scheduler, "send_digests", lambda: send_digests(services.db),
+            "interval", seconds=DIGESTS_EVERY.total_seconds(), max_instances=1, coalesce=True,
+            next_run_time=utcnow() + timedelta(seconds=20))
+    add_job(scheduler, "alert_failing_sources", lambda: alert_failing_sources(
+                services.db, threshold_minutes=services.settings.source_failure_alert_minutes),
+            "interval", seconds=FAILING_SOURCES_EVERY.total_seconds(), max_instances=1,
+            coalesce=True, next_run_time=utcnow() + timedelta(seconds=40))

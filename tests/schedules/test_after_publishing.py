@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -10,6 +11,7 @@ from core.users import Role
 from publisher.dispatch import Dispatcher
 from publisher.models import Platform
 from schedules.after_publishing import check_tokens, collect_metrics
+from schedules.guard import Guarded, guarded
 from schedules.jobs import add_jobs
 from tests.factories import queue_post
 
@@ -29,3 +31,30 @@ def test_the_jobs_do_what_is_due(services, make_user, make_account):
     assert check_tokens(services) == 1
     assert check_tokens(services) == 0  # checked today
     assert collect_metrics(services, "w1") == 0  # the first numbers are due after 15 minutes
+
+
+def test_every_job_of_every_scheduler_goes_through_the_one_guard(services):
+    scheduler = BackgroundScheduler(timezone="UTC")
+    add_jobs(scheduler, services, "w-test")
+    jobs = scheduler.get_jobs()
+    assert {job.id for job in jobs} == {
+        "dispatch", "heartbeat", "send_mail", "collect_metrics", "check_tokens",
+        "poll_sources", "prune_source_history", "send_digests", "alert_failing_sources"}
+    assert all(isinstance(job.func, Guarded) and job.func.name == job.id for job in jobs)
+
+
+def test_a_failing_run_is_logged_under_its_name_and_the_next_run_runs(caplog):
+    runs: list[int] = []
+
+    def first_run_fails() -> None:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            raise RuntimeError("the database went away")
+
+    job = guarded("poll_sources", first_run_fails)
+    with caplog.at_level(logging.ERROR, logger="schedules.guard"):
+        job()
+        job()
+    assert runs == [0, 1]
+    assert [r.getMessage() for r in caplog.records] == ["scheduled job poll_sources failed"]
+    assert "the database went away" in caplog.text
