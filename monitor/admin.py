@@ -14,11 +14,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.auth import Action, can
+from core.auth import Action, require
 from core.clock import utcnow
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
-from monitor.log import NotAllowed
 from monitor.models import (
     AlertSubscription,
     Person,
@@ -39,8 +38,8 @@ URL_KINDS = (SourceKind.FEED, SourceKind.PAGE)
 
 
 def _require(user: User, action: Action = Action.MANAGE_MONITORING) -> None:
-    if not can(user, action):
-        raise NotAllowed(f"role may not {action.value}")
+    """core.auth.NotAllowed unless the user may set up monitoring (or do ``action``)."""
+    require(user, action)
 
 
 def _name(value: str, errors: list[UserError], message: str) -> str:
@@ -304,8 +303,9 @@ def update_watchlist(session: Session, user: User, watchlist_id: int, data: Watc
     return watchlist
 
 
-def delete_watchlist(session: Session, user: User, watchlist_id: int) -> None:
-    """Remove the issue, its links to mentions and its subscriptions (mentions stay)."""
+def delete_watchlist(session: Session, user: User, watchlist_id: int) -> str:
+    """Remove the issue, its links to mentions and its subscriptions (mentions stay); returns
+    the name it had, for the message that says so."""
     _require(user)
     watchlist = session.get(Watchlist, watchlist_id)
     if watchlist is None:
@@ -314,8 +314,10 @@ def delete_watchlist(session: Session, user: User, watchlist_id: int) -> None:
 
     session.query(MentionWatchlist).filter_by(watchlist_id=watchlist_id).delete()
     session.query(AlertSubscription).filter_by(watchlist_id=watchlist_id).delete()
+    name = watchlist.name
     session.delete(watchlist)
     session.flush()
+    return name
 
 
 # --- People -----------------------------------------------------------------------------------
@@ -386,13 +388,16 @@ def update_person(session: Session, user: User, person_id: int, data: PersonInpu
     return person
 
 
-def delete_person(session: Session, user: User, person_id: int) -> None:
+def delete_person(session: Session, user: User, person_id: int) -> str:
+    """Take the person off the list; returns their name, for the message that says so."""
     _require(user)
     person = session.get(Person, person_id)
     if person is None:
         raise LookupError(person_id)
+    name = person.name
     session.delete(person)
     session.flush()
+    return name
 
 
 # --- Alert subscriptions ------------------------------------------------------------------------

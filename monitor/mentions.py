@@ -12,7 +12,7 @@
 - anything else is a new mention with its watchlists and its first sighting.
 
 Mention.hits are the matcher's hits as JSON `[{"term", "start", "end", "text"}]`, offsets into
-`monitor.log.document(title, text)` (title, a blank line, text): the text that was matched.
+`monitor.highlight.document(title, text)` (title, a blank line, text): the text that was matched.
 
 `ingest_and_alert` does the same and, in the same transaction, sends the immediate alerts
 (monitor.alerts): the news is stored exactly when the mention is. The poller's caller binds the
@@ -39,7 +39,7 @@ from monitor.dedupe import (
     remember,
     signature_of,
 )
-from monitor.log import document
+from monitor.highlight import document
 from monitor.models import Mention, MentionWatchlist, Sighting, Source, SourceKind, Watchlist
 
 URL_LENGTH = 2000

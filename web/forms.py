@@ -1,16 +1,30 @@
-"""WTForms forms: CSRF and field plumbing. The rules themselves live in the domain services."""
+"""WTForms forms: CSRF and field plumbing. The rules themselves live in the domain services.
+
+`submit` is the one place a form's data goes to a domain service: the steps every view that
+changes something shares (validate, call, commit or roll back, then redirect or show the
+problems at their fields), so a view only reads its form, names the service and renders.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     FieldList,
     Form,
     FormField,
+    HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -21,8 +35,13 @@ from wtforms.fields import DateTimeLocalField, SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from core.i18n import N_, UserError, ValidationErrors
 from publisher.media import MAX_IMAGES
 from publisher.posts import MAX_THREAD_PARTS
+from web.context import db_session
+
+T = TypeVar("T")
+Rendered = tuple[str, int]  # a page and its status
 
 
 class LoginForm(FlaskForm):
@@ -98,3 +117,107 @@ class UserForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """Buttons that POST (cancel, disconnect, language): CSRF only."""
+
+
+# --- The mention log --------------------------------------------------------------------------
+
+
+class FilterForm(Form):
+    """The log's filters, read from the query string (a GET: nothing changes, no CSRF)."""
+
+    watchlist = SelectField(_l("Issue"), coerce=str, validate_choice=False)
+    party = SelectField(_l("Party"), validate_choice=False)
+    person = SelectField(_l("Person"), validate_choice=False)
+    outlet = SelectField(_l("Outlet"), validate_choice=False)
+    kind = SelectField(_l("Source type"), validate_choice=False)
+    triage = SelectField(_l("Triage"), validate_choice=False)
+    assignee = SelectField(_l("Assigned to"), validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    q = StringField(_l("Words"))
+    order = SelectField(_l("Order"), validate_choice=False)
+
+
+class TriageForm(FlaskForm):
+    state = SelectField(_l("Triage"), validate_choice=False)
+    assignee_id = SelectField(_l("Assigned to"), validate_choice=False)
+    note = TextAreaField(_l("Note"))
+    next = HiddenField()
+
+
+# --- Setting up monitoring --------------------------------------------------------------------
+
+
+class SourceForm(FlaskForm):
+    name = StringField(_l("Name"))
+    kind = SelectField(_l("Kind"), validate_choice=False)
+    outlet = StringField(_l("Outlet"))
+    url = StringField(_l("Web address"))
+    interval_minutes = IntegerField(_l("Check every (minutes)"), validators=[Optional()])
+    query = StringField(_l("Search words on X"))
+    account_id = SelectField(_l("Facebook Page"), validate_choice=False)
+
+
+class ClippingForm(FlaskForm):
+    outlet = StringField(_l("Outlet"))
+    published_at = DateTimeLocalField(_l("Published (Swedish time)"), format="%Y-%m-%dT%H:%M",
+                                      validators=[Optional()])
+    title = StringField(_l("Headline"))
+    text = TextAreaField(_l("Text"))
+    link = StringField(_l("Link (optional)"))
+
+
+class WatchlistForm(FlaskForm):
+    name = StringField(_l("Name"))
+    query = TextAreaField(_l("Query"))
+    priority = SelectField(_l("Priority"), validate_choice=False)
+    active = BooleanField(_l("Active"), default=True)
+    watchlist_id = HiddenField()
+
+
+class PersonForm(FlaskForm):
+    name = StringField(_l("Name"))
+    aliases = TextAreaField(_l("Also written as (one per line)"))
+    party = SelectField(_l("Party"), validate_choice=False)
+    title = StringField(_l("Title"))
+
+
+# --- Sending a form to the domain -------------------------------------------------------------
+
+
+def form_errors(form: FlaskForm) -> ValidationErrors:
+    """WTForms' own complaints (a number that is not a number) in the domain's shape."""
+    return ValidationErrors([UserError(N_("Check this field."), field=name)
+                             for name in form.errors if name != "csrf_token"])
+
+
+def submit(form: FlaskForm, change: Callable[[Session], T], done: Callable[[T], Response],
+           page: Callable[[ValidationErrors | None], Rendered] | None = None
+           ) -> Response | Rendered:
+    """Send a submitted form to one domain service and answer the way every such view does.
+
+    A valid form: ``change`` does the work in the request's session; if it refuses
+    (ValidationErrors) nothing is kept and ``page`` is shown with the problems at their
+    fields, else the change is committed and ``done`` says so (flash) and redirects. A row
+    that is not there (LookupError) is 404. Not submitted yet (GET), ``page`` is shown as it
+    is; without a ``page`` (a button, not a form) a bad submission is 400.
+    """
+    session = db_session()
+    errors = None
+    if form.validate_on_submit():
+        try:
+            result = change(session)
+        except LookupError:
+            session.rollback()
+            abort(404)
+        except ValidationErrors as exc:
+            session.rollback()
+            errors = exc
+        else:
+            session.commit()
+            return done(result)
+    elif form.errors:
+        errors = form_errors(form)
+    if page is None:
+        abort(400)
+    return page(errors)

@@ -10,20 +10,20 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
-from wtforms import DateField, Form, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import Optional
 
 from core.auth import Action, can
 from core.clock import ensure_utc, utcnow
 from core.i18n import ValidationErrors
 from core.users import User
-from monitor import log
+from monitor import highlight, mention_search, not_terms
+from monitor import respond as respond_service
+from monitor import triage as triage_service
 from monitor.models import (
+    Mention,
     MentionsSeen,
     Person,
     Priority,
@@ -34,7 +34,7 @@ from monitor.models import (
 )
 from publisher.models import Post
 from web.context import db_session
-from web.forms import EmptyForm
+from web.forms import EmptyForm, FilterForm, Rendered, TriageForm, submit
 from web.permissions import requires
 
 bp = Blueprint("mentions", __name__)
@@ -61,52 +61,30 @@ SOURCE_STATE_LABELS = {
 }
 
 
-class FilterForm(Form):
-    """The log's filters, read from the query string (a GET: nothing changes, no CSRF)."""
-
-    watchlist = SelectField(_l("Issue"), coerce=str, validate_choice=False)
-    party = SelectField(_l("Party"), validate_choice=False)
-    person = SelectField(_l("Person"), validate_choice=False)
-    outlet = SelectField(_l("Outlet"), validate_choice=False)
-    kind = SelectField(_l("Source type"), validate_choice=False)
-    triage = SelectField(_l("Triage"), validate_choice=False)
-    assignee = SelectField(_l("Assigned to"), validate_choice=False)
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
-    q = StringField(_l("Words"))
-    order = SelectField(_l("Order"), validate_choice=False)
-
-
-class TriageForm(FlaskForm):
-    state = SelectField(_l("Triage"), validate_choice=False)
-    assignee_id = SelectField(_l("Assigned to"), validate_choice=False)
-    note = TextAreaField(_l("Note"))
-    next = HiddenField()
-
-
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def _filter_form(args: MultiDict[str, str]) -> tuple[FilterForm, log.MentionFilter]:
+def _filter_form(args: MultiDict[str, str]) -> tuple[FilterForm, mention_search.MentionFilter]:
     session = db_session()
     form = FilterForm(args)
     anything = [("", _("All"))]
     form.watchlist.choices = anything + [(str(w.id), w.name) for w in
                                          session.scalars(select(Watchlist)
                                                          .order_by(Watchlist.name))]
-    form.party.choices = anything + [(p, p) for p in log.parties(session)]
+    form.party.choices = anything + [(p, p) for p in mention_search.parties(session)]
     form.person.choices = anything + [(str(p.id), p.name) for p in
                                       session.scalars(select(Person).order_by(Person.name))]
-    form.outlet.choices = anything + [(o, o) for o in log.outlets(session)]
+    form.outlet.choices = anything + [(o, o) for o in mention_search.outlets(session)]
     form.kind.choices = anything + [(k.value, str(label)) for k, label in KIND_LABELS.items()]
     form.triage.choices = anything + [(t.value, str(label)) for t, label in TRIAGE_LABELS.items()]
-    form.assignee.choices = anything + [(str(u.id), u.name) for u in log.assignees(session)]
+    form.assignee.choices = anything + [(str(u.id), u.name)
+                                        for u in triage_service.assignees(session)]
     form.order.choices = [("time", _("Newest first")), ("arrival", _("Latest arrivals first"))]
     form.validate()  # only the dates can be wrong; a wrong date is ignored and marked
     kind = args.get("kind") or ""
     triage = args.get("triage") or ""
-    filters = log.MentionFilter(
+    filters = mention_search.MentionFilter(
         watchlist_id=_int(args.get("watchlist")),
         party=(args.get("party") or "").strip().upper() or None,
         person_id=_int(args.get("person")),
@@ -143,17 +121,18 @@ def _mark_seen() -> None:
 def index() -> str:
     session = db_session()
     form, filters = _filter_form(request.args)
-    found = log.search(session, current_user, filters, page=_int(request.args.get("page")) or 1,
-                       per_page=PER_PAGE, order=request.args.get("order", "time"))
+    found = mention_search.search(session, current_user, filters,
+                                  page=_int(request.args.get("page")) or 1, per_page=PER_PAGE,
+                                  order=request.args.get("order", "time"))
     seen_until = ensure_utc(_seen_until(current_user) or current_user.created_at)
     _mark_seen()
     users = {u.id: u.name for u in session.scalars(select(User))}
     args = {k: v for k, v in request.args.items() if v and k != "page"}
     return render_template(
         "mentions/index.html", form=form, filters=filters, page=found, args=args,
-        issues=log.watchlist_names(session, found.items), person_names=_person_names(),
+        issues=mention_search.watchlist_names(session, found.items), person_names=_person_names(),
         users=users,
-        seen_until=seen_until, action_form=EmptyForm(), log=log, **_labels())
+        seen_until=seen_until, action_form=EmptyForm(), **_texts(), **_labels())
 
 
 def _person_names() -> Any:
@@ -161,14 +140,14 @@ def _person_names() -> Any:
     people = dict(db_session().execute(select(Person.id, Person.name)).all())
 
     def names(mention) -> list[str]:  # noqa: ANN001
-        ids = (int(i) for i in log.listed(mention.people) if i.isdigit())
+        ids = (int(i) for i in mention_search.listed(mention.people) if i.isdigit())
         return [people[i] for i in ids if i in people]
 
     return names
 
 
 def _mention_or_404(mention_id: int):  # noqa: ANN202 - a Mention
-    mention = log.get_mention(db_session(), current_user, mention_id)
+    mention = mention_search.get_mention(db_session(), current_user, mention_id)
     if mention is None:
         abort(404)
     return mention
@@ -183,18 +162,13 @@ def _detail(mention_id: int, form: TriageForm | None = None,
                           assignee_id=str(mention.assigned_to_id or ""), note=mention.note or "")
     _triage_choices(form)
     response = session.get(Post, mention.response_post_id) if mention.response_post_id else None
-    suggestions = {}
-    if mention.triage is Triage.NOT_RELEVANT and can(current_user, Action.MANAGE_MONITORING):
-        for link in mention.watchlists:
-            found = log.suggested_not_terms(session, link.watchlist_id)
-            if found:
-                suggestions[link.watchlist_id] = found
+    suggestions = not_terms.suggestions_for(session, current_user, mention)
     return render_template(
         "mentions/detail.html", mention=mention, form=form, errors=errors,
-        issues=log.watchlist_names(session, [mention])[mention.id],
+        issues=mention_search.watchlist_names(session, [mention])[mention.id],
         person_names=_person_names(),
         assignee=session.get(User, mention.assigned_to_id) if mention.assigned_to_id else None,
-        response=response, suggestions=suggestions, action_form=EmptyForm(), log=log,
+        response=response, suggestions=suggestions, action_form=EmptyForm(), **_texts(),
         watchlists={w.id: w for w in session.scalars(select(Watchlist))}, **_labels(),
     ), 400 if errors else 200
 
@@ -202,7 +176,7 @@ def _detail(mention_id: int, form: TriageForm | None = None,
 def _triage_choices(form: TriageForm) -> None:
     form.state.choices = [(t.value, str(label)) for t, label in TRIAGE_LABELS.items()]
     form.assignee_id.choices = [("", _("Nobody"))] + [
-        (str(u.id), u.name) for u in log.assignees(db_session())]
+        (str(u.id), u.name) for u in triage_service.assignees(db_session())]
 
 
 @bp.get("/mentions/<int:mention_id>")
@@ -220,60 +194,52 @@ def _safe_next(target: str | None, fallback: str) -> str:
 
 @bp.post("/mentions/<int:mention_id>/triage")
 @requires(Action.TRIAGE_MENTIONS)
-def triage(mention_id: int) -> Response | tuple[str, int]:
+def triage(mention_id: int) -> Response | Rendered:
     form = TriageForm()
     _triage_choices(form)
-    if not form.validate_on_submit():
-        abort(400)
-    session = db_session()
     _mention_or_404(mention_id)
-    note = form.note.data if "note" in request.form else log.KEEP
-    assignee = (_int(form.assignee_id.data) if "assignee_id" in request.form else log.KEEP)
-    try:
-        mention = log.triage(session, current_user, mention_id, form.state.data or None,
-                             note=note, assignee_id=assignee)
-    except ValidationErrors as exc:
-        session.rollback()
-        return _detail(mention_id, form, exc)
-    session.commit()
+    note = form.note.data if "note" in request.form else triage_service.KEEP
+    assignee = (_int(form.assignee_id.data) if "assignee_id" in request.form
+                else triage_service.KEEP)
+    return submit(
+        form, lambda session: triage_service.triage(session, current_user, mention_id,
+                                                    form.state.data or None, note=note,
+                                                    assignee_id=assignee),
+        lambda mention: _triaged(mention, form.next.data),
+        lambda errors: _detail(mention_id, form, errors))
+
+
+def _triaged(mention: Mention, next_url: str | None) -> Response:
     flash(_("Saved: %(title)s is %(state)s.", title=_short(mention.title),
             state=str(TRIAGE_LABELS[mention.triage]).lower()), "success")
-    if mention.triage is Triage.NOT_RELEVANT and can(current_user, Action.MANAGE_MONITORING):
-        _flash_suggestions(mention)
-    return redirect(_safe_next(form.next.data,
-                               url_for("mentions.detail", mention_id=mention_id)))
+    session = db_session()
+    for watchlist_id, found in not_terms.suggestions_for(session, current_user, mention).items():
+        watchlist = session.get(Watchlist, watchlist_id)
+        if watchlist is not None:
+            flash(_("Words that keep turning up in mentions of %(issue)s marked not relevant: "
+                    "%(words)s. Adding NOT with one of them to the query would leave such "
+                    "stories out.", issue=watchlist.name,
+                    words=", ".join(s.word for s in found)), "info")
+    return redirect(_safe_next(next_url, url_for("mentions.detail", mention_id=mention.id)))
 
 
 def _short(title: str) -> str:
     return title if len(title) <= 60 else title[:57].rstrip() + "…"
 
 
-def _flash_suggestions(mention) -> None:  # noqa: ANN001
-    session = db_session()
-    for link in mention.watchlists:
-        found = log.suggested_not_terms(session, link.watchlist_id)
-        watchlist = session.get(Watchlist, link.watchlist_id)
-        if found and watchlist is not None:
-            flash(_("Words that keep turning up in mentions of %(issue)s marked not relevant: "
-                    "%(words)s. Adding NOT with one of them to the query would leave such "
-                    "stories out.", issue=watchlist.name,
-                    words=", ".join(s.word for s in found)), "info")
-
-
 @bp.post("/mentions/<int:mention_id>/respond")
 @requires(Action.TRIAGE_MENTIONS)
-def respond(mention_id: int) -> Response:
+def respond(mention_id: int) -> Response | Rendered:
     """Answer the mention: the composer opens with its link and a quote; the post is linked."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    if not can(current_user, Action.COMPOSE):
-        abort(403)
-    session = db_session()
-    mention = _mention_or_404(mention_id)
-    if mention.assigned_to_id is None:  # colleagues see who is answering it
-        log.triage(session, current_user, mention_id, assignee_id=current_user.id)
-        session.commit()
-    return redirect(url_for("compose.compose", mention=mention_id))
+    return submit(EmptyForm(),
+                  lambda session: respond_service.start_response(session, current_user,
+                                                                 mention_id),
+                  lambda _mention: redirect(url_for("compose.compose", mention=mention_id)))
+
+
+def _texts() -> dict[str, Any]:
+    """What the templates call to show a mention: its time, its lists, its marked words."""
+    return {"when": mention_search.when, "listed": mention_search.listed, "marks": highlight}
 
 
 def _labels() -> dict[str, Any]:

@@ -1,37 +1,34 @@
 """Setting up monitoring: sources and clippings, watchlists with a live query test, people, and
-each user's own alert settings. Views are glue around monitor.admin and monitor.log."""
+each user's own alert settings. Views are glue: read the form, call one service of monitor.admin
+(or monitor.sources.manual, monitor.query_trial), and answer through web.forms.submit."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import (
-    BooleanField,
-    HiddenField,
-    IntegerField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.fields import DateTimeLocalField
-from wtforms.validators import Optional
 
 from core.auth import Action
-from core.clock import LocalTimeError, local_to_utc
-from core.i18n import N_, UserError, ValidationErrors
-from monitor import admin, log
-from monitor.models import Person, Priority, Source, SourceKind, Watchlist
-from publisher.models import Account, Platform
+from core.i18n import UserError, ValidationErrors
+from monitor import admin, mention_search, not_terms, query_trial
+from monitor.models import Mention, Person, Priority, Source, SourceKind, Watchlist
+from monitor.sources.manual import add_clipping
+from publisher.accounts import visible_accounts
+from publisher.models import Platform
 from web.context import db_session
-from web.forms import EmptyForm
+from web.forms import (
+    ClippingForm,
+    EmptyForm,
+    PersonForm,
+    Rendered,
+    SourceForm,
+    WatchlistForm,
+    submit,
+)
 from web.mentions import KIND_LABELS, PRIORITY_LABELS, SOURCE_STATE_LABELS, TRIAGE_LABELS
 from web.permissions import requires
 
@@ -46,48 +43,29 @@ KIND_HINTS = {
 }
 
 
-class SourceForm(FlaskForm):
-    name = StringField(_l("Name"))
-    kind = SelectField(_l("Kind"), validate_choice=False)
-    outlet = StringField(_l("Outlet"))
-    url = StringField(_l("Web address"))
-    interval_minutes = IntegerField(_l("Check every (minutes)"), validators=[Optional()])
-    query = StringField(_l("Search words on X"))
-    account_id = SelectField(_l("Facebook Page"), validate_choice=False)
-
-
-class ClippingForm(FlaskForm):
-    outlet = StringField(_l("Outlet"))
-    published_at = DateTimeLocalField(_l("Published (Swedish time)"), format="%Y-%m-%dT%H:%M",
-                                      validators=[Optional()])
-    title = StringField(_l("Headline"))
-    text = TextAreaField(_l("Text"))
-    link = StringField(_l("Link (optional)"))
-
-
-class WatchlistForm(FlaskForm):
-    name = StringField(_l("Name"))
-    query = TextAreaField(_l("Query"))
-    priority = SelectField(_l("Priority"), validate_choice=False)
-    active = BooleanField(_l("Active"), default=True)
-    watchlist_id = HiddenField()
-
-
-class PersonForm(FlaskForm):
-    name = StringField(_l("Name"))
-    aliases = TextAreaField(_l("Also written as (one per line)"))
-    party = SelectField(_l("Party"), validate_choice=False)
-    title = StringField(_l("Title"))
-
-
 def _labels() -> dict[str, Any]:
     return {"kind_labels": KIND_LABELS, "triage_labels": TRIAGE_LABELS,
             "priority_labels": PRIORITY_LABELS, "source_state_labels": SOURCE_STATE_LABELS,
             "kind_hints": KIND_HINTS}
 
 
-def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    return render_template(template, action_form=EmptyForm(), **_labels(), **context), status
+def _render(template: str, errors: ValidationErrors | None = None, **context: Any) -> Rendered:
+    """The page, with the problems at their fields and 400 when there are any."""
+    return render_template(template, action_form=EmptyForm(), errors=errors, **_labels(),
+                           **context), 400 if errors else 200
+
+
+def _done(message: str, endpoint: str, category: str = "success", **values: Any) -> Response:
+    flash(message, category)
+    return redirect(url_for(endpoint, **values))
+
+
+def _found(model: type, row_id: int) -> Any:
+    """The row the page is about, or 404."""
+    found = db_session().get(model, row_id)
+    if found is None:
+        abort(404)
+    return found
 
 
 # --- Sources ----------------------------------------------------------------------------------
@@ -103,9 +81,8 @@ def _source_form(source: Source | None = None) -> SourceForm:
     else:
         form = SourceForm(interval_minutes=1) if request.method == "GET" else SourceForm()
     form.kind.choices = [(k.value, str(label)) for k, label in KIND_LABELS.items()]
-    pages = db_session().scalars(select(Account).where(Account.platform == Platform.FACEBOOK,
-                                                       Account.active.is_(True))
-                                 .order_by(Account.name))
+    pages = [a for a in visible_accounts(db_session(), current_user)
+             if a.platform is Platform.FACEBOOK]
     form.account_id.choices = [("", "—")] + [(str(a.id), a.name) for a in pages]
     return form
 
@@ -117,94 +94,59 @@ def _source_input(form: SourceForm) -> admin.SourceInput:
                              query=form.query.data, account_id=form.account_id.data)
 
 
-def _form_errors(form: FlaskForm) -> ValidationErrors:
-    """WTForms' own complaints (a number that is not a number) in the domain's shape."""
-    return ValidationErrors([UserError(N_("Check this field."), field=name)
-                             for name in form.errors if name != "csrf_token"])
-
-
 @bp.get("/sources")
 @requires(Action.MANAGE_MONITORING)
-def sources() -> tuple[str, int]:
+def sources() -> Rendered:
     return _render("monitoring/sources.html",
                    sources=admin.list_sources(db_session(), current_user))
 
 
 @bp.route("/sources/new", methods=["GET", "POST"])
 @requires(Action.MANAGE_MONITORING)
-def new_source() -> Response | tuple[str, int]:
-    session = db_session()
+def new_source() -> Response | Rendered:
     form = _source_form()
-    errors = None
-    if form.validate_on_submit():
-        try:
-            source = admin.create_source(session, current_user, _source_input(form))
-        except ValidationErrors as exc:
-            session.rollback()
-            errors = exc
-        else:
-            session.commit()
-            flash(_("%(name)s is added and will be checked shortly.", name=source.name),
-                  "success")
-            return redirect(url_for("monitoring.source", source_id=source.id))
-    elif form.errors:
-        errors = _form_errors(form)
-    return _render("monitoring/source_form.html", 400 if errors else 200, form=form,
-                   errors=errors, source=None)
+    return submit(
+        form, lambda session: admin.create_source(session, current_user, _source_input(form)),
+        lambda source: _done(_("%(name)s is added and will be checked shortly.",
+                               name=source.name), "monitoring.source", source_id=source.id),
+        lambda errors: _render("monitoring/source_form.html", errors, form=form, source=None))
 
 
 @bp.route("/sources/<int:source_id>", methods=["GET", "POST"])
 @requires(Action.MANAGE_MONITORING)
-def source(source_id: int) -> Response | tuple[str, int]:
-    session = db_session()
-    found = session.get(Source, source_id)
-    if found is None:
-        abort(404)
-    form = _source_form(found)
-    errors = None
-    if form.validate_on_submit():
-        try:
-            admin.update_source(session, current_user, source_id, _source_input(form))
-        except ValidationErrors as exc:
-            session.rollback()
-            errors = exc
-        else:
-            session.commit()
-            flash(_("The source is saved."), "success")
-            return redirect(url_for("monitoring.source", source_id=source_id))
-    elif form.errors:
-        errors = _form_errors(form)
-    found = session.get(Source, source_id)
-    return _render("monitoring/source.html", 400 if errors else 200, source=found, form=form,
-                   errors=errors, history=admin.source_history(session, source_id))
+def source(source_id: int) -> Response | Rendered:
+    form = _source_form(_found(Source, source_id))
+    return submit(
+        form, lambda session: admin.update_source(session, current_user, source_id,
+                                                  _source_input(form)),
+        lambda _source: _done(_("The source is saved."), "monitoring.source",
+                              source_id=source_id),
+        lambda errors: _render("monitoring/source.html", errors, form=form,
+                               source=_found(Source, source_id),
+                               history=admin.source_history(db_session(), source_id)))
 
 
 @bp.post("/sources/<int:source_id>/pause")
 @requires(Action.MANAGE_MONITORING)
-def pause(source_id: int) -> Response:
+def pause(source_id: int) -> Response | Rendered:
     return _pause_or_resume(source_id, admin.pause_source,
                             _("%(name)s is paused: it is not checked until you resume it."))
 
 
 @bp.post("/sources/<int:source_id>/resume")
 @requires(Action.MANAGE_MONITORING)
-def resume(source_id: int) -> Response:
+def resume(source_id: int) -> Response | Rendered:
     return _pause_or_resume(source_id, admin.resume_source,
                             _("%(name)s is resumed and is checked now."))
 
 
-def _pause_or_resume(source_id: int, change: Any, done: str) -> Response:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    session = db_session()
-    try:
-        changed = change(session, current_user, source_id)
-    except LookupError:
-        abort(404)
-    session.commit()
-    if changed:
-        flash(done % {"name": session.get(Source, source_id).name}, "success")
-    return redirect(url_for("monitoring.source", source_id=source_id))
+def _pause_or_resume(source_id: int, change: Any, done: str) -> Response | Rendered:
+    def said(changed: bool) -> Response:
+        if changed:
+            flash(done % {"name": _found(Source, source_id).name}, "success")
+        return redirect(url_for("monitoring.source", source_id=source_id))
+
+    return submit(EmptyForm(), lambda session: change(session, current_user, source_id), said)
 
 
 # --- Clippings --------------------------------------------------------------------------------
@@ -212,48 +154,25 @@ def _pause_or_resume(source_id: int, change: Any, done: str) -> Response:
 
 @bp.route("/clippings/new", methods=["GET", "POST"])
 @requires(Action.MANAGE_MONITORING)
-def new_clipping() -> Response | tuple[str, int]:
+def new_clipping() -> Response | Rendered:
     """A print or radio story entered by hand, matched and stored like any polled item."""
-    from monitor.sources.manual import add_clipping
-
-    session = db_session()
     form = ClippingForm()
-    errors = None
-    if form.validate_on_submit():
-        try:
-            mention = add_clipping(session, form.outlet.data or "", _clipping_time(form),
-                                   form.title.data or "", form.text.data or "", form.link.data,
-                                   current_user)
-        except ValidationErrors as exc:
-            session.rollback()
-            errors = exc
-        else:
-            session.commit()
-            if mention is not None:
-                issues = log.watchlist_names(session, [mention])[mention.id]
-                flash(_("The clipping is in the mention log under %(issues)s.",
-                        issues=", ".join(issues)), "success")
-                return redirect(url_for("mentions.detail", mention_id=mention.id))
-            flash(_("The clipping matches none of the issues, so it is not in the mention log."),
-                  "warning")
-            return redirect(url_for("monitoring.new_clipping"))
-    elif form.errors:
-        errors = _form_errors(form)
-    return _render("monitoring/clipping.html", 400 if errors else 200, form=form, errors=errors,
-                   outlets=admin.manual_source_outlets(session))
+    return submit(
+        form, lambda session: add_clipping(
+            session, form.outlet.data or "", form.published_at.data, form.title.data or "",
+            form.text.data or "", form.link.data, current_user),
+        _clipping_added,
+        lambda errors: _render("monitoring/clipping.html", errors, form=form,
+                               outlets=admin.manual_source_outlets(db_session())))
 
 
-def _clipping_time(form: ClippingForm) -> datetime | None:
-    """The Swedish wall-clock time entered, in UTC; one in the spring DST gap is refused."""
-    if form.published_at.data is None:
-        return None
-    try:
-        return local_to_utc(form.published_at.data)
-    except LocalTimeError:
-        raise ValidationErrors([UserError(
-            N_("%(time)s does not exist in Swedish time: the clocks jump from 02:00 to 03:00 "
-               "that night."), field="published_at",
-            time=form.published_at.data.strftime("%Y-%m-%d %H:%M"))]) from None
+def _clipping_added(mention: Mention | None) -> Response:
+    if mention is None:
+        return _done(_("The clipping matches none of the issues, so it is not in the mention "
+                       "log."), "monitoring.new_clipping", "warning")
+    issues = mention_search.watchlist_names(db_session(), [mention])[mention.id]
+    return _done(_("The clipping is in the mention log under %(issues)s.",
+                   issues=", ".join(issues)), "mentions.detail", mention_id=mention.id)
 
 
 # --- Watchlists -------------------------------------------------------------------------------
@@ -285,88 +204,66 @@ def _localize(error: UserError) -> UserError:
     return error
 
 
-def _watchlist_page(form: WatchlistForm, watchlist: Watchlist | None,
-                    errors: ValidationErrors | None = None, test: dict | None = None,
-                    status: int = 200) -> tuple[str, int]:
+def _watchlist_page(form: WatchlistForm, watchlist_id: int | None,
+                    errors: ValidationErrors | None = None,
+                    test: dict | None = None) -> Rendered:
     session = db_session()
     for error in errors.errors if errors else []:
         _localize(error)
-    suggestions = log.suggested_not_terms(session, watchlist.id) if watchlist else []
-    return _render("monitoring/watchlist.html", 400 if errors else status, form=form,
-                   watchlist=watchlist, errors=errors, test=test, suggestions=suggestions)
+    watchlist = session.get(Watchlist, watchlist_id) if watchlist_id else None
+    suggestions = not_terms.suggested_not_terms(session, watchlist.id) if watchlist else []
+    return _render("monitoring/watchlist.html", errors, form=form, watchlist=watchlist,
+                   test=test, suggestions=suggestions)
 
 
 @bp.get("/watchlists")
 @requires(Action.MANAGE_MONITORING)
-def watchlists() -> tuple[str, int]:
+def watchlists() -> Rendered:
     session = db_session()
-    found = admin.list_watchlists(session)
-    return _render("monitoring/watchlists.html", watchlists=found,
-                   stats=log.watchlist_stats(session))
+    return _render("monitoring/watchlists.html", watchlists=admin.list_watchlists(session),
+                   stats=mention_search.watchlist_stats(session))
 
 
 @bp.route("/watchlists/new", methods=["GET", "POST"])
 @requires(Action.MANAGE_MONITORING)
-def new_watchlist() -> Response | tuple[str, int]:
-    session = db_session()
+def new_watchlist() -> Response | Rendered:
     form = _watchlist_form()
-    if form.validate_on_submit():
-        try:
-            watchlist = admin.create_watchlist(session, current_user, _watchlist_input(form))
-        except ValidationErrors as exc:
-            session.rollback()
-            return _watchlist_page(form, None, exc)
-        session.commit()
-        flash(_("%(name)s is watched from now on.", name=watchlist.name), "success")
-        return redirect(url_for("monitoring.watchlist", watchlist_id=watchlist.id))
-    return _watchlist_page(form, None, _form_errors(form) if form.errors else None)
+    return submit(
+        form, lambda session: admin.create_watchlist(session, current_user,
+                                                     _watchlist_input(form)),
+        lambda watchlist: _done(_("%(name)s is watched from now on.", name=watchlist.name),
+                                "monitoring.watchlist", watchlist_id=watchlist.id),
+        lambda errors: _watchlist_page(form, None, errors))
 
 
 @bp.route("/watchlists/<int:watchlist_id>", methods=["GET", "POST"])
 @requires(Action.MANAGE_MONITORING)
-def watchlist(watchlist_id: int) -> Response | tuple[str, int]:
-    session = db_session()
-    found = session.get(Watchlist, watchlist_id)
-    if found is None:
-        abort(404)
-    form = _watchlist_form(found)
-    if form.validate_on_submit():
-        try:
-            admin.update_watchlist(session, current_user, watchlist_id, _watchlist_input(form))
-        except ValidationErrors as exc:
-            session.rollback()
-            return _watchlist_page(form, session.get(Watchlist, watchlist_id), exc)
-        session.commit()
-        flash(_("The issue is saved."), "success")
-        return redirect(url_for("monitoring.watchlist", watchlist_id=watchlist_id))
-    return _watchlist_page(form, found, _form_errors(form) if form.errors else None)
+def watchlist(watchlist_id: int) -> Response | Rendered:
+    form = _watchlist_form(_found(Watchlist, watchlist_id))
+    return submit(
+        form, lambda session: admin.update_watchlist(session, current_user, watchlist_id,
+                                                     _watchlist_input(form)),
+        lambda _watchlist: _done(_("The issue is saved."), "monitoring.watchlist",
+                                 watchlist_id=watchlist_id),
+        lambda errors: _watchlist_page(form, watchlist_id, errors))
 
 
 @bp.post("/watchlists/<int:watchlist_id>/delete")
 @requires(Action.MANAGE_MONITORING)
-def delete_watchlist(watchlist_id: int) -> Response:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    session = db_session()
-    found = session.get(Watchlist, watchlist_id)
-    if found is None:
-        abort(404)
-    name = found.name
-    admin.delete_watchlist(session, current_user, watchlist_id)
-    session.commit()
-    flash(_("%(name)s is no longer watched. Its mentions stay in the log.", name=name),
-          "success")
-    return redirect(url_for("monitoring.watchlists"))
+def delete_watchlist(watchlist_id: int) -> Response | Rendered:
+    return submit(
+        EmptyForm(), lambda session: admin.delete_watchlist(session, current_user, watchlist_id),
+        lambda name: _done(_("%(name)s is no longer watched. Its mentions stay in the log.",
+                             name=name), "monitoring.watchlists"))
 
 
 @bp.post("/watchlists/test")
 @requires(Action.MANAGE_MONITORING)
-def test_query() -> tuple[str, int]:
+def test_query() -> Rendered:
     """Run the query over the last 30 days: a fragment for the page's script, else the page."""
     form = _watchlist_form()
     if not form.validate_on_submit():
         abort(400)
-    session = db_session()
     query = form.query.data or ""
     test: dict[str, Any] = {"query": query, "days": 30}
     problem = admin.query_problem(query)
@@ -375,12 +272,12 @@ def test_query() -> tuple[str, int]:
         position = problem.position if isinstance(problem, admin.QueryProblem) else -1
         test["before"], test["at"], test["after"] = _around(query, position)
     else:
-        test["results"], test["searched"] = log.test_query(session, query, days=30)
+        test["results"], test["searched"] = query_trial.try_query(db_session(), query, days=30)
     if request.form.get("fragment"):
         return _render("monitoring/_query_test.html", test=test)
-    watchlist = session.get(Watchlist, int(form.watchlist_id.data)) \
-        if (form.watchlist_id.data or "").isdigit() else None
-    return _watchlist_page(form, watchlist, test=test)
+    watchlist_id = form.watchlist_id.data or ""
+    return _watchlist_page(form, int(watchlist_id) if watchlist_id.isdigit() else None,
+                           test=test)
 
 
 def _around(query: str, position: int) -> tuple[str, str, str]:
@@ -412,89 +309,61 @@ def _person_input(form: PersonForm) -> admin.PersonInput:
 
 @bp.route("/people", methods=["GET", "POST"])
 @requires(Action.MANAGE_MONITORING)
-def people() -> Response | tuple[str, int]:
-    session = db_session()
+def people() -> Response | Rendered:
     form = _person_form()
-    errors = None
-    if form.validate_on_submit():
-        try:
-            person = admin.create_person(session, current_user, _person_input(form))
-        except ValidationErrors as exc:
-            session.rollback()
-            errors = exc
-        else:
-            session.commit()
-            flash(_("%(name)s is added.", name=person.name), "success")
-            return redirect(url_for("monitoring.people"))
-    return _render("monitoring/people.html", 400 if errors else 200, form=form, errors=errors,
-                   people=admin.list_people(session), split_aliases=admin.split_aliases)
+    return submit(
+        form, lambda session: admin.create_person(session, current_user, _person_input(form)),
+        lambda person: _done(_("%(name)s is added.", name=person.name), "monitoring.people"),
+        lambda errors: _render("monitoring/people.html", errors, form=form,
+                               people=admin.list_people(db_session()),
+                               split_aliases=admin.split_aliases))
 
 
 @bp.route("/people/<int:person_id>", methods=["GET", "POST"])
 @requires(Action.MANAGE_MONITORING)
-def person(person_id: int) -> Response | tuple[str, int]:
-    session = db_session()
-    found = session.get(Person, person_id)
-    if found is None:
-        abort(404)
-    form = _person_form(found)
-    errors = None
-    if form.validate_on_submit():
-        try:
-            admin.update_person(session, current_user, person_id, _person_input(form))
-        except ValidationErrors as exc:
-            session.rollback()
-            errors = exc
-        else:
-            session.commit()
-            flash(_("The person is saved."), "success")
-            return redirect(url_for("monitoring.people"))
-    return _render("monitoring/person.html", 400 if errors else 200, form=form, errors=errors,
-                   person=session.get(Person, person_id))
+def person(person_id: int) -> Response | Rendered:
+    form = _person_form(_found(Person, person_id))
+    return submit(
+        form, lambda session: admin.update_person(session, current_user, person_id,
+                                                  _person_input(form)),
+        lambda _person: _done(_("The person is saved."), "monitoring.people"),
+        lambda errors: _render("monitoring/person.html", errors, form=form,
+                               person=_found(Person, person_id)))
 
 
 @bp.post("/people/<int:person_id>/delete")
 @requires(Action.MANAGE_MONITORING)
-def delete_person(person_id: int) -> Response:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    session = db_session()
-    found = session.get(Person, person_id)
-    if found is None:
-        abort(404)
-    name = found.name
-    admin.delete_person(session, current_user, person_id)
-    session.commit()
-    flash(_("%(name)s is removed from the list.", name=name), "success")
-    return redirect(url_for("monitoring.people"))
+def delete_person(person_id: int) -> Response | Rendered:
+    return submit(
+        EmptyForm(), lambda session: admin.delete_person(session, current_user, person_id),
+        lambda name: _done(_("%(name)s is removed from the list.", name=name),
+                           "monitoring.people"))
 
 
 # --- My alerts --------------------------------------------------------------------------------
 
 
+def _subscriptions_input() -> list[admin.SubscriptionInput]:
+    """The alerts page's rows: one checkbox per issue, with its immediate box and digest hour."""
+    wanted = []
+    for raw in request.form.getlist("watchlist"):
+        if not raw.isdigit():
+            continue
+        hour = request.form.get(f"digest_{raw}", "")
+        wanted.append(admin.SubscriptionInput(
+            watchlist_id=int(raw), immediate=bool(request.form.get(f"immediate_{raw}")),
+            digest_hour=int(hour) if hour.lstrip("-").isdigit() else None))
+    return wanted
+
+
 @bp.route("/alerts", methods=["GET", "POST"])
 @requires(Action.VIEW_MENTIONS)
-def alerts() -> Response | tuple[str, int]:
-    session = db_session()
+def alerts() -> Response | Rendered:
     form = EmptyForm()
-    errors = None
-    if form.validate_on_submit():
-        wanted = []
-        for raw in request.form.getlist("watchlist"):
-            if not raw.isdigit():
-                continue
-            hour = request.form.get(f"digest_{raw}", "")
-            wanted.append(admin.SubscriptionInput(
-                watchlist_id=int(raw), immediate=bool(request.form.get(f"immediate_{raw}")),
-                digest_hour=int(hour) if hour.lstrip("-").isdigit() else None))
-        try:
-            admin.save_subscriptions(session, current_user, wanted)
-        except ValidationErrors as exc:
-            session.rollback()
-            errors = exc
-        else:
-            session.commit()
-            flash(_("Your alert settings are saved."), "success")
-            return redirect(url_for("monitoring.alerts"))
-    return _render("monitoring/alerts.html", 400 if errors else 200, form=form, errors=errors,
-                   rows=admin.subscriptions(session, current_user), hours=range(24))
+    return submit(
+        form, lambda session: admin.save_subscriptions(session, current_user,
+                                                       _subscriptions_input()),
+        lambda _saved: _done(_("Your alert settings are saved."), "monitoring.alerts"),
+        lambda errors: _render("monitoring/alerts.html", errors, form=form,
+                               rows=admin.subscriptions(db_session(), current_user),
+                               hours=range(24)))

@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import threading
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,33 +23,8 @@ from monitor.items import Item, html_to_text, item_key
 from monitor.models import Source, SourceKind
 from monitor.sources.base import PollContext, PollResult
 
-FEED_ROOTS = {"rss", "feed", "rdf", "channel"}
 HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*(<!doctype\s+html|<html[\s>])", re.I | re.S)
 ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
-
-
-class ParseCounter:
-    """How many times each source's feed was parsed (tests and B3 prove 304s cost none)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: Counter[int | None] = Counter()
-
-    def add(self, source_id: int | None) -> None:
-        with self._lock:
-            self._counts[source_id] += 1
-
-    def of(self, source_id: int | None) -> int:
-        with self._lock:
-            return self._counts[source_id]
-
-    @property
-    def total(self) -> int:
-        with self._lock:
-            return sum(self._counts.values())
-
-
-parses = ParseCounter()
 
 
 def body_digest(body: bytes) -> str:
@@ -121,7 +94,6 @@ def _not_html(body: bytes, content_type: str, root: str | None) -> None:
 def parse_feed(body: bytes, content_type: str, url: str, source: Source) -> list[Item]:
     root = root_element(body)
     _not_html(body, content_type, root)
-    parses.add(source.id)
     # A stream, never bytes: feedparser tries bytes as a file name first (a body reading
     # "/etc/passwd" would be opened), and a str that looks like a URL it would fetch itself.
     parsed = feedparser.parse(io.BytesIO(body), response_headers={"content-type": content_type or

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.auth import Action, can
-from core.clock import STOCKHOLM, utcnow
+from core.auth import Action, require
+from core.clock import STOCKHOLM, LocalTimeError, local_to_utc, utcnow
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from monitor.items import Item, item_key
@@ -19,10 +19,6 @@ from monitor.models import Mention, Sighting, Source, SourceKind, SourcePoll
 
 MANUAL_SOURCE = "Manuellt inlagda klipp"
 Ingest = Callable[[Session, Source, list[Item]], list[int]]
-
-
-class NotAllowed(PermissionError):
-    """The user's role may not add clippings (the web layer answers 403)."""
 
 
 def manual_source(session: Session) -> Source:
@@ -36,11 +32,21 @@ def manual_source(session: Session) -> Source:
     return source
 
 
-def _moment(published_at: date | datetime) -> datetime:
+def _moment(published_at: date | datetime, errors: list[UserError]) -> datetime | None:
+    """The moment in UTC. A naive time is what a Stockholm wall clock showed: one in the spring
+    gap never happened, so it is refused at the field (in the autumn overlap the first, summer
+    time reading is taken, as core.clock.local_to_utc does for posts)."""
     if isinstance(published_at, datetime):
-        if published_at.tzinfo is None:
-            return published_at.replace(tzinfo=STOCKHOLM).astimezone(UTC)
-        return published_at.astimezone(UTC)
+        if published_at.tzinfo is not None:
+            return published_at.astimezone(UTC)
+        try:
+            return local_to_utc(published_at)
+        except LocalTimeError:
+            errors.append(UserError(
+                N_("%(time)s does not exist in Swedish time: the clocks jump from 02:00 to 03:00 "
+                   "that night."), field="published_at",
+                time=published_at.strftime("%Y-%m-%d %H:%M")))
+            return None
     return datetime.combine(published_at, time(), STOCKHOLM).astimezone(UTC)
 
 
@@ -52,27 +58,27 @@ def add_clipping(session: Session, outlet: str, published_at: date | datetime | 
     matches no watchlist (then nothing is stored but the history line).
 
     A date without a time means that day in Stockholm; a naive datetime is Stockholm time.
+    NotAllowed unless the user may set up monitoring; ValidationErrors lists every problem.
     """
-    if not can(user, Action.MANAGE_MONITORING):
-        raise NotAllowed("role may not add clippings")
+    require(user, Action.MANAGE_MONITORING)
     outlet, title, text, link = outlet.strip(), title.strip(), text.strip(), (link or "").strip()
-    errors = []
+    errors: list[UserError] = []
     if not outlet:
         errors.append(UserError(N_("Name the outlet (paper, station, programme)."),
                                 field="outlet"))
     if not title:
         errors.append(UserError(N_("Give the clipping a title."), field="title"))
+    moment = None if published_at is None else _moment(published_at, errors)
     if published_at is None:
         errors.append(UserError(N_("Give the date it was published or broadcast."),
                                 field="published_at"))
-    elif _moment(published_at) > utcnow() + timedelta(days=1):
+    elif moment is not None and moment > utcnow() + timedelta(days=1):
         errors.append(UserError(N_("The date is in the future."), field="published_at"))
     if link and not link.startswith(("http://", "https://")):
         errors.append(UserError(N_("A link starts with http:// or https://."), field="link"))
     if errors:
         raise ValidationErrors(errors)
-    assert published_at is not None
-    moment = _moment(published_at)
+    assert moment is not None
     item = Item(item_key=item_key(None, link, outlet, title, moment.date().isoformat()),
                 url=link or None, title=title, text=text, published_at=moment, outlet=outlet,
                 source_kind=SourceKind.MANUAL)

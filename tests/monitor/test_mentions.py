@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from core.db import Database
-from monitor.log import document
+from monitor.highlight import document
 from monitor.mentions import ingest_items
 from monitor.models import Mention, MentionWatchlist, Sighting, SourceKind, Watchlist
 from tests.monitor.stories import (

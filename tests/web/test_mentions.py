@@ -14,8 +14,10 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.users import Role
-from monitor.log import MentionFilter, excerpt_with_highlights, search, suggested_not_terms
+from monitor.highlight import excerpt_with_highlights
+from monitor.mention_search import MentionFilter, search
 from monitor.models import Mention, Triage
+from monitor.not_terms import suggested_not_terms
 from publisher.models import Platform, Post
 from tests.web.conftest import csrf_token
 from tests.web.mention_seeds import STORIES, Seeded, seed_mentions, stockholm_day
