@@ -29,6 +29,8 @@ INTERNAL_ERROR = N_("internal error: %(error)s")
 PUBLISHED = N_("published (%(id)s)")
 FOUND = N_("found on the platform after a lost answer (%(id)s)")
 FIRST_COMMENT_FAILED = N_("the first comment was not posted: %(reason)s")
+FIRST_COMMENT_UNKNOWN = N_("it is not known whether the first comment was posted (check the post): "
+                           "%(reason)s")
 RECONNECTED = N_("account reconnected by %(name)s")
 CANCELLED = N_("cancelled by %(name)s")
 SENT_AGAIN = N_("sent again by %(name)s")
@@ -38,8 +40,8 @@ REMOVED = N_("removed from the post by %(name)s")
 
 NOTES = (QUEUED, ATTEMPT, WILL_RETRY, OUTCOME_UNKNOWN, CANNOT_CHECK, LEASE_RAN_OUT,
          NOT_FOUND_REQUEUED, NOT_FOUND_TOO_LATE, DUPLICATE, DUPLICATE_REFUSED, TOO_LATE,
-         INTERNAL_ERROR, PUBLISHED, FOUND, FIRST_COMMENT_FAILED, RECONNECTED, CANCELLED,
-         SENT_AGAIN, EDITED, ADDED, REMOVED)
+         INTERNAL_ERROR, PUBLISHED, FOUND, FIRST_COMMENT_FAILED, FIRST_COMMENT_UNKNOWN,
+         RECONNECTED, CANCELLED, SENT_AGAIN, EDITED, ADDED, REMOVED)
 SEPARATOR = "; "  # between a published note and the warnings that came with it
 
 _VALUE = {"attempt": r"\d+", "minutes": r"\d+", "id": r"[^\s()]+"}

@@ -30,7 +30,7 @@ from publisher.adapters.base import (
 )
 from publisher.adapters.errors import network_error
 from publisher.adapters.redirect import PlatformSession, session_for
-from publisher.history_notes import FIRST_COMMENT_FAILED, note
+from publisher.history_notes import FIRST_COMMENT_FAILED, FIRST_COMMENT_UNKNOWN, note
 
 AUTH_CODES = {102, 190, 458, 459, 460, 463, 464, 467, 492}
 PERMISSION_CODES = {10, 200, 210, 220, 230, 270, 299}
@@ -84,24 +84,34 @@ class FacebookAdapter:
         return Published(post_id, self._permalink(graph, post_id), rate_limited_until=exhausted,
                          warnings=warnings)
 
-    @staticmethod
-    def _first_comment(graph: facebook.GraphAPI, post_id: str, text: str | None,
+    @classmethod
+    def _first_comment(cls, graph: facebook.GraphAPI, post_id: str, text: str | None,
                        look_first: bool = False) -> tuple[str, ...]:
         """Comment under the post; a failure leaves the post and becomes a warning. With
         `look_first` (a post found on reconcile: the comment may be there already) the post's
-        comments are read first, so it is never written twice."""
+        comments are read first, so it is never written twice. A write whose answer was lost
+        may have been carried out: the comments are read before the history says either way."""
         if not text:
             return ()
         try:
-            if look_first:
-                comments = _call(lambda: graph.get_connections(
-                    post_id, "comments", fields="message", limit=100), sent=False)
-                if any(same_text(c.get("message", ""), text) for c in comments.get("data", [])):
-                    return ()
+            if look_first and cls._has_comment(graph, post_id, text):
+                return ()
             _call(lambda: graph.put_object(post_id, "comments", message=text), sent=True)
         except PlatformError as exc:
-            return (note(FIRST_COMMENT_FAILED, reason=exc.message),)
+            if not exc.outcome_unknown:
+                return (note(FIRST_COMMENT_FAILED, reason=exc.message),)
+            try:
+                there = cls._has_comment(graph, post_id, text)
+            except PlatformError as looking:
+                return (note(FIRST_COMMENT_UNKNOWN, reason=looking.message),)
+            return () if there else (note(FIRST_COMMENT_FAILED, reason=exc.message),)
         return ()
+
+    @staticmethod
+    def _has_comment(graph: facebook.GraphAPI, post_id: str, text: str) -> bool:
+        comments = _call(lambda: graph.get_connections(
+            post_id, "comments", fields="message", limit=100), sent=False)
+        return any(same_text(c.get("message", ""), text) for c in comments.get("data", []))
 
     def _publish_photos(self, graph: facebook.GraphAPI, page_id: str, content: Content) -> str:
         # A photo post has no link preview: the link goes into the caption, as on X.

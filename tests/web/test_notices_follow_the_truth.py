@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.clock import utcnow
-from core.users import Role
+from core.users import Role, User
 from publisher.dispatch import Dispatcher
 from publisher.models import DeliveryState, Platform
+from publisher.posts import PostDraft, create_post
 from tests.factories import deliveries, queue_post
+from tests.publisher.sandbox_faults import set_faults, stored_posts
 
 S = DeliveryState
 X_DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
@@ -21,6 +23,28 @@ def run(services, later: int = 0) -> None:
     """One dispatcher tick, `later` seconds from now (past the reconcile delays)."""
     Dispatcher(services.db, services.platforms, services.box, "w1", concurrency=2,
                clock=lambda: utcnow() + timedelta(seconds=later)).run_once()
+
+
+def test_a_first_comment_whose_answer_was_lost_is_not_called_unpublished(
+        services, sandbox, logged_in, make_account):
+    fb, creds = make_account(Platform.FACEBOOK, name="VP Hagfors")
+    client, author = logged_in(Role.COMMS)
+    with services.db.session() as session:
+        create_post(session, session.get(User, author.id), PostDraft(
+            text="Läs hela rapporten", account_ids=[fb.id],
+            first_comment="Rapporten: https://vansterpartiet.se/rapport"))
+    set_faults(sandbox.url, creds["page_id"], drop_response_rate=1.0)
+    run(services)             # the post is stored, its answer lost
+    run(services, later=10)   # found; its first comment is written and that answer lost too
+    [delivery] = deliveries(services.db)
+    assert delivery.state is S.PUBLISHED
+    comments = [p for p in stored_posts(sandbox.url, creds["page_id"]) if p["kind"] == "comment"]
+    assert [c["text"] for c in comments] == ["Rapporten: https://vansterpartiet.se/rapport"]
+
+    page = client.get(f"/deliveries/{delivery.id}").get_data(as_text=True)
+    assert "hittat på plattformen efter ett förlorat svar" in page
+    assert "första kommentaren publicerades inte" not in page
+    assert "first comment" not in page
 
 
 def test_a_refused_duplicate_shows_xs_own_words_and_megafons_explanation_in_swedish(
