@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "web" / "translations"
 ALL: Literal["all"] = "all"
+# Kept among a notification's parameters once its news is settled: no column needed, and no
+# message placeholder is ever named so.
+RESOLUTION = "_resolution"
 
 
 class Notification(Base):
@@ -66,8 +69,10 @@ class Notification(Base):
         return json.loads(self.params or "{}")
 
     @property
-    def is_read(self) -> bool:
-        return self.read_at is not None
+    def resolution(self) -> str | None:
+        """The msgid saying how the news was settled (see `resolve`), or None while it stands."""
+        value = self.parameters.get(RESOLUTION)
+        return str(value) if value else None
 
     def __repr__(self) -> str:
         return f"<Notification {self.id} {self.kind} user={self.user_id}>"
@@ -153,12 +158,45 @@ def mark_read(session: Session, user: User, ids: Iterable[int] | Literal["all"])
     return result.rowcount or 0
 
 
+def resolve(session: Session, kinds: Iterable[str], link: str,
+            resolution: str) -> list[Notification]:
+    """Settle news that is no longer true: each notification of `kinds` about `link` that still
+    stands gets `resolution` (a msgid, shown with it in the reader's language) and no longer
+    counts as unread; its e-mail, if not yet on its way, is not sent. Runs in the caller's
+    transaction.
+
+    Returns the ones whose reader may already have acted on them (read in the app, or e-mailed or
+    being e-mailed), so the caller can tell those readers what became of it: a problem a reader
+    never saw needs no news that it is over.
+    """
+    standing = [n for n in session.scalars(
+        select(Notification).where(Notification.kind.in_(list(kinds)),
+                                   Notification.link == link)
+        .order_by(Notification.id).with_for_update())
+        if n.resolution is None]
+    now = utcnow()
+    told = []
+    for notification in standing:
+        notification.params = json.dumps({**notification.parameters, RESOLUTION: resolution},
+                                         ensure_ascii=False, sort_keys=True)
+        e_mailed = notification.emailed_at is not None or notification.email_claimed_by is not None
+        if e_mailed or notification.read_at is not None:
+            told.append(notification)
+        if not e_mailed and notification.email_due_at is not None:
+            notification.email_due_at = None  # stale news: not e-mailed now
+            notification.email_error = "not sent: settled before it went out"
+        notification.read_at = notification.read_at or now
+    session.flush()
+    return told
+
+
 # --- rendering in a language -------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Rendered:
     subject: str
     body: str
+    resolution: str | None = None  # how the news was settled, when it no longer stands
 
 
 def _format(gettext: Callable[[str], str], msgid: str, params: Mapping[str, object]) -> str:
@@ -175,11 +213,15 @@ def render(notification: Notification, gettext: Callable[[str], str]) -> Rendere
     """The notification's subject and body through `gettext` (Flask-Babel's, or a catalogue's)."""
     params: dict[str, object] = {}
     for name, value in notification.parameters.items():
+        if name == RESOLUTION:
+            continue
         if isinstance(value, dict) and "msgid" in value:
             value = gettext(str(value["msgid"]))
         params[name] = value
+    resolution = notification.resolution
     return Rendered(subject=_format(gettext, notification.subject, params),
-                    body=_format(gettext, notification.body, params))
+                    body=_format(gettext, notification.body, params),
+                    resolution=gettext(resolution) if resolution else None)
 
 
 @lru_cache(maxsize=8)

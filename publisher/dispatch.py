@@ -47,7 +47,7 @@ from publisher.history_notes import (
 )
 from publisher.media import media_refs
 from publisher.models import Account, Delivery, DeliveryState, Platform, Post, PostMedia, PostPart
-from publisher.notify import notify_delivery_problem
+from publisher.notify import notify_delivery_problem, notify_delivery_settled
 from publisher.platforms import Platforms
 from publisher.retry import Next, RetryPolicy, decide
 
@@ -345,9 +345,10 @@ class Dispatcher:
             self._fail(job, S.UNCERTAIN, "too_late", NOT_FOUND_TOO_LATE)
             return
         with self.db.session() as session:
-            transition(session, job.delivery_id, S.UNCERTAIN, S.RETRY_WAIT, holder=self.worker_id,
-                       detail=NOT_FOUND_REQUEUED, next_attempt_at=at,
-                       claimed_by=None, lease_expires_at=None)
+            if transition(session, job.delivery_id, S.UNCERTAIN, S.RETRY_WAIT,
+                          holder=self.worker_id, detail=NOT_FOUND_REQUEUED, next_attempt_at=at,
+                          claimed_by=None, lease_expires_at=None):
+                notify_delivery_settled(session, job.delivery_id)
 
     def _known_ids(self, account_id: int) -> frozenset[str]:
         """Posts already recorded for other deliveries: never claimed as this one's."""
@@ -378,6 +379,8 @@ class Dispatcher:
                 if sent.published.rate_limited_until:
                     self._pause_account(session, sent.job.account_id,
                                         sent.published.rate_limited_until)
+                if expected is S.UNCERTAIN and sent.job.delivery_id not in lost:
+                    notify_delivery_settled(session, sent.job.delivery_id)
         for delivery_id in lost:
             log.warning("delivery %s published but its claim was lost", delivery_id)
 
@@ -416,6 +419,8 @@ class Dispatcher:
             if transition(session, job.delivery_id, expected, S.FAILED, holder=self.worker_id,
                           detail=message, error_kind=kind, error_code=code or kind,
                           error_message=error or message, lease_expires_at=None):
+                if expected is S.UNCERTAIN:
+                    notify_delivery_settled(session, job.delivery_id)
                 self._notify(session, job.delivery_id)
 
     def _hold(self, job: Job, expected: DeliveryState, exc: PlatformError) -> None:

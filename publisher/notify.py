@@ -1,7 +1,8 @@
 """Telling people when a delivery fails, may not have gone out, or is held for a broken login:
-its author and the comms team whose scope covers the account. And, from the daily token check,
-when an account's login stopped working (the comms team and the authors of the posts it holds)
-or will soon (the comms team), once per change.
+its author and the comms team whose scope covers the account. Once a delivery that may not have
+gone out is settled, that notice is resolved and whoever read it hears what became of it. And,
+from the daily token check, when an account's login stopped working (the comms team and the
+authors of the posts it holds) or will soon (the comms team), once per change.
 
 Called by the dispatcher in the same transaction as the transition, so the news is stored exactly
 when the problem is; e-mail follows from core.mail's queue.
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from core.auth import in_scope
 from core.clock import STOCKHOLM
 from core.i18n import N_
-from core.notifications import Msgid, Notification, notify
+from core.notifications import Msgid, Notification, notify, resolve
 from core.users import Role, User
 from publisher.models import Account, CredentialStatus, Delivery, DeliveryState, Post
 from publisher.user_messages import explain
@@ -36,6 +37,25 @@ SUBJECTS = {
     HELD: N_("Post to %(account)s is on hold"),
 }
 NOT_PUBLISHED = N_("The post was not published.")
+
+# What became of a delivery that "may not have gone out": shown with that notice once settled.
+SETTLED = {
+    DeliveryState.PUBLISHED: N_("Resolved: the post was found on the platform and is "
+                                "published."),
+    DeliveryState.RETRY_WAIT: N_("Resolved: the post was not on the platform, so Megafon sends "
+                                 "it again."),
+}
+SETTLED_OTHERWISE = N_("Resolved: the post did not go out. A newer notice says why.")
+# And the news of it for whoever may have read the warning (and may be about to act on it).
+FOUND = "delivery_found"
+SENT_AGAIN = "delivery_sent_again"
+FOLLOW_UPS = {
+    DeliveryState.PUBLISHED: (FOUND, N_("Post to %(account)s was published after all"), N_(
+        "Megafon found the post on the platform: it is published. Do not send it again.")),
+    DeliveryState.RETRY_WAIT: (SENT_AGAIN, N_("Post to %(account)s is being sent again"), N_(
+        "The post was not on the platform, so Megafon sends it again by itself. Do not send "
+        "it yourself.")),
+}
 BODY = N_("Post by %(author)s: “%(excerpt)s”\n\n%(explanation)s")
 BODY_WITH_ERROR = N_("Post by %(author)s: “%(excerpt)s”\n\n%(explanation)s\n\n"
                      "The platform said: %(error)s")
@@ -89,6 +109,29 @@ def notify_delivery_problem(session: Session, delivery_id: int) -> list[Notifica
         excerpt=excerpt(delivery.post.text), explanation=Msgid(_explanation(delivery)),
         error=error, delivery_id=delivery.id,
     )
+
+
+def notify_delivery_settled(session: Session, delivery_id: int) -> list[Notification]:
+    """A delivery that was `uncertain` is no longer: the notices that said it may not have gone
+    out are resolved with what became of it (published, sent again, or failed, which has a
+    notice of its own), and whoever may have read them is told the outcome, so nobody checks
+    the account or sends the post again for nothing. In the caller's transaction (the one that
+    moved it); does nothing while it is still uncertain. Returns the notifications created.
+    """
+    delivery = session.get(Delivery, delivery_id, populate_existing=True)
+    if delivery is None or delivery.state is DeliveryState.UNCERTAIN:
+        return []
+    told = resolve(session, [UNCERTAIN], f"/deliveries/{delivery.id}",
+                   SETTLED.get(delivery.state, SETTLED_OTHERWISE))
+    if not told or delivery.state not in FOLLOW_UPS:
+        return []
+    kind, subject, explanation = FOLLOW_UPS[delivery.state]
+    readers = session.scalars(select(User).where(User.id.in_({n.user_id for n in told}))
+                              .order_by(User.id))
+    return notify(session, readers, kind, subject, BODY, f"/deliveries/{delivery.id}",
+                  account=delivery.account.name, author=delivery.post.author.name,
+                  excerpt=excerpt(delivery.post.text), explanation=Msgid(explanation),
+                  delivery_id=delivery.id)
 
 
 def _team(session: Session, organisation_id: int | None) -> list[User]:

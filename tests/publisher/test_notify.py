@@ -7,12 +7,20 @@ from sqlalchemy import select, update
 
 from core.clock import utcnow
 from core.mail import MailSender, send_pending
-from core.notifications import Notification, translations_for, unread_count
+from core.notifications import ALL, Notification, mark_read, translations_for, unread_count
 from core.users import OrganisationKind, Role, User
 from publisher.deliveries import claim_due, requeue, transition
 from publisher.dispatch import Dispatcher
 from publisher.models import Delivery, DeliveryState, Platform
-from publisher.notify import FAILED, HELD, UNCERTAIN, notify_delivery_problem
+from publisher.notify import (
+    FAILED,
+    HELD,
+    SENT_AGAIN,
+    SETTLED,
+    SETTLED_OTHERWISE,
+    UNCERTAIN,
+    notify_delivery_problem,
+)
 from publisher.user_messages import explanation_for
 from tests.factories import deliveries, queue_post
 from tests.publisher.sandbox_faults import set_faults
@@ -176,3 +184,62 @@ def test_a_repeated_failure_is_not_news_while_the_first_is_unread(services, make
     assert claim_due(db, "w2") == [delivery_id]
     assert [n for n in _fail(db, delivery_id) if n.user_id == author.id] == []
     assert len(_notified(db, author)) == 1
+
+
+def test_a_settled_uncertain_notice_is_not_emailed_and_whoever_read_it_hears_the_outcome(
+        services, sandbox, make_user, make_account, smtp_server):
+    db = services.db
+    account, creds = make_account(Platform.X, name="VP Filipstad")
+    author, colleague = make_user(Role.COMMS), make_user(Role.COMMS)
+    set_faults(sandbox.url, creds["user_id"], error_rate=1.0, error_status=503)
+    queue_post(db, author, [account], text="Bussen till Filipstad")
+    _run(services)                                   # 503 after sending: outcome unknown
+    Dispatcher(services.db, services.platforms, services.box, "w1",
+               clock=lambda: utcnow() + timedelta(seconds=10)).run_once()  # X can't be asked
+    [delivery] = deliveries(db)
+    assert delivery.state is S.UNCERTAIN
+    assert [n.kind for n in _notified(db, author)] == [UNCERTAIN]
+    with db.session() as session:                    # the colleague has read it in the app
+        assert mark_read(session, session.get(User, colleague.id), ALL) == 1
+
+    set_faults(sandbox.url, creds["user_id"])        # X answers: the post is not there
+    Dispatcher(services.db, services.platforms, services.box, "w1",
+               clock=lambda: utcnow() + timedelta(seconds=60)).run_once()
+    assert deliveries(db)[0].state is S.RETRY_WAIT
+
+    [settled] = _notified(db, author)                # never seen: resolved, no news of it
+    assert settled.resolution == SETTLED[S.RETRY_WAIT]
+    assert (settled.read_at is not None, settled.email_due_at) == (True, None)
+    read_it = {n.kind: n for n in _notified(db, colleague)}
+    assert read_it[UNCERTAIN].resolution == SETTLED[S.RETRY_WAIT]
+    assert read_it[SENT_AGAIN].read_at is None and read_it[SENT_AGAIN].link == settled.link
+    with db.session() as session:
+        assert unread_count(session, session.get(User, author.id)) == 0
+
+    send_pending(db, MailSender(smtp_server.url, "megafon@example.org"))
+    assert smtp_server.messages(to=author.email) == []   # stale news is not e-mailed
+    [mail] = smtp_server.messages(to=colleague.email)
+    assert mail.subject == "Inlägget på VP Filipstad skickas igen"  # the reader's language
+    assert "Megafon skickar det igen av sig själv" in mail.body
+
+
+def test_an_uncertain_notice_is_resolved_when_the_post_fails_as_a_duplicate(
+        services, make_user, make_account):
+    """X refuses a repeat; reconciliation finds nothing of ours: the failure is the news."""
+    db = services.db
+    account, _ = make_account(Platform.X)
+    author = make_user(Role.COMMS)
+    queue_post(db, author, [account], text="Samma sak en gång till")
+    _run(services)
+    queue_post(db, author, [account], text="Samma sak en gång till")
+    _run(services)
+    repeat = deliveries(db)[1]
+    assert repeat.state is S.UNCERTAIN
+    with db.session() as session:  # as if X could not be asked at first: people were told
+        notify_delivery_problem(session, repeat.id)
+    Dispatcher(services.db, services.platforms, services.box, "w1",
+               clock=lambda: utcnow() + timedelta(seconds=10)).run_once()
+    assert deliveries(db)[1].state is S.FAILED
+    notices = {n.kind: n for n in _notified(db, author)}
+    assert notices[UNCERTAIN].resolution == SETTLED_OTHERWISE
+    assert notices[FAILED].resolution is None and notices[FAILED].read_at is None
