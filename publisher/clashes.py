@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from publisher.deliveries import ON_THE_ACCOUNT
 from publisher.models import Account, Delivery, DeliveryState, Post
 
 S = DeliveryState
 CLOSE = timedelta(minutes=15)
 SAME_WORDS_WITHIN = timedelta(days=7)
 # What is, or may be, on the platform, or will be: failed and cancelled posts collide with nothing.
-LIVE = (S.SCHEDULED, S.RETRY_WAIT, S.HELD, S.SENDING, S.UNCERTAIN, S.PUBLISHED)
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Clash:
 def clashes(session: Session, post: Post) -> list[Clash]:
     """Other posts on this post's waiting accounts that share its words (within a week either
     side) or its time (within a quarter of an hour), soonest first; one per account and post."""
-    accounts = [d.account_id for d in post.deliveries if d.state in LIVE]
+    accounts = [d.account_id for d in post.deliveries if d.state in ON_THE_ACCOUNT]
     if not accounts:
         return []
     at = post.scheduled_at
@@ -41,7 +41,7 @@ def clashes(session: Session, post: Post) -> list[Clash]:
         .join(Account, Account.id == Delivery.account_id)
         .join(Post, Post.id == Delivery.post_id)
         .where(Delivery.account_id.in_(accounts), Delivery.post_id != post.id,
-               Delivery.state.in_(LIVE),
+               Delivery.state.in_(ON_THE_ACCOUNT),
                or_(Delivery.due_at.between(at - CLOSE, at + CLOSE),
                    and_(Post.text == post.text,
                         Delivery.due_at.between(at - SAME_WORDS_WITHIN,

@@ -8,7 +8,7 @@ that runs out, and recovery then reconciles with the platform before anything is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -30,9 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from core.claims import locked_ids
+from core.auth import Action, NotAllowed, in_scope, require
+from core.claims import lease_clock, lease_end, locked_ids
 from core.clock import utcnow
 from core.db import Database, UTCDateTime
+from core.users import User
 from publisher.history_notes import (
     ATTEMPT,
     CANCELLED,
@@ -45,25 +47,70 @@ from publisher.models import Account, CredentialStatus, Delivery, DeliveryEvent,
 
 S = DeliveryState
 
-# Allowed moves; anything else is a bug and raises.
+# Allowed moves; anything else is a bug and raises. docs/ARCHITECTURE.md draws the same diagram
+# (tests/publisher/test_state_diagram.py holds the two together). A move to the same state is a
+# change that keeps the state: a waiting delivery whose post was edited, an uncertain one asked
+# again later.
 TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
-    S.SCHEDULED: frozenset({S.SENDING, S.CANCELLED, S.HELD}),
-    S.RETRY_WAIT: frozenset({S.SENDING, S.CANCELLED, S.HELD}),
+    S.SCHEDULED: frozenset({S.SCHEDULED, S.SENDING, S.CANCELLED, S.HELD}),
+    S.RETRY_WAIT: frozenset({S.RETRY_WAIT, S.SENDING, S.CANCELLED, S.HELD}),
     S.SENDING: frozenset({S.PUBLISHED, S.RETRY_WAIT, S.UNCERTAIN, S.HELD, S.FAILED}),
     S.UNCERTAIN: frozenset({S.PUBLISHED, S.RETRY_WAIT, S.UNCERTAIN, S.FAILED}),
-    S.HELD: frozenset({S.SCHEDULED, S.CANCELLED, S.FAILED}),
+    S.HELD: frozenset({S.HELD, S.SCHEDULED, S.CANCELLED}),
     S.FAILED: frozenset({S.SCHEDULED}),
     S.CANCELLED: frozenset({S.SCHEDULED}),
     S.PUBLISHED: frozenset(),
 }
-CLAIMABLE = (S.SCHEDULED, S.RETRY_WAIT)
+
+# The groups of states, defined here only; the rest of Megafon (and its templates, through the
+# predicates below) asks these instead of listing states.
+CLAIMABLE = frozenset({S.SCHEDULED, S.RETRY_WAIT})  # a claim may take it when it is due
+WAITING = frozenset({S.SCHEDULED, S.RETRY_WAIT, S.HELD})  # nothing on its way: change or cancel
+UNDER_WAY = frozenset({S.SENDING, S.UNCERTAIN, S.PUBLISHED})  # on, or perhaps on, the platform
+OPEN = frozenset({S.SCHEDULED, S.SENDING, S.RETRY_WAIT, S.UNCERTAIN, S.HELD})  # not finished
+FINISHED = frozenset(S) - OPEN  # published, failed or cancelled: the "recent" list
+SENT_AGAIN_FROM = frozenset({S.FAILED, S.CANCELLED})  # "send again" takes these
+ON_THE_ACCOUNT = OPEN | {S.PUBLISHED}  # out, or going out (for clash warnings)
+NEXT_TRY_SHOWN = frozenset({S.RETRY_WAIT, S.UNCERTAIN})  # a next attempt time means something
+EXPLAINED = frozenset({S.HELD, S.UNCERTAIN, S.RETRY_WAIT})  # the overview says why it waits
+
 DELIVERIES = Delivery.__table__
 D = DELIVERIES.c
 EVENTS = DeliveryEvent.__table__
 
 
+def can_cancel(delivery: Delivery) -> bool:
+    """Cancelling is possible until the delivery is on its way."""
+    return delivery.state in WAITING
+
+
+def can_send_again(delivery: Delivery) -> bool:
+    return delivery.state in SENT_AGAIN_FROM
+
+
+def can_edit(deliveries: Iterable[Delivery]) -> bool:
+    """Whether a post with these deliveries may be changed: something waits and nothing of it is
+    on its way (publisher.posts.edit_post refuses otherwise)."""
+    states = {d.state for d in deliveries}
+    return bool(states & WAITING) and not states & UNDER_WAY
+
+
+def shows_next_try(delivery: Delivery) -> bool:
+    return delivery.state in NEXT_TRY_SHOWN
+
+
+def is_explained(delivery: Delivery) -> bool:
+    return delivery.state in EXPLAINED
+
+
 class IllegalTransition(RuntimeError):
-    pass
+    """A move TRANSITIONS does not list: a bug in Megafon, never a user's mistake."""
+
+
+def _check_moves(expected: Iterable[DeliveryState], new: DeliveryState) -> None:
+    for state in expected:
+        if new not in TRANSITIONS[state]:
+            raise IllegalTransition(f"{state.value} → {new.value}")
 
 
 def record_event(session: Session, delivery_id: int, from_state: DeliveryState | None,
@@ -101,8 +148,7 @@ def transition(
     `durable=False` (PostgreSQL) the commit does not wait for the disk flush: for outcomes whose
     loss the recovery rule covers (a lost "published" is found again by reconciliation).
     """
-    if new not in TRANSITIONS[expected]:
-        raise IllegalTransition(f"{expected.value} → {new.value}")
+    _check_moves((expected,), new)
     postgres = session.get_bind().dialect.name == "postgresql"
     statement = _transition_statement(postgres, holder is not None, not durable and postgres,
                                       tuple(sorted(values)))
@@ -126,8 +172,7 @@ def transition_many(
 ) -> list[int]:
     """`transition` for many deliveries at once: (id, detail, values) each, the same value
     columns in all. Returns the ids that did not move. On PostgreSQL one batched execution."""
-    if new not in TRANSITIONS[expected]:
-        raise IllegalTransition(f"{expected.value} → {new.value}")
+    _check_moves((expected,), new)
     if session.get_bind().dialect.name != "postgresql" or len(moves) == 1:
         return [delivery_id for delivery_id, detail, values in moves
                 if not transition(session, delivery_id, expected, new, detail=detail,
@@ -182,13 +227,22 @@ def _transition_statement(postgres: bool, guarded_by_holder: bool, relaxed: bool
     return logged.returning(EVENTS.c.delivery_id) if returning else logged
 
 
-def _blocked_accounts(now: datetime) -> Any:
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _blocked_accounts(now: Any) -> Any:
     """Accounts nobody may call now: rate-limited, broken credentials or disconnected."""
     return select(Account.id).where(or_(
         Account.rate_limited_until > now,
         Account.credentials_status == CredentialStatus.BROKEN,
         Account.active.is_(False),
     ))
+
+
+def _lease_over(postgres: bool, now: Any) -> Any:
+    """No live lease on the row, judged by the one lease clock (core.claims.lease_clock)."""
+    return or_(D.lease_expires_at.is_(None), D.lease_expires_at < lease_clock(postgres, now))
 
 
 def claim_due(db: Database, worker_id: str, *, limit: int = 20, lease_seconds: int = 120,
@@ -206,12 +260,14 @@ def claim_due_in(session: Session, worker_id: str, *, limit: int = 20, lease_sec
 
     One statement: on PostgreSQL the inner SELECT locks with SKIP LOCKED so concurrent workers
     take different rows (and the history rows are written by the same statement); on SQLite the
-    database's single writer makes the guarded UPDATE atomic.
+    database's single writer makes the guarded UPDATE atomic. Whether a delivery is due is judged
+    by this worker's clock (`now`); the lease it takes is written on the lease clock.
     """
+    _check_moves(CLAIMABLE, S.SENDING)
     now = now or utcnow()
     params = {"m_now": now, "m_limit": limit, "m_worker": worker_id,
-              "m_lease": now + timedelta(seconds=lease_seconds)}
-    postgres = session.get_bind().dialect.name == "postgresql"
+              "m_lease_s": lease_seconds, "m_lease": now + timedelta(seconds=lease_seconds)}
+    postgres = _postgres(session)
     rows = list(session.execute(_claim_statement(postgres), params))
     if postgres:
         return sorted(delivery_id for delivery_id, in rows)
@@ -235,12 +291,13 @@ def _claim_statement(postgres: bool) -> Any:
         .order_by(D.next_attempt_at, D.id)
         .limit(bindparam("m_limit", type_=Integer()))
     )
+    lease = lease_end(postgres, bindparam("m_lease_s", type_=Integer()),
+                      bindparam("m_lease", type_=UTCDateTime()))
     claim = (
         update(DELIVERIES)
         .where(D.id.in_(due), D.state.in_(CLAIMABLE))
         .values(state=S.SENDING, claimed_by=bindparam("m_worker", type_=D.claimed_by.type),
-                attempts=D.attempts + 1, updated_at=now,
-                lease_expires_at=bindparam("m_lease", type_=UTCDateTime()),
+                attempts=D.attempts + 1, updated_at=now, lease_expires_at=lease,
                 first_attempt_at=func.coalesce(D.first_attempt_at, now))
         .returning(D.id, D.attempts)
     )
@@ -265,7 +322,8 @@ def next_due(db: Database, now: datetime | None = None) -> datetime | None:
     again and again; the regular tick picks them up once they are free."""
     now = now or utcnow()
     with db.session() as session:
-        return session.scalar(select(func.min(D.next_attempt_at)).where(*_workable(now)))
+        return session.scalar(select(func.min(D.next_attempt_at))
+                              .where(*_workable(_postgres(session), now)))
 
 
 def overdue(session: Session, since: datetime, now: datetime | None = None
@@ -275,54 +333,64 @@ def overdue(session: Session, since: datetime, now: datetime | None = None
     now = now or utcnow()
     count, earliest = session.execute(
         select(func.count(), func.min(D.next_attempt_at))
-        .where(*_workable(now), D.next_attempt_at < since)).one()
+        .where(*_workable(_postgres(session), now), D.next_attempt_at < since)).one()
     return count or 0, earliest
 
 
-def _workable(now: datetime) -> tuple[Any, ...]:
+def _workable(postgres: bool, now: datetime) -> tuple[Any, ...]:
     """Deliveries a claim would take now or later: neither held nor claimed nor blocked."""
-    return (or_(D.state.in_(CLAIMABLE),
-                and_(D.state == S.UNCERTAIN,
-                     or_(D.lease_expires_at.is_(None), D.lease_expires_at < now))),
+    return (or_(D.state.in_(CLAIMABLE), and_(D.state == S.UNCERTAIN, _lease_over(postgres, now))),
             D.account_id.not_in(_blocked_accounts(now)))
 
 
+def _move_where(session: Session, expected: Iterable[DeliveryState], new: DeliveryState,
+                *conditions: Any, detail: str | None, now: datetime, **values: Any
+                ) -> list[int]:
+    """The bulk door: every delivery matching `conditions` in one of the `expected` states
+    moves to `new` (checked against TRANSITIONS), with one history row each."""
+    expected = tuple(expected)
+    _check_moves(expected, new)
+    moved: list[int] = []
+    for state in expected:
+        ids = list(session.scalars(
+            update(DELIVERIES).where(D.state == state, *conditions)
+            .values(state=new, updated_at=now, **values).returning(D.id)))
+        record_events(session, [(delivery_id, state, new, detail) for delivery_id in ids])
+        moved += ids
+    return sorted(moved)
+
+
 def recover_expired(db: Database, now: datetime | None = None) -> list[int]:
-    """Sends whose worker vanished (lease ran out) become `uncertain`, to be reconciled."""
+    """Sends whose worker vanished (lease ran out on the lease clock) become `uncertain`, to be
+    reconciled with the platform before anything is sent again."""
     now = now or utcnow()
     with db.session() as session:
-        expired = list(session.scalars(
-            update(DELIVERIES)
-            .where(D.state == S.SENDING, D.lease_expires_at < now)
-            .values(state=S.UNCERTAIN, claimed_by=None, lease_expires_at=None,
-                    next_attempt_at=now, updated_at=now, error_kind="uncertain")
-            .returning(D.id)
-        ))
-        record_events(session, [
-            (delivery_id, S.SENDING, S.UNCERTAIN,
-             LEASE_RAN_OUT)
-            for delivery_id in expired])
-    return sorted(expired)
+        return _move_where(session, (S.SENDING,), S.UNCERTAIN,
+                           D.lease_expires_at < lease_clock(_postgres(session), now),
+                           detail=LEASE_RAN_OUT, now=now, claimed_by=None,
+                           lease_expires_at=None, next_attempt_at=now, error_kind="uncertain")
 
 
 def claim_uncertain(db: Database, worker_id: str, *, limit: int = 20, lease_seconds: int = 120,
                     now: datetime | None = None) -> list[int]:
-    """Claim uncertain deliveries whose reconcile time has come (state stays `uncertain`)."""
+    """Claim uncertain deliveries whose reconcile time has come (state stays `uncertain`: the
+    claim is only a lease, the outcome of the check is the transition)."""
     now = now or utcnow()
-    due = locked_ids(
-        select(D.id)
-        .where(D.state == S.UNCERTAIN, D.next_attempt_at <= now,
-               or_(D.lease_expires_at.is_(None), D.lease_expires_at < now),
-               D.account_id.not_in(_blocked_accounts(now)))
-        .order_by(D.next_attempt_at, D.id)
-        .limit(limit)
-    )
     with db.session() as session:
+        postgres = _postgres(session)
+        due = locked_ids(
+            select(D.id)
+            .where(D.state == S.UNCERTAIN, D.next_attempt_at <= now, _lease_over(postgres, now),
+                   D.account_id.not_in(_blocked_accounts(now)))
+            .order_by(D.next_attempt_at, D.id)
+            .limit(limit)
+        )
         return sorted(session.scalars(
             update(DELIVERIES)
-            .where(D.id.in_(due), D.state == S.UNCERTAIN,
-                   or_(D.lease_expires_at.is_(None), D.lease_expires_at < now))
-            .values(claimed_by=worker_id, lease_expires_at=now + timedelta(seconds=lease_seconds))
+            .where(D.id.in_(due), D.state == S.UNCERTAIN, _lease_over(postgres, now))
+            .values(claimed_by=worker_id,
+                    lease_expires_at=lease_end(postgres, lease_seconds,
+                                               now + timedelta(seconds=lease_seconds)))
             .returning(D.id)
         ))
 
@@ -331,34 +399,49 @@ def hold_account(session: Session, account_id: int, reason: str) -> list[int]:
     """The account's credentials stopped working: keep its queue instead of failing it."""
     session.execute(update(Account).where(Account.id == account_id).values(
         credentials_status=CredentialStatus.BROKEN, credentials_problem=reason))
-    held = []
-    for state in CLAIMABLE:
-        ids = list(session.scalars(
-            update(DELIVERIES)
-            .where(D.account_id == account_id, D.state == state)
-            .values(state=S.HELD, updated_at=utcnow(), error_kind="auth", error_message=reason)
-            .returning(D.id)))
-        record_events(session, [(delivery_id, state, S.HELD, reason) for delivery_id in ids])
-        held += ids
-    return held
+    return _move_where(session, CLAIMABLE, S.HELD, D.account_id == account_id, detail=reason,
+                       now=utcnow(), error_kind="auth", error_message=reason)
 
 
 def release_account(session: Session, account_id: int, by: str) -> list[int]:
     """Credentials work again: held deliveries go back to the queue (now, or at their time)."""
     now = utcnow()
-    released = list(session.scalars(
-        update(DELIVERIES)
-        .where(D.account_id == account_id, D.state == S.HELD)
-        .values(state=S.SCHEDULED, attempts=0, claimed_by=None, updated_at=now,
-                next_attempt_at=case((D.due_at > now, D.due_at), else_=now))
-        .returning(D.id)))
-    record_events(session, [(delivery_id, S.HELD, S.SCHEDULED, note(RECONNECTED, name=by))
-                            for delivery_id in released])
-    return released
+    return _move_where(session, (S.HELD,), S.SCHEDULED, D.account_id == account_id,
+                       detail=note(RECONNECTED, name=by), now=now, attempts=0, claimed_by=None,
+                       next_attempt_at=case((D.due_at > now, D.due_at), else_=now))
+
+
+def cancel_waiting(session: Session, account_id: int, by: str) -> list[int]:
+    """An account was disconnected: everything still waiting for it is cancelled."""
+    return _move_where(session, WAITING, S.CANCELLED, D.account_id == account_id,
+                       detail=note(CANCELLED, name=by), now=utcnow())
+
+
+def lock_waiting(session: Session, post_id: int, now: datetime) -> set[int]:
+    """Lock a post's waiting deliveries for a change (a guarded UPDATE that moves nothing; on
+    PostgreSQL its row locks make a claim's SKIP LOCKED pass them by until the commit)."""
+    return set(session.scalars(
+        update(DELIVERIES).where(D.post_id == post_id, D.state.in_(WAITING))
+        .values(updated_at=now).returning(D.id)))
+
+
+def any_under_way(session: Session, post_id: int) -> bool:
+    """Whether any of the post is on, or perhaps on, its platform."""
+    return bool(session.scalar(select(func.count()).where(
+        D.post_id == post_id, D.state.in_(UNDER_WAY))))
+
+
+def change_waiting(session: Session, delivery_id: int, state: DeliveryState, detail: str,
+                   due: datetime | None = None) -> bool:
+    """A waiting delivery whose post was changed keeps its state (and moves to `due` if the time
+    changed); its history says who changed it."""
+    values = {"due_at": due, "next_attempt_at": due} if due is not None else {}
+    return transition(session, delivery_id, state, state, detail=detail, **values)
 
 
 def cancel(session: Session, delivery_id: int, by: str) -> bool:
-    for state in (S.SCHEDULED, S.RETRY_WAIT, S.HELD):
+    """Cancel a waiting delivery; False when it is already on its way or done."""
+    for state in sorted(WAITING):
         if transition(session, delivery_id, state, S.CANCELLED, detail=note(CANCELLED, name=by)):
             return True
     return False
@@ -369,7 +452,7 @@ def requeue(session: Session, delivery_id: int, by: str, at: datetime | None = N
     """Send a failed or cancelled delivery again with a clean slate of attempts, from `at`: now
     for the author's "try again", the post's time for an account put back on an edited post."""
     at = at or utcnow()
-    for state in (S.FAILED, S.CANCELLED):
+    for state in sorted(SENT_AGAIN_FROM):
         if transition(session, delivery_id, state, S.SCHEDULED,
                       detail=detail or note(SENT_AGAIN, name=by),
                       due_at=at, next_attempt_at=at, attempts=0, claimed_by=None,
@@ -377,6 +460,28 @@ def requeue(session: Session, delivery_id: int, by: str, at: datetime | None = N
                       error_message=None):
             return True
     return False
+
+
+def delivery_for(session: Session, user: User, delivery_id: int) -> Delivery:
+    """A delivery the user may see: NotAllowed for one of another organisation's accounts."""
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None or not in_scope(user, delivery.account.organisation_id):
+        raise NotAllowed("delivery not in your organisation")
+    return delivery
+
+
+def cancel_for(session: Session, user: User, delivery_id: int) -> bool:
+    """The author's or comms team's "cancel": their role and organisation are checked here."""
+    require(user, Action.COMPOSE)
+    delivery_for(session, user, delivery_id)
+    return cancel(session, delivery_id, user.name)
+
+
+def send_again_for(session: Session, user: User, delivery_id: int) -> bool:
+    """The author's or comms team's "send again" (now), checked like `cancel_for`."""
+    require(user, Action.COMPOSE)
+    delivery_for(session, user, delivery_id)
+    return requeue(session, delivery_id, user.name)
 
 
 def history(session: Session, delivery_id: int) -> list[DeliveryEvent]:

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.auth import Action, can, in_scope
@@ -14,7 +13,15 @@ from core.clock import LocalTimeError, local_to_utc, to_local, utcnow
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from publisher.accounts import NotAllowed
-from publisher.deliveries import record_event, requeue, transition
+from publisher.deliveries import (
+    any_under_way,
+    can_edit,
+    change_waiting,
+    lock_waiting,
+    record_event,
+    requeue,
+    transition,
+)
 from publisher.history_notes import ADDED, EDITED, QUEUED, REMOVED, note
 from publisher.media import MAX_IMAGES, MB, PLATFORM_IMAGE_LIMITS, X_ALT_TEXT_MAX, megabytes
 from publisher.models import (
@@ -256,11 +263,6 @@ def _check_first_comment(comment: str | None, platforms: set[Platform],
     return comment
 
 
-EDITABLE = (DeliveryState.SCHEDULED, DeliveryState.RETRY_WAIT, DeliveryState.HELD)
-# Nothing of the post may have reached a platform, or be on its way there.
-UNDER_WAY = (DeliveryState.SENDING, DeliveryState.UNCERTAIN, DeliveryState.PUBLISHED)
-
-
 def post_for(session: Session, user: User, post_id: int) -> Post:
     """A post every one of whose accounts is in the user's scope."""
     post = session.get(Post, post_id)
@@ -272,8 +274,7 @@ def post_for(session: Session, user: User, post_id: int) -> Post:
 
 def editable(post: Post) -> bool:
     """Whether `edit_post` would take it now: something waits and nothing is under way."""
-    states = {d.state for d in post.deliveries}
-    return bool(states & set(EDITABLE)) and not states & set(UNDER_WAY)
+    return can_edit(post.deliveries)
 
 
 def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
@@ -288,12 +289,8 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
     """
     now = now or utcnow()
     post = post_for(session, user, post_id)
-    waiting = set(session.scalars(
-        update(Delivery).where(Delivery.post_id == post_id, Delivery.state.in_(EDITABLE))
-        .values(updated_at=now).returning(Delivery.id)))
-    under_way = session.scalar(select(func.count()).where(
-        Delivery.post_id == post_id, Delivery.state.in_(UNDER_WAY)))
-    if under_way or not waiting:
+    waiting = lock_waiting(session, post_id, now)
+    if any_under_way(session, post_id) or not waiting:
         raise ValidationErrors([UserError(N_(
             "This post can no longer be changed: it has gone out, or is going out, on at least "
             "one account. Cancel what is still waiting and write a new post."))])
@@ -309,10 +306,8 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
             transition(session, delivery.id, delivery.state, DeliveryState.CANCELLED,
                        detail=note(REMOVED, name=user.name))
         elif delivery.id in waiting:
-            if moved:
-                delivery.due_at = delivery.next_attempt_at = checked.due
-            record_event(session, delivery.id, delivery.state, delivery.state,
-                         note(EDITED, name=user.name))
+            change_waiting(session, delivery.id, delivery.state, note(EDITED, name=user.name),
+                           checked.due if moved else None)
         elif account is not None:  # failed or cancelled before: in the post again
             requeue(session, delivery.id, user.name, checked.due,
                     detail=note(ADDED, name=user.name))

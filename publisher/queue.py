@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from core.auth import in_scope
 from core.clock import utcnow
 from core.users import User
-from publisher.accounts import NotAllowed
-from publisher.models import Delivery, DeliveryState
-
-S = DeliveryState
-OPEN_STATES = (S.SCHEDULED, S.SENDING, S.RETRY_WAIT, S.UNCERTAIN, S.HELD)
+from publisher.deliveries import FINISHED, OPEN
+from publisher.models import Delivery, Post
 
 
 def _visible(user: User, deliveries: list[Delivery]) -> list[Delivery]:
@@ -22,7 +19,8 @@ def _visible(user: User, deliveries: list[Delivery]) -> list[Delivery]:
 
 
 def upcoming(session: Session, user: User, limit: int = 100) -> list[Delivery]:
-    rows = session.scalars(select(Delivery).where(Delivery.state.in_(OPEN_STATES))
+    rows = session.scalars(select(Delivery).where(Delivery.state.in_(OPEN))
+                           .options(selectinload(Delivery.post).selectinload(Post.deliveries))
                            .order_by(Delivery.due_at, Delivery.id).limit(limit)).unique()
     return _visible(user, list(rows))
 
@@ -31,17 +29,10 @@ def recent(session: Session, user: User, *, days: int = 14, limit: int = 100,
            now: datetime | None = None) -> list[Delivery]:
     since = (now or utcnow()) - timedelta(days=days)
     rows = session.scalars(select(Delivery)
-                           .where(Delivery.state.not_in(OPEN_STATES), Delivery.updated_at >= since)
+                           .where(Delivery.state.in_(FINISHED), Delivery.updated_at >= since)
                            .order_by(Delivery.updated_at.desc(), Delivery.id.desc())
                            .limit(limit)).unique()
     return _visible(user, list(rows))
-
-
-def delivery_for(session: Session, user: User, delivery_id: int) -> Delivery:
-    delivery = session.get(Delivery, delivery_id)
-    if delivery is None or not in_scope(user, delivery.account.organisation_id):
-        raise NotAllowed("delivery not in your organisation")
-    return delivery
 
 
 def counts(deliveries: list[Delivery]) -> dict[str, int]:

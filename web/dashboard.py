@@ -7,9 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from core.auth import Action, can
+from core.auth import Action, NotAllowed
 from publisher import deliveries, queue
-from publisher.accounts import NotAllowed
 from publisher.metrics import metrics_summary
 from publisher.retry import RetryPolicy
 from publisher.user_messages import explain
@@ -18,6 +17,14 @@ from web.forms import EmptyForm
 from web.permissions import requires
 
 bp = Blueprint("dashboard", __name__)
+
+
+@bp.context_processor
+def state_rules() -> dict[str, object]:
+    """What may be done with a delivery, as the domain says (templates list no states)."""
+    return {"can_cancel": deliveries.can_cancel, "can_send_again": deliveries.can_send_again,
+            "can_edit_post": lambda d: deliveries.can_edit(d.post.deliveries),
+            "shows_next_try": deliveries.shows_next_try, "is_explained": deliveries.is_explained}
 
 
 @bp.get("/")
@@ -36,7 +43,7 @@ def index() -> str:
 def delivery(delivery_id: int) -> str:
     session = db_session()
     try:
-        found = queue.delivery_for(session, current_user, delivery_id)
+        found = deliveries.delivery_for(session, current_user, delivery_id)
     except NotAllowed:
         abort(404)
     return render_template("dashboard/delivery.html", delivery=found,
@@ -50,15 +57,9 @@ def delivery(delivery_id: int) -> str:
 @bp.post("/deliveries/<int:delivery_id>/requeue")
 @requires(Action.COMPOSE)
 def requeue(delivery_id: int) -> Response:
-    form = EmptyForm()
-    session = db_session()
-    try:
-        queue.delivery_for(session, current_user, delivery_id)
-    except NotAllowed:
-        abort(403)
-    if form.validate_on_submit():
-        if deliveries.requeue(session, delivery_id, current_user.name):
-            session.commit()
+    if EmptyForm().validate_on_submit():
+        if deliveries.send_again_for(db_session(), current_user, delivery_id):
+            db_session().commit()
             flash(_("The delivery is queued again and goes out now."), "success")
         else:
             flash(_("Only a failed or cancelled delivery can be sent again."), "error")
@@ -68,15 +69,9 @@ def requeue(delivery_id: int) -> Response:
 @bp.post("/deliveries/<int:delivery_id>/cancel")
 @requires(Action.COMPOSE)
 def cancel(delivery_id: int) -> Response:
-    form = EmptyForm()
-    session = db_session()
-    try:
-        queue.delivery_for(session, current_user, delivery_id)
-    except NotAllowed:
-        abort(403)
-    if form.validate_on_submit() and can(current_user, Action.COMPOSE):
-        if deliveries.cancel(session, delivery_id, current_user.name):
-            session.commit()
+    if EmptyForm().validate_on_submit():
+        if deliveries.cancel_for(db_session(), current_user, delivery_id):
+            db_session().commit()
             flash(_("The delivery was cancelled."), "success")
         else:
             flash(_("Too late to cancel: the delivery is being sent, checked or is done."),

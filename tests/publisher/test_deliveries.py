@@ -4,11 +4,17 @@ state and only for the worker holding the claim, and each move leaves exactly on
 import pytest
 from sqlalchemy import text
 
+from core.auth import NotAllowed
 from core.users import Role
 from publisher.deliveries import (
     IllegalTransition,
+    cancel_for,
+    cancel_waiting,
     claim_due,
     history,
+    hold_account,
+    release_account,
+    send_again_for,
     transition,
     transition_many,
 )
@@ -99,3 +105,48 @@ def test_many_moves_at_once_report_the_ones_that_lost(services, make_user, make_
         assert moves(services, delivery_id)[-1] == (
             "sending", "published", f"published ({delivery_id})")
     assert [to for _, to, _ in moves(services, mine[1])] == ["scheduled", "sending", "uncertain"]
+
+
+def test_an_accounts_queue_moves_in_bulk_through_the_door_with_history(services, make_user,
+                                                                       make_account):
+    """Holding, releasing and cancelling an account's queue move only what may move, and each
+    delivery moved says so in its history (no side door)."""
+    x, _ = make_account(Platform.X)
+    user = make_user(Role.COMMS)
+    for n in range(3):
+        queue_post(services.db, user, [x], text=f"Köat {n}")
+    [out, *_] = claim_due(services.db, "w1", limit=1)
+    with services.db.session() as session:
+        assert transition(session, out, S.SENDING, S.PUBLISHED, holder="w1", detail="ute")
+    waiting = [d.id for d in deliveries(services.db) if d.id != out]
+    with services.db.session() as session:
+        assert hold_account(session, x.id, "Invalid token") == waiting
+    with services.db.session() as session:
+        assert release_account(session, x.id, "Anna") == waiting
+    with services.db.session() as session:
+        assert cancel_waiting(session, x.id, "Anna (account disconnected)") == waiting
+    assert {d.id: d.state for d in deliveries(services.db)} == {
+        out: S.PUBLISHED, **{i: S.CANCELLED for i in waiting}}
+    for delivery_id in waiting:
+        assert [(f, t) for f, t, _ in moves(services, delivery_id)] == [
+            (None, "scheduled"), ("scheduled", "held"), ("held", "scheduled"),
+            ("scheduled", "cancelled")]
+    assert [t for _, t, _ in moves(services, out)] == ["scheduled", "sending", "published"]
+
+
+def test_a_cancel_or_send_again_checks_the_users_organisation(services, make_user, make_org,
+                                                              make_account):
+    karlstad, arvika = make_org("Karlstad"), make_org("Arvika")
+    x, _ = make_account(Platform.X, organisation=karlstad)
+    queue_post(services.db, make_user(Role.COMMS), [x], text="Karlstads inlägg")
+    [delivery] = deliveries(services.db)
+    stranger = make_user(Role.COMMS, organisation=arvika)
+    board = make_user(Role.BOARD, organisation=karlstad)
+    for user in (stranger, board):
+        with services.db.session() as session, pytest.raises(NotAllowed):
+            cancel_for(session, user, delivery.id)
+    with services.db.session() as session:
+        assert cancel_for(session, make_user(Role.COMMS, organisation=karlstad), delivery.id)
+    with services.db.session() as session, pytest.raises(NotAllowed):
+        send_again_for(session, stranger, delivery.id)
+    assert deliveries(services.db)[0].state is S.CANCELLED

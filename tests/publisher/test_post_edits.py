@@ -13,11 +13,11 @@ from core.clock import STOCKHOLM, to_local, utcnow
 from core.i18n import ValidationErrors
 from core.users import Role, User
 from publisher.accounts import NotAllowed
-from publisher.deliveries import claim_due, history
+from publisher.deliveries import WAITING, claim_due, history
 from publisher.dispatch import Dispatcher
 from publisher.media import store_image
 from publisher.models import Delivery, DeliveryState, Platform, Post
-from publisher.posts import EDITABLE, DraftImage, PostDraft, create_post, edit_post
+from publisher.posts import DraftImage, PostDraft, create_post, edit_post
 from publisher.services import Services
 from tests.conftest import PASSWORD, build_services, connect_sandbox_account
 from tests.factories import deliveries, queue_post
@@ -41,7 +41,7 @@ def edit(services, user, post_id: int, **changes) -> Post:
     """Change a post as the composer would: whatever is not named stays as it is."""
     with services.db.session() as session:
         post = session.get(Post, post_id)
-        waiting = [d.account_id for d in post.deliveries if d.state in EDITABLE]
+        waiting = [d.account_id for d in post.deliveries if d.state in WAITING]
         kept = [DraftImage(m.media_id, m.alt_text) for m in post.media]
         draft = PostDraft(text=changes.pop("text", post.text),
                           account_ids=[a.id for a in changes.pop("accounts", [])] or waiting,

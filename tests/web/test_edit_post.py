@@ -64,6 +64,12 @@ def test_a_post_already_out_somewhere_cannot_be_changed(services, logged_in, mak
     with services.db.session() as session:
         session.execute(update(Delivery).where(Delivery.account_id == x.id)
                         .values(state=DeliveryState.PUBLISHED))
+        waiting = session.scalar(select(Delivery.id).where(Delivery.account_id == fb.id))
+    # No "Ändra" leads to a refusal: the waiting Facebook row offers none, only "cancel".
+    overview = client.get("/").get_data(as_text=True)
+    assert f'data-delivery="{waiting}"' in overview and 'data-testid="edit-post"' not in overview
+    details = client.get(f"/deliveries/{waiting}").get_data(as_text=True)
+    assert 'data-testid="edit-post"' not in details and "Avbryt" in details
     page = client.get(f"/posts/{post.id}/edit", follow_redirects=True).get_data(as_text=True)
     assert "Inlägget kan inte ändras längre" in page
     response = client.post(f"/posts/{post.id}/edit", data={
