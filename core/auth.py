@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import timedelta
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -80,6 +81,14 @@ def in_scope(user: User, organisation_id: int) -> bool:
     if user.organisation.kind is OrganisationKind.DISTRICT:
         return True
     return user.organisation_id == organisation_id
+
+
+def organisations_for(session: Session, user: User) -> list[Organisation]:
+    """The organisations the user may act for (the district first, then by name): what a form
+    offers, so a choice outside the user's scope is never shown, let alone accepted."""
+    everyone = session.scalars(
+        select(Organisation).order_by(Organisation.kind.desc(), Organisation.name))
+    return [organisation for organisation in everyone if in_scope(user, organisation.id)]
 
 
 def hash_password(password: str) -> str:
@@ -160,3 +169,29 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+class UserAdmin(NamedTuple):
+    """What the user administration shows: every user, and the organisations to put one in."""
+
+    users: list[User]
+    organisations: list[Organisation]
+
+
+def user_admin(session: Session, by: User) -> UserAdmin:
+    """The users and organisations, for an administrator only (NotAllowed otherwise)."""
+    require(by, Action.MANAGE_USERS)
+    return UserAdmin(list(session.scalars(select(User).order_by(User.name))),
+                     list(session.scalars(select(Organisation).order_by(Organisation.name))))
+
+
+def add_user(session: Session, by: User, *, email: str, name: str, password: str, role: Role,
+             organisation_id: int | None) -> User:
+    """An administrator adds a user. The role check is here, with the action, so every way in
+    (the admin page, a future API) is refused alike; `create_user` itself stays unchecked for
+    the CLI and first-run set-up, where there is no acting user yet."""
+    require(by, Action.MANAGE_USERS)
+    organisation = (session.get(Organisation, organisation_id)
+                    if organisation_id is not None else None)
+    return create_user(session, email=email, name=name, password=password, role=role,
+                       organisation=organisation)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.auth import Action, NotAllowed, can, in_scope
+from core.auth import Action, NotAllowed, in_scope, require
 from core.clock import utcnow
 from core.crypto import CredentialBox
 from core.i18n import N_, UserError, ValidationErrors
@@ -22,6 +22,7 @@ CREDENTIAL_FIELDS: dict[Platform, tuple[str, ...]] = {
 
 
 def visible_accounts(session: Session, user: User, *, active_only: bool = True) -> list[Account]:
+    """The accounts in the user's scope: all that a page lists or a form offers them."""
     query = select(Account).order_by(Account.platform, Account.name)
     if active_only:
         query = query.where(Account.active.is_(True))
@@ -29,6 +30,7 @@ def visible_accounts(session: Session, user: User, *, active_only: bool = True) 
 
 
 def get_account_for(session: Session, user: User, account_id: int) -> Account:
+    """The account, if it is in the user's scope; NotAllowed otherwise (or if there is none)."""
     account = session.get(Account, account_id)
     if account is None or not in_scope(user, account.organisation_id):
         raise NotAllowed("account not in your organisation")
@@ -47,11 +49,9 @@ def connect_account(
     credentials: dict[str, str],
 ) -> Account:
     """Verify the credentials with the platform, then store the account; nothing half-saved."""
-    if not can(user, Action.MANAGE_ACCOUNTS):
-        raise NotAllowed("role may not connect accounts")
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None or not in_scope(user, organisation_id):
-        raise NotAllowed("organisation not in your scope")
+    require(user, Action.MANAGE_ACCOUNTS, organisation_id)
+    if session.get(Organisation, organisation_id) is None:
+        raise NotAllowed("no such organisation")
     creds = {k: (credentials.get(k) or "").strip() for k in CREDENTIAL_FIELDS[platform]}
     errors = [UserError(N_("This field is required."), field=k) for k, v in creds.items() if not v]
     if not name.strip():
@@ -101,8 +101,8 @@ def _reconnect(session: Session, box: CredentialBox, user: User, account: Accoun
 
 
 def disconnect_account(session: Session, user: User, account_id: int) -> Account:
-    if not can(user, Action.MANAGE_ACCOUNTS):
-        raise NotAllowed("role may not manage accounts")
+    """Take the account out of use; whatever still waits for it is cancelled."""
+    require(user, Action.MANAGE_ACCOUNTS)
     account = get_account_for(session, user, account_id)
     account.active = False
     waiting = session.scalars(select(Delivery.id).where(

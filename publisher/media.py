@@ -17,17 +17,17 @@ import io
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.auth import in_scope
-from core.i18n import N_, UserError
+from core.auth import NotAllowed, in_scope
+from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from publisher.adapters.base import MediaRef
 from publisher.models import Account, Delivery, MediaFile, Platform, Post, PostMedia
@@ -46,6 +46,8 @@ FORMATS = {  # Pillow's format name -> (MIME type, file extension)
     "WEBP": ("image/webp", "webp"),
 }
 FIELD = "media"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -139,16 +141,33 @@ def _write_once(target: Path, data: bytes) -> None:
         raise
 
 
-def absolute_path(root: Path, media: MediaFile) -> Path:
-    return root / media.path
-
-
 def forget_unused(session: Session, root: Path, stored: Iterable[tuple[str, str]]) -> None:
     """After a refused compose (rolled back): delete the files of (sha256, path) pairs that no
     MediaFile row refers to, so a picture that was never posted does not stay on the server."""
     for digest, relative in stored:
         if session.scalar(select(MediaFile.id).where(MediaFile.sha256 == digest)) is None:
             (root / relative).unlink(missing_ok=True)
+
+
+def save_with_new_pictures(session: Session, root: Path, stored: Sequence[tuple[str, str]],
+                           save: Callable[[], T], *, pictures_chosen: bool) -> T:
+    """Save a post (`save`: create or edit) that uses pictures just stored for it.
+
+    When the domain refuses the post (NotAllowed, or its problems), nothing is kept: the session
+    is rolled back, the new files no row refers to any more are deleted (`stored`: sha256 and
+    path, as `store_image` wrote them), and, if the author had chosen pictures, the problems
+    say to choose them again. The refusal is raised on, for the caller to show.
+    """
+    try:
+        return save()
+    except (NotAllowed, ValidationErrors) as refused:
+        session.rollback()
+        forget_unused(session, root, stored)
+        if isinstance(refused, ValidationErrors) and pictures_chosen:
+            refused.errors.append(UserError(
+                N_("Pictures are not kept when the post has problems: choose them again "
+                   "before you queue the post. Their descriptions are kept."), field=FIELD))
+        raise
 
 
 def visible_to(session: Session, user: User, media: MediaFile) -> bool:

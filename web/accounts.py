@@ -8,10 +8,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from core.auth import Action, in_scope
+from core.auth import Action, organisations_for
 from core.i18n import ValidationErrors
-from core.users import Organisation
-from publisher.accounts import NotAllowed, connect_account, disconnect_account, visible_accounts
+from publisher.accounts import connect_account, disconnect_account, visible_accounts
 from publisher.adapters.base import PlatformError
 from publisher.adapters.sandbox_directory import SandboxDirectory
 from publisher.models import Platform
@@ -22,15 +21,8 @@ from web.permissions import requires
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
 
-def _organisation_choices() -> list[tuple[int, str]]:
-    session = db_session()
-    organisations = session.query(Organisation).order_by(Organisation.kind.desc(),
-                                                         Organisation.name).all()
-    return [(o.id, o.name) for o in organisations if in_scope(current_user, o.id)]
-
-
 def _forms() -> dict[str, FlaskForm]:
-    choices = _organisation_choices()
+    choices = [(o.id, o.name) for o in organisations_for(db_session(), current_user)]
     forms: dict[str, FlaskForm] = {
         "x_form": ConnectXForm(prefix="x"),
         "fb_form": ConnectFacebookForm(prefix="fb"),
@@ -67,9 +59,6 @@ def _connect(platform: Platform, form: FlaskForm, credentials: dict[str, str], a
             session, box=svc.box, platforms=svc.platforms, user=current_user, platform=platform,
             name=form.name.data or "", organisation_id=form.organisation_id.data,
             credentials=credentials)
-    except NotAllowed:
-        session.rollback()
-        abort(403)
     except ValidationErrors as exc:
         session.rollback()
         return _page(exc, active, forms)
@@ -127,10 +116,7 @@ def disconnect(account_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     session = db_session()
-    try:
-        account = disconnect_account(session, current_user, account_id)
-    except NotAllowed:
-        abort(403)
+    account = disconnect_account(session, current_user, account_id)
     session.commit()
     flash(_("%(name)s is disconnected.", name=account.name), "success")
     return redirect(url_for("accounts.index"))

@@ -13,25 +13,25 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from core.auth import Action, can
+from core.auth import Action, NotAllowed, can
 from core.clock import to_local
-from core.i18n import N_, UserError, ValidationErrors
+from core.i18n import UserError, ValidationErrors
 from monitor.log import link_response, response_prefill
 from monitor.models import Mention
-from publisher.accounts import NotAllowed, visible_accounts
+from publisher.accounts import visible_accounts
 from publisher.clashes import clashes
+from publisher.deliveries import WAITING
 from publisher.media import (
     MAX_STORED_BYTES,
     MB,
     X_ALT_TEXT_MAX,
-    forget_unused,
     read_upload,
+    save_with_new_pictures,
     store_image,
     visible_to,
 )
 from publisher.models import Account, MediaFile, Post
 from publisher.posts import (
-    EDITABLE,
     DraftImage,
     PostDraft,
     create_post,
@@ -167,22 +167,14 @@ def _draft(form: ComposeForm, media: list[DraftImage], upload_errors: list[UserE
 
 def _save(session: Session, save: Callable[[PostDraft], Post], draft: PostDraft,
           stored: list[tuple[str, str]]) -> Post | ValidationErrors:
-    """The domain's verdict on a draft; when refused, nothing is kept, new picture files
-    included, and the author hears that pictures must be chosen again."""
+    """The domain's verdict on a draft: the post, or its problems to show (a refusal of the
+    user, NotAllowed, goes on to the 403 page). Refused, nothing is kept, new pictures included
+    (publisher.media)."""
     try:
-        return save(draft)
-    except NotAllowed:
-        session.rollback()
-        forget_unused(session, _media_root(), stored)
-        abort(403)
-    except ValidationErrors as exc:
-        session.rollback()
-        forget_unused(session, _media_root(), stored)
-        if stored or draft.errors:
-            exc.errors.append(UserError(
-                N_("Pictures are not kept when the post has problems: choose them again "
-                   "before you queue the post. Their descriptions are kept."), field="media"))
-        return exc
+        return save_with_new_pictures(session, _media_root(), stored, lambda: save(draft),
+                                      pictures_chosen=bool(stored or draft.errors))
+    except ValidationErrors as problems:
+        return problems
 
 
 def _composer(form: ComposeForm, accounts: list[Account], errors: ValidationErrors | None,
@@ -196,7 +188,7 @@ def _composer(form: ComposeForm, accounts: list[Account], errors: ValidationErro
 
 
 def _prefill(form: ComposeForm, post: Post) -> None:
-    form.accounts.data = [d.account_id for d in post.deliveries if d.state in EDITABLE]
+    form.accounts.data = [d.account_id for d in post.deliveries if d.state in WAITING]
     form.text.data, form.link.data = post.text, post.link
     form.first_comment.data = post.first_comment
     form.scheduled_at.data = to_local(post.scheduled_at).replace(tzinfo=None, second=0,

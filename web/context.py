@@ -16,3 +16,10 @@ def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = services().db.sessions()
     return g.db_session
+
+
+def discard_changes() -> None:
+    """Roll back whatever the request's session holds, if it has one (a refused action)."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()

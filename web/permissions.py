@@ -1,4 +1,6 @@
-"""Server-side role checks for views: a wrong role gets 403, anonymous users the login page."""
+"""Role checks at the door of a view: anonymous users get the login page, a wrong role the
+refusal that `core.auth.require` raises (answered 403 by web/errors.py). The domain service
+behind the view checks again, with the organisation; this only keeps a page from being built."""
 
 from __future__ import annotations
 
@@ -6,10 +8,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort
 from flask_login import current_user, login_required
 
-from core.auth import Action, can
+from core.auth import Action, require
 
 
 def requires(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -17,8 +18,7 @@ def requires(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any
         @wraps(view)
         @login_required
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            if not can(current_user, action):
-                abort(403)
+            require(current_user, action)
             return view(*args, **kwargs)
 
         return guarded

@@ -1,9 +1,17 @@
-"""Passwords are argon2 hashes; repeated failures lock an address for a while."""
+"""Passwords are argon2 hashes; repeated failures lock an address; only administrators add users."""
 
 import pytest
 from sqlalchemy import select
 
-from core.auth import AuthError, LoginLocked, authenticate, create_user
+from core.auth import (
+    AuthError,
+    LoginLocked,
+    NotAllowed,
+    add_user,
+    authenticate,
+    create_user,
+    user_admin,
+)
 from core.users import LoginThrottle, Role, User
 from tests.conftest import PASSWORD
 
@@ -58,3 +66,37 @@ def test_deactivated_user_cannot_log_in(db, make_user):
         session.get(User, user.id).active = False
     with db.session() as session, pytest.raises(AuthError):
         authenticate(session, user.email, PASSWORD)
+
+
+@pytest.mark.parametrize("role", [Role.COMMS, Role.CAMPAIGN_LEAD, Role.BOARD])
+def test_only_an_administrator_may_list_and_add_users(db, make_user, role):
+    refused = make_user(role)
+    with db.session() as session, pytest.raises(NotAllowed):
+        user_admin(session, session.get(User, refused.id))
+    with db.session() as session, pytest.raises(NotAllowed):
+        add_user(session, session.get(User, refused.id), email="ny@example.org", name="Ny",
+                 password=PASSWORD, role=Role.ADMIN, organisation_id=None)
+    with db.session() as session:
+        assert session.scalar(select(User).where(User.email == "ny@example.org")) is None
+
+
+def test_an_administrator_adds_a_user_to_an_organisation(db, make_user, make_org):
+    admin, association = make_user(Role.ADMIN), make_org("Förening Kil")
+    with db.session() as session:
+        added = add_user(session, session.get(User, admin.id), email="Ny@Example.org",
+                         name="Ny", password=PASSWORD, role=Role.COMMS,
+                         organisation_id=association.id)
+        assert (added.email, added.organisation_id) == ("ny@example.org", association.id)
+    with db.session() as session:
+        listed = user_admin(session, session.get(User, admin.id))
+        assert {u.email for u in listed.users} == {admin.email, "ny@example.org"}
+        assert [o.name for o in listed.organisations] == ["Distriktet", "Förening Kil"]
+
+
+def test_a_deactivated_administrator_may_not_add_users(db, make_user):
+    admin = make_user(Role.ADMIN)
+    with db.session() as session:
+        session.get(User, admin.id).active = False
+    with db.session() as session, pytest.raises(NotAllowed):
+        add_user(session, session.get(User, admin.id), email="ny@example.org", name="Ny",
+                 password=PASSWORD, role=Role.BOARD, organisation_id=None)
