@@ -9,8 +9,5 @@ FACEBOOK_MAX_CHARS = 63206
 
 
 def x_weighted_length(text: str) -> int:
+    """X's own count (twitter-text): most characters 1, CJK and emoji 2, every URL 23."""
     return parse_tweet(text).weightedLength
-
-
-def x_fits(text: str) -> bool:
-    return x_weighted_length(text) <= X_MAX_WEIGHTED
