@@ -20,6 +20,7 @@ from core.clock import STOCKHOLM
 from core.i18n import N_
 from core.notifications import Msgid, Notification, notify, resolve
 from core.users import Role, User
+from publisher.history_notes import parse
 from publisher.models import Account, CredentialStatus, Delivery, DeliveryState, Post
 from publisher.user_messages import explain
 
@@ -102,6 +103,10 @@ def notify_delivery_problem(session: Session, delivery_id: int) -> list[Notifica
         return []
     kind = KINDS[delivery.state]
     error = (delivery.error_message or "").strip()
+    if parse(error) is not None:
+        # Megafon's own note (too late, not found …), not the platform's words: the explanation
+        # says it in the reader's language.
+        error = ""
     return notify(
         session, recipients(session, delivery), kind, SUBJECTS[kind],
         BODY_WITH_ERROR if error else BODY, f"/deliveries/{delivery.id}",

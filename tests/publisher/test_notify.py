@@ -90,7 +90,9 @@ def test_failed_delivery_reaches_author_and_comms_by_app_and_email(
         assert "VP Arvika på X" in mail.subject
         assert "Gratis kollektivtrafik för unga i Värmland!" in mail.body
         assert f"https://megafon.example.org/deliveries/{delivery.id}" in mail.body
-        assert "min late" in mail.body         # what the platform or Megafon said
+        # Megafon's own reason, in the reader's language: not passed off as the platform's words
+        assert "inom 30 minuter" in mail.body
+        assert "min late" not in mail.body and "Plattformen svarade" not in mail.body
     for person in (board, other_comms, other_admin):
         assert smtp_server.messages(to=person.email) == []
     with db.session() as session:   # e-mailed, still unread in the app
