@@ -45,10 +45,6 @@ class Organisation(Base):
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
 
-    @property
-    def is_district(self) -> bool:
-        return self.kind is OrganisationKind.DISTRICT
-
 
 class User(Base):
     __tablename__ = "users"

@@ -222,9 +222,8 @@ def _store_uploads(session: Session, form: ComposeForm
             continue
         name = PurePath(upload.filename or "").name[:120] or f"#{number}"
         try:
-            media = store_image(session, services().settings.instance_path,
-                                read_upload(upload.stream, name), name=name,
-                                user_id=current_user.id)
+            media = store_image(session, _media_root(), read_upload(upload.stream, name),
+                                name=name, user_id=current_user.id)
         except UserError as exc:
             refused.append(exc)
             continue
