@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.auth import NotAllowed
 from core.i18n import ValidationErrors
 from core.users import Role
-from publisher.accounts import NotAllowed
 from publisher.models import Delivery, DeliveryState, Platform, Post
 from tests.factories import count, queue_post
 
