@@ -24,6 +24,7 @@ from monitor.models import (
     SourceState,
     Watchlist,
 )
+from publisher.models import Platform
 from tests.factories import count
 from tests.web.conftest import csrf_token
 from tests.web.mention_seeds import seed_mentions
@@ -191,6 +192,22 @@ def test_editing_a_source_checks_the_same_way(db, comms):
         assert session.get(Source, source_id).url == "https://vf.se/rss"
 
 
+def test_the_facebook_pages_offered_are_the_users_own_active_ones(app, make_org, make_user,
+                                                                  make_account):
+    from tests.web.conftest import login
+
+    own, other = make_org("Kils förening"), make_org("Arvikas förening")
+    page, _ = make_account(Platform.FACEBOOK, own, "Kils sida")
+    make_account(Platform.FACEBOOK, other, "Arvikas sida")
+    make_account(Platform.X, own, "Kil på X")
+    client = app.test_client()
+    login(client, make_user(Role.COMMS, organisation=own))
+    response = client.get("/sources/new")
+    assert response.status_code == 200
+    offered = re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', response.text)
+    assert offered == [(str(page.id), "Kils sida")]
+
+
 def test_an_x_search_needs_words(db, comms):
     response = post(comms, "/sources/new", name="X", kind="x_search", query="",
                     interval_minutes=5)
@@ -275,6 +292,17 @@ def test_a_clipping_needs_an_outlet_and_a_title(db, comms):
     response = post(comms, "/clippings/new", outlet="", published_at=YESTERDAY,
                     title="", text="kollektivtrafik", link="ftp://x")
     assert response.status_code == 400
+    assert count(db, Mention) == 0
+
+
+def test_a_clipping_in_the_spring_gap_is_refused_at_the_field(db, comms):
+    add_watchlist(db)
+    response = post(comms, "/clippings/new", outlet="NWT papper",
+                    published_at="2025-03-30T02:30", title="Busslinjer dras in",
+                    text="Kollektivtrafiken i Kil drabbas hårt.")
+    assert response.status_code == 400
+    assert re.search(r'<p class="field-error"[^>]*>2025-03-30 02:30 does not exist in Swedish '
+                     r'time', response.text)
     assert count(db, Mention) == 0
 
 
