@@ -27,6 +27,8 @@ The unmodified tweepy and facebook-sdk clients talk to it with only their base U
       expire_token, token_expires_in_s, drop_response_rate, rate_limit, rate_window_s}
       -> the profile (token_expires_in_s is stored as token_expires_at, UNIX s); the body
       replaces the whole profile ({} clears it); GET returns it;
+  GET  /sandbox/api/accounts/<key>/in_flight -> {"in_flight": n}: calls that arrived and wait
+      out their latency unanswered;
   GET  /sandbox/api/posts/<id>/metrics -> {age_s, likes, reposts, quotes, impressions,
       bookmarks, replies};
   POST /sandbox/api/posts/<id>/metrics {advance_s | age_s, likes, reposts, quotes,

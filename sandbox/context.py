@@ -7,8 +7,7 @@ import time
 
 from flask import current_app
 
-from sandbox.faults import Faults
-from sandbox.state import SandboxState
+from sandbox.state import Account, SandboxState
 
 rng = random.Random()
 
@@ -17,7 +16,11 @@ def current_state() -> SandboxState:
     return current_app.config["SANDBOX_STATE"]
 
 
-def delay(faults: Faults) -> None:
-    """Add the account's configured latency (outside any lock, so other calls go on)."""
-    if faults.latency_ms:
-        time.sleep(faults.latency_ms / 1000)
+def delay(account: Account) -> None:
+    """Add the account's configured latency (outside any lock, so other calls go on). While it
+    waits the call counts as in flight, so a test can see that a client's request has arrived
+    (GET /sandbox/api/accounts/<key>/in_flight) instead of guessing with a sleep."""
+    latency_ms = account.faults.latency_ms
+    if latency_ms:
+        with current_state().in_flight(account.key):
+            time.sleep(latency_ms / 1000)

@@ -80,6 +80,12 @@ def list_posts(key: str) -> Response:
                     for p in posts])
 
 
+@bp.get("/accounts/<key>/in_flight")
+def in_flight(key: str) -> Response:
+    """How many of the account's calls have arrived and wait out their latency unanswered."""
+    return jsonify({"in_flight": current_state().calls_in_flight(_account(key).key)})
+
+
 @bp.route("/accounts/<key>/faults", methods=["GET", "POST", "PUT"])
 def faults(key: str) -> Response:
     account = _account(key)

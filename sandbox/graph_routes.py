@@ -114,7 +114,7 @@ def graph_endpoint(view: Callable[..., dict[str, Any]]) -> Callable[..., Respons
             faults = account.faults
             if faults.token_expired():
                 raise expired()
-            delay(faults)
+            delay(account)
             rate = current_state().count_call(account.key, "graph", graph_limit(faults),
                                               faults.rate_window_s)
             if not rate.allowed:

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -208,6 +209,7 @@ class SandboxState:
         self._readers = threading.local()  # each server thread reads on its own connection
         self._reader_connections: list[sqlite3.Connection] = []
         self._ids = _Snowflake()
+        self._in_flight: Counter[str] = Counter()  # calls inside their latency, per account
         try:
             self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None,
                                        check_same_thread=False)
@@ -227,6 +229,21 @@ class SandboxState:
         for column, ddl in (("alt_text", "TEXT NOT NULL DEFAULT ''"), ("data", "BLOB")):
             if column not in have:
                 self._db.execute(f"ALTER TABLE media ADD COLUMN {column} {ddl}")
+
+    @contextmanager
+    def in_flight(self, account_key: str) -> Iterator[None]:
+        """Count a call as arrived and not yet answered while the block runs."""
+        with self._lock:
+            self._in_flight[account_key] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight[account_key] -= 1
+
+    def calls_in_flight(self, account_key: str) -> int:
+        with self._lock:
+            return self._in_flight[account_key]
 
     def close(self) -> None:
         with self._lock:

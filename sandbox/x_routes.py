@@ -129,7 +129,7 @@ def x_endpoint(bucket: str, user_only: bool = True) -> Callable[..., Callable[..
                 faults = account.faults
                 if faults.token_expired():
                     raise problem(401, "Unauthorized")
-                delay(faults)
+                delay(account)
                 owner = account.key if user_context else f"app:{account.key}"
                 rate = state.count_call(owner, bucket, x_limit(bucket, faults),
                                         faults.rate_window_s)

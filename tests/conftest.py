@@ -27,6 +27,7 @@ from publisher.adapters.sandbox_directory import SandboxDirectory
 from publisher.models import Account, Platform
 from publisher.services import Services
 from sandbox.server import SandboxServer
+from tests.databases import copy_sqlite, postgres_template
 from tests.publisher.sandbox_faults import set_sandbox_time
 
 
@@ -71,14 +72,14 @@ def postgres_admin_url() -> str:
     return PG_ADMIN_URL
 
 
-@pytest.fixture
-def postgres_url(postgres_admin_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+def _new_postgres_database(admin_url: str, template: str | None) -> Iterator[str]:
+    """A database of its own for one test (a copy of `template` if given), dropped afterwards."""
     name = f"megafon_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base, _, _ = postgres_admin_url.rpartition("/")
+        conn.execute(text(f'CREATE DATABASE "{name}"'
+                          + (f' TEMPLATE "{template}"' if template else "")))
+    base, _, _ = admin_url.rpartition("/")
     yield f"{base}/{name}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -86,14 +87,40 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A migrated PostgreSQL database for one test (a copy of the run's template)."""
+    yield from _new_postgres_database(postgres_admin_url, postgres_template(postgres_admin_url))
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """An empty PostgreSQL database, for tests of the migrations themselves."""
+    yield from _new_postgres_database(postgres_admin_url, None)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
+    """A migrated SQLite database for one test (a copy of the run's template file)."""
+    copy_sqlite(tmp_path / "megafon.db")
     return f"sqlite:///{tmp_path / 'megafon.db'}"
+
+
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'empty.db'}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def any_db_url(request: pytest.FixtureRequest) -> str:
-    """Runs the test once on SQLite and once on PostgreSQL."""
+    """Runs the test once on SQLite and once on PostgreSQL, each database migrated."""
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_empty_db_url(request: pytest.FixtureRequest) -> str:
+    """`any_db_url`, but empty: for tests of the migrations themselves."""
+    return request.getfixturevalue(
+        "empty_sqlite_url" if request.param == "sqlite" else "empty_postgres_url")
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +147,9 @@ def build_services(instance: Path, database_url: str, sandbox_url: str, **overri
     settings = Settings.from_env(
         {}, instance_path=instance, database_url=database_url, sandbox="on",
         sandbox_url=sandbox_url, secret_key="test-secret-" + uuid.uuid4().hex, **overrides)
-    migrate.upgrade(settings.database_url)
+    if database_url.startswith("sqlite:///") and not Path(database_url[10:]).exists():
+        copy_sqlite(Path(database_url[10:]))  # a new file: the migrated template, copied
+    migrate.upgrade(settings.database_url)  # at head already: a check that costs ~30 ms
     return Services.from_settings(settings)
 
 

@@ -13,6 +13,13 @@ def set_faults(sandbox_url: str, key: str, **faults: Any) -> None:
                   timeout=10).raise_for_status()
 
 
+def calls_in_flight(sandbox_url: str, key: str) -> int:
+    """Calls of the account the sandbox has received and not yet answered (inside latency)."""
+    response = requests.get(f"{sandbox_url}/sandbox/api/accounts/{key}/in_flight", timeout=10)
+    response.raise_for_status()
+    return response.json()["in_flight"]
+
+
 def stored_posts(sandbox_url: str, key: str) -> list[dict[str, Any]]:
     response = requests.get(f"{sandbox_url}/sandbox/api/accounts/{key}/posts", timeout=10)
     response.raise_for_status()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from core.users import Role
 from publisher.models import Delivery, DeliveryState, Platform
 from tests.conftest import build_services, connect_sandbox_account
 from tests.factories import queue_post
-from tests.publisher.sandbox_faults import set_faults, stored_posts
+from tests.publisher.sandbox_faults import calls_in_flight, set_faults, stored_posts
 from tests.schedules.workers import wait_for, worker_env, workers
 
 S = DeliveryState
@@ -59,8 +58,9 @@ def test_kill_9_inside_the_platform_call_then_restart_publishes_each_once(
                      dispatch_concurrency=4)
 
     with workers(env, 1, tmp_path) as (worker,):
-        wait_for(lambda: state_counts(services)[S.SENDING] > 0, 60, "a send in flight")
-        time.sleep(2.5)  # the requests are out; the sandbox sleeps 6 s before storing them
+        # The calls have reached the sandbox, which waits 6 s before storing and answering them.
+        wait_for(lambda: all(calls_in_flight(sandbox.url, key) > 0 for key in keys), 60,
+                 "a call to every account in flight")
         os.kill(worker.pid, signal.SIGKILL)  # inside the platform call
         worker.wait()
     assert state_counts(services)[S.SENDING] > 0  # left behind by the dead worker
