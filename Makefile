@@ -11,7 +11,8 @@ run: $(STAMP) translations
 
 test: $(STAMP) translations
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $${PYTEST_WORKERS:-auto} -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $${PYTEST_WORKERS:-auto} -q --durations=15 \
+		--timeout=$${PYTEST_TIMEOUT:-300} $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

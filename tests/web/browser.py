@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
 from core.auth import create_user
-from core.clock import STOCKHOLM
+from core.clock import STOCKHOLM, utcnow
+from core.db import Database
 from core.users import Role
+from publisher.models import Delivery, Post
 from schedules.jobs import start_background
 from tests.conftest import PASSWORD, build_services
 from web import create_app
@@ -66,7 +69,22 @@ class LiveMegafon:
     url: str
     sandbox_url: str
     email: str
+    database_url: str
     password: str = PASSWORD
+
+    def its_time_has_come(self, text: str) -> int:
+        """The moment a post was queued for arrives now: the test moves its due time instead of
+        waiting for a real Stockholm minute. Returns how many deliveries were moved."""
+        database = Database(self.database_url)
+        try:
+            with database.session() as session:
+                post_ids = select(Post.id).where(Post.text == text)
+                now = utcnow()
+                return session.execute(
+                    update(Delivery).where(Delivery.post_id.in_(post_ids))
+                    .values(due_at=now, next_attempt_at=now)).rowcount
+        finally:
+            database.dispose()
 
 
 @contextmanager
@@ -82,7 +100,8 @@ def live_megafon(directory: Path, sandbox_url: str) -> Iterator[LiveMegafon]:
     thread.start()
     scheduler = start_background(services)
     try:
-        yield LiveMegafon(f"http://127.0.0.1:{server.server_port}", sandbox_url, email)
+        yield LiveMegafon(f"http://127.0.0.1:{server.server_port}", sandbox_url, email,
+                          services.settings.database_url)
     finally:
         scheduler.shutdown(wait=True)
         server.shutdown()
@@ -95,15 +114,6 @@ def next_minute_but_one(now: datetime | None = None) -> datetime:
     """Stockholm wall-clock time: round up to the next whole minute, then one more."""
     now = now or datetime.now(STOCKHOLM)
     return now.replace(second=0, microsecond=0) + timedelta(minutes=2)
-
-
-def soonest_minute(margin: timedelta = timedelta(seconds=20),
-                   now: datetime | None = None) -> datetime:
-    """The first whole Stockholm minute at least `margin` away: time to fill in the form and
-    see the post queued before it is due."""
-    now = now or datetime.now(STOCKHOLM)
-    minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    return minute if minute - now >= margin else minute + timedelta(minutes=1)
 
 
 class Megafon:
