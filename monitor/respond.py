@@ -1,8 +1,8 @@
 """Answering a mention: the composer starts with a quote and the link, and the post that
 answers it is linked back, so the log shows what was said in reply and who is on it.
 
-No Flask and no publisher here: web/ opens the composer with `response_prefill` and, once the
-post is saved, calls `link_response` with its id.
+No Flask and no publisher here: web/ opens the composer with `mention_to_answer` and
+`response_prefill` and, once the post is saved, calls `link_response` with its id.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from core.auth import Action, require
+from core.auth import Action, can, require
 from core.clock import utcnow
 from core.users import User
 from monitor.highlight import SEPARATOR, document, parse_hits
@@ -33,9 +33,18 @@ def start_response(session: Session, user: User, mention_id: int) -> Mention:
     return mention
 
 
-def link_response(session: Session, mention_id: int, post_id: int,
+def mention_to_answer(session: Session, user: User, raw_id: str) -> Mention | None:
+    """The mention the composer was opened to answer (`?mention=<id>`), if there is one and the
+    user may handle mentions; otherwise the composer is simply a new post."""
+    if not raw_id.isdigit() or not can(user, Action.TRIAGE_MENTIONS):
+        return None
+    return session.get(Mention, int(raw_id))
+
+
+def link_response(session: Session, user: User, mention_id: int, post_id: int,
                   now: datetime | None = None) -> None:
     """The post answers the mention; answering something makes it relevant."""
+    require(user, Action.TRIAGE_MENTIONS)
     mention = session.get(Mention, mention_id)
     if mention is None:
         return

@@ -11,8 +11,8 @@ from core.crypto import CredentialBox
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import Organisation, User
 from publisher.adapters.base import PlatformError
-from publisher.deliveries import cancel, release_account
-from publisher.models import Account, CredentialStatus, Delivery, DeliveryState, Platform
+from publisher.deliveries import cancel_waiting, release_account
+from publisher.models import Account, CredentialStatus, Platform
 from publisher.platforms import Platforms
 
 CREDENTIAL_FIELDS: dict[Platform, tuple[str, ...]] = {
@@ -21,11 +21,15 @@ CREDENTIAL_FIELDS: dict[Platform, tuple[str, ...]] = {
 }
 
 
-def visible_accounts(session: Session, user: User, *, active_only: bool = True) -> list[Account]:
-    """The accounts in the user's scope: all that a page lists or a form offers them."""
+def visible_accounts(session: Session, user: User, *, active_only: bool = True,
+                     platform: Platform | None = None) -> list[Account]:
+    """The accounts in the user's scope (of one platform if given): all that a page lists or a
+    form offers them."""
     query = select(Account).order_by(Account.platform, Account.name)
     if active_only:
         query = query.where(Account.active.is_(True))
+    if platform is not None:
+        query = query.where(Account.platform == platform)
     return [a for a in session.scalars(query) if in_scope(user, a.organisation_id)]
 
 
@@ -105,10 +109,5 @@ def disconnect_account(session: Session, user: User, account_id: int) -> Account
     require(user, Action.MANAGE_ACCOUNTS)
     account = get_account_for(session, user, account_id)
     account.active = False
-    waiting = session.scalars(select(Delivery.id).where(
-        Delivery.account_id == account.id,
-        Delivery.state.in_((DeliveryState.SCHEDULED, DeliveryState.RETRY_WAIT,
-                            DeliveryState.HELD))))
-    for delivery_id in list(waiting):
-        cancel(session, delivery_id, f"{user.name} (account disconnected)")
+    cancel_waiting(session, account.id, f"{user.name} (account disconnected)")
     return account

@@ -13,11 +13,11 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from core.auth import Action, NotAllowed, can
+from core.auth import Action, NotAllowed
 from core.clock import to_local
 from core.i18n import UserError, ValidationErrors
-from monitor.log import link_response, response_prefill
 from monitor.models import Mention
+from monitor.respond import link_response, mention_to_answer, response_prefill
 from publisher.accounts import visible_accounts
 from publisher.clashes import clashes
 from publisher.deliveries import WAITING
@@ -56,7 +56,8 @@ def compose() -> str | Response | tuple[str, int]:
     form = ComposeForm()
     form.accounts.choices = [(a.id, a.name) for a in accounts]
     errors: ValidationErrors | None = None
-    mention = _mention(request.values.get("mention", ""))  # answering a mention in the log
+    # answering a mention in the log
+    mention = mention_to_answer(session, current_user, request.values.get("mention", ""))
     if mention is not None and request.method == "GET":
         form.text.data, form.link.data = response_prefill(mention)
     if form.validate_on_submit():
@@ -68,7 +69,7 @@ def compose() -> str | Response | tuple[str, int]:
         else:
             post = outcome
             if mention is not None:
-                link_response(session, mention.id, post.id)
+                link_response(session, current_user, mention.id, post.id)
             session.commit()
             flash(ngettext("The post is queued for %(num)s account.",
                            "The post is queued for %(num)s accounts.", len(post.deliveries)),
@@ -199,12 +200,6 @@ def _prefill(form: ComposeForm, post: Post) -> None:
         form.thread.append_entry(part.text if part else "")
     for item in post.media:
         form.kept.append_entry({"alt_text": item.alt_text})
-
-
-def _mention(raw: str) -> Mention | None:
-    if not raw.isdigit() or not can(current_user, Action.TRIAGE_MENTIONS):
-        return None
-    return db_session().get(Mention, int(raw))
 
 
 def _media_root() -> Path:

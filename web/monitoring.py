@@ -81,8 +81,7 @@ def _source_form(source: Source | None = None) -> SourceForm:
     else:
         form = SourceForm(interval_minutes=1) if request.method == "GET" else SourceForm()
     form.kind.choices = [(k.value, str(label)) for k, label in KIND_LABELS.items()]
-    pages = [a for a in visible_accounts(db_session(), current_user)
-             if a.platform is Platform.FACEBOOK]
+    pages = visible_accounts(db_session(), current_user, platform=Platform.FACEBOOK)
     form.account_id.choices = [("", "—")] + [(str(a.id), a.name) for a in pages]
     return form
 
