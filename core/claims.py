@@ -34,7 +34,6 @@ def lease_clock(postgres: bool, now: Any) -> Any:
     return func.statement_timestamp() if postgres else now
 
 
-
 def lease_end(postgres: bool, seconds: Any, end: Any) -> Any:
     """When a lease taken now runs out: on PostgreSQL `seconds` (a number or bound value) after
     the server's clock; on SQLite `end`, the application's now plus the lease, computed by the

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from core.auth import Action, NotAllowed, in_scope, require
-from core.claims import lease_clock, lease_end, locked_ids
+from core.claims import Lease, claim, lease_clock, lease_end, locked_ids
 from core.clock import utcnow
 from core.db import Database, UTCDateTime
 from core.users import User
@@ -240,9 +240,8 @@ def _blocked_accounts(now: Any) -> Any:
     ))
 
 
-def _lease_over(postgres: bool, now: Any) -> Any:
-    """No live lease on the row, judged by the one lease clock (core.claims.lease_clock)."""
-    return or_(D.lease_expires_at.is_(None), D.lease_expires_at < lease_clock(postgres, now))
+# A worker's hold on a delivery: while `sending`, and while it reconciles an `uncertain` one.
+LEASE = Lease(holder=Delivery.claimed_by, until=Delivery.lease_expires_at)
 
 
 def claim_due(db: Database, worker_id: str, *, limit: int = 20, lease_seconds: int = 120,
@@ -339,7 +338,7 @@ def overdue(session: Session, since: datetime, now: datetime | None = None
 
 def _workable(postgres: bool, now: datetime) -> tuple[Any, ...]:
     """Deliveries a claim would take now or later: neither held nor claimed nor blocked."""
-    return (or_(D.state.in_(CLAIMABLE), and_(D.state == S.UNCERTAIN, _lease_over(postgres, now))),
+    return (or_(D.state.in_(CLAIMABLE), and_(D.state == S.UNCERTAIN, LEASE.free(postgres, now))),
             D.account_id.not_in(_blocked_accounts(now)))
 
 
@@ -377,22 +376,11 @@ def claim_uncertain(db: Database, worker_id: str, *, limit: int = 20, lease_seco
     claim is only a lease, the outcome of the check is the transition)."""
     now = now or utcnow()
     with db.session() as session:
-        postgres = _postgres(session)
-        due = locked_ids(
-            select(D.id)
-            .where(D.state == S.UNCERTAIN, D.next_attempt_at <= now, _lease_over(postgres, now),
-                   D.account_id.not_in(_blocked_accounts(now)))
-            .order_by(D.next_attempt_at, D.id)
-            .limit(limit)
-        )
-        return sorted(session.scalars(
-            update(DELIVERIES)
-            .where(D.id.in_(due), D.state == S.UNCERTAIN, _lease_over(postgres, now))
-            .values(claimed_by=worker_id,
-                    lease_expires_at=lease_end(postgres, lease_seconds,
-                                               now + timedelta(seconds=lease_seconds)))
-            .returning(D.id)
-        ))
+        return claim(session, Delivery.id, where=[D.state == S.UNCERTAIN,
+                                                  D.next_attempt_at <= now],
+                     pick_only=[D.account_id.not_in(_blocked_accounts(now))],
+                     order_by=[D.next_attempt_at, D.id], limit=limit, now=now, lease=LEASE,
+                     worker=worker_id, seconds=lease_seconds)
 
 
 def hold_account(session: Session, account_id: int, reason: str) -> list[int]:
