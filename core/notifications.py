@@ -28,6 +28,7 @@ from babel.support import Translations
 from sqlalchemy import ForeignKey, Index, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from core.claims import lease_clock
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
 from core.users import User
@@ -106,6 +107,9 @@ def notify(session: Session, users: Iterable[User], kind: str, subject: str, bod
     stored = json.dumps({k: _encode(v) for k, v in params.items()}, ensure_ascii=False,
                         sort_keys=True)
     now = utcnow()
+    # The e-mail is due now on the outbox's own clock, the one its claims judge it by
+    # (core.mail.LEASE: the database server's on PostgreSQL), not on this process's clock.
+    due = lease_clock(session.get_bind().dialect.name == "postgresql", now)
     created: list[Notification] = []
     seen: set[int] = set()
     for user in users:
@@ -120,7 +124,7 @@ def notify(session: Session, users: Iterable[User], kind: str, subject: str, bod
         if already is not None:
             continue
         notification = Notification(user_id=user.id, kind=kind, subject=subject, body=body,
-                                    params=stored, link=link, created_at=now, email_due_at=now,
+                                    params=stored, link=link, created_at=now, email_due_at=due,
                                     email_attempts=0)
         session.add(notification)
         created.append(notification)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -31,20 +33,39 @@ from tests.databases import copy_sqlite, postgres_template
 from tests.publisher.sandbox_faults import set_sandbox_time
 
 
-def _keep_monotonic_time_real_under_faketime() -> None:
+def pytest_configure(config: pytest.Config) -> None:
     """Under `faketime -f '+365d' python -m pytest` the suite must pass: no test may depend on
     today's date. libfaketime (0.9.10) also shifts CLOCK_MONOTONIC but not the kernel's timed
     waits (sem_clockwait), so every `Event.wait(1)` or `Queue.get(timeout=1)` in Python would
     sleep a year: the threads of APScheduler, the dispatcher and waitress would hang. Shift the
-    calendar, keep the stopwatch: run once more, before anything has started, with the monotonic
-    clock left real (xdist's workers and the tests' subprocesses inherit it)."""
+    calendar, keep the stopwatch: run once more, before any test, thread or xdist worker has
+    started, with the monotonic clock left real (workers and subprocesses inherit it). pytest's
+    output capture is stopped first, so the new run writes to the terminal, not to its files."""
     if ("faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get("FAKETIME")
             and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") != "1"):
+        capture = config.pluginmanager.getplugin("capturemanager")
+        if capture is not None:
+            capture.stop_global_capturing()
         os.environ["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
         os.execv(sys.executable, sys.orig_argv)
 
+def _sleep_that_survives_libfaketime() -> None:
+    """With the monotonic clock left real, libfaketime 0.9.10 still rewrites the absolute
+    deadline of `clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME)`, which `time.sleep` uses, into
+    an invalid one (EINVAL). In the test processes under faketime, sleep on an Event instead
+    (a timed wait on the real monotonic clock, which works); outside faketime nothing changes.
+    Megafon's own processes do not call time.sleep."""
+    if ("faketime" in os.environ.get("LD_PRELOAD", "")
+            and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1"):
+        def sleep(seconds: float) -> None:
+            if seconds < 0:
+                raise ValueError("sleep length must be non-negative")
+            threading.Event().wait(seconds)
 
-_keep_monotonic_time_real_under_faketime()
+        time.sleep = sleep
+
+
+_sleep_that_survives_libfaketime()
 
 PG_ADMIN_URL = os.environ.get(
     "MEGAFON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

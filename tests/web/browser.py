@@ -53,15 +53,38 @@ def require_chromium() -> None:
 
 
 @contextmanager
+def _outside_faketime() -> Iterator[None]:
+    """Start what is started here without libfaketime. Under `faketime -f '+365d' pytest` the
+    suite shows that Megafon does not depend on today's date; Chromium is not Megafon, and with
+    libfaketime in all its processes it takes a minute to start and never opens a second page.
+    So Playwright's driver (and the browser it launches) keeps the real calendar; the pages it
+    shows come from Megafon, which runs with the moved one."""
+    preload = os.environ.get("LD_PRELOAD", "")
+    if "faketime" not in preload:
+        yield
+        return
+    saved = {key: os.environ.pop(key) for key in list(os.environ)
+             if key == "LD_PRELOAD" or key.startswith("FAKETIME")}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+@contextmanager
 def chromium() -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with _outside_faketime():
+        playwright = sync_playwright().start()  # the driver, which launches the browser
+    try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
             browser.close()
+    finally:
+        playwright.stop()
 
 
 @dataclass
