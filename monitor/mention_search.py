@@ -1,7 +1,8 @@
 """Finding mentions: the log's filters, its pages and the counts beside it.
 
-The filters are one SQL query (nothing is filtered in Python), so a page costs the same whether
-the log holds a hundred mentions or a hundred thousand. Days are Stockholm calendar days, as the
+The filters are one SQL query (nothing is filtered in Python), each served by an index whose
+order is the log's (see `Filtered`), so a page costs the same whether the log holds a hundred
+mentions or a million. Days are Stockholm calendar days, as the
 reader means them, turned into UTC bounds here.
 """
 
@@ -10,15 +11,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.auth import Action, require
 from core.clock import STOCKHOLM
 from core.users import User
-from monitor.models import Mention, MentionWatchlist, SourceKind, Triage, Watchlist
+from monitor.models import (
+    Mention,
+    MentionParty,
+    MentionPerson,
+    MentionWatchlist,
+    Outlet,
+    SourceKind,
+    Triage,
+    Watchlist,
+)
+from monitor.parties import CODES
 
 T = TypeVar("T")
 
@@ -70,26 +81,63 @@ def stockholm_day_bounds(day: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def _listed(column, value: str):  # noqa: ANN001, ANN202 - a SQL expression either way
-    """A comma-separated column (``"V,S,M"``) that contains exactly this value."""
-    return (literal(",") + column + literal(",")).like(f"%,{value},%")
-
-
 def when(mention: Mention) -> datetime:
     """A mention's time: the outlet's publication time, else when Megafon first saw it."""
     return mention.published_at or mention.first_seen_at
 
 
-def _filtered(filters: MentionFilter) -> Select[tuple[Mention]]:
-    query = select(Mention)
-    happened = func.coalesce(Mention.published_at, Mention.first_seen_at)
-    if filters.watchlist_id:
-        query = query.where(exists().where(MentionWatchlist.mention_id == Mention.id,
-                                           MentionWatchlist.watchlist_id == filters.watchlist_id))
-    if filters.party:
-        query = query.where(_listed(Mention.parties, filters.party.strip().upper()))
+@dataclass(frozen=True)
+class Filtered:
+    """The filtered query and the two columns its order is read from, newest first.
+
+    With an issue, person or party filter and the "time" order, the query is driven by that
+    link table: joined on its primary key with the value fixed (so no mention can come twice)
+    and ordered by its own copy of the time, (sort_at, mention_id) — one backward range scan
+    of its (value, sort_at, mention_id) index, which stops after a page. These are equal to
+    Mention.sort_at and Mention.id by construction, so the order is the log's order. Anything
+    that pages on from a row (a keyset) must compare these columns, not Mention's, to stay on
+    the index.
+    """
+
+    query: Select[tuple[Mention]]
+    sort_at: ColumnElement[datetime]
+    id: ColumnElement[int]
+
+    def ordered(self) -> Select[tuple[Mention]]:
+        return self.query.order_by(self.sort_at.desc(), self.id.desc())
+
+
+def _links(filters: MentionFilter) -> list[tuple[Any, Any, object]]:
+    """The link-table filters (table, its value column, the value), the likely most selective
+    first: one person, one issue, one party."""
+    links: list[tuple[Any, Any, object]] = []
     if filters.person_id:
-        query = query.where(_listed(Mention.people, str(int(filters.person_id))))
+        links.append((MentionPerson, MentionPerson.person_id, int(filters.person_id)))
+    if filters.watchlist_id:
+        links.append((MentionWatchlist, MentionWatchlist.watchlist_id, int(filters.watchlist_id)))
+    if filters.party:
+        links.append((MentionParty, MentionParty.party, filters.party.strip().upper()))
+    return links
+
+
+def filtered(filters: MentionFilter, order: str = "time") -> Filtered:
+    """The mentions the filters let through, as one query, and the columns of its order:
+    ``"time"`` (published, else first seen) or ``"arrival"`` (first seen)."""
+    query = select(Mention)
+    links = _links(filters)
+    if order == "arrival":
+        sort_at, id_ = Mention.first_seen_at, Mention.id
+        happened: ColumnElement[datetime] = Mention.sort_at
+    elif links:
+        driver, column, value = links.pop(0)
+        query = query.join(driver, driver.mention_id == Mention.id).where(column == value)
+        sort_at, id_ = driver.sort_at, driver.mention_id
+        happened = driver.sort_at
+    else:
+        sort_at, id_ = Mention.sort_at, Mention.id
+        happened = Mention.sort_at
+    for table, column, value in links:
+        query = query.where(exists().where(table.mention_id == Mention.id, column == value))
     if filters.outlet:
         query = query.where(Mention.outlet == filters.outlet)
     if filters.source_kind:
@@ -106,7 +154,7 @@ def _filtered(filters: MentionFilter) -> Select[tuple[Mention]]:
         pattern = f"%{_escape_like(word)}%"
         query = query.where(or_(Mention.title.ilike(pattern, escape="\\"),
                                 Mention.text.ilike(pattern, escape="\\")))
-    return query
+    return Filtered(query, sort_at, id_)
 
 
 def _escape_like(word: str) -> str:
@@ -120,15 +168,15 @@ def search(session: Session, user: User, filters: MentionFilter, page: int = 1,
     so a story found late still comes first)."""
     require(user, Action.VIEW_MENTIONS)
     per_page = max(1, min(per_page, 200))
-    query = _filtered(filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    found = filtered(filters, order)
+    total = session.scalar(select(func.count()).select_from(found.query.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = max(1, min(page, pages))
-    newest = (Mention.first_seen_at.desc() if order == "arrival"
-              else func.coalesce(Mention.published_at, Mention.first_seen_at).desc())
     items = session.scalars(
-        query.options(selectinload(Mention.watchlists), selectinload(Mention.sightings))
-        .order_by(newest, Mention.id.desc())
+        found.ordered().options(selectinload(Mention.watchlists),
+                                selectinload(Mention.sightings),
+                                selectinload(Mention.party_rows),
+                                selectinload(Mention.person_rows))
         .limit(per_page).offset((page - 1) * per_page)).all()
     return Page(list(items), total, page, per_page)
 
@@ -140,17 +188,15 @@ def get_mention(session: Session, user: User, mention_id: int) -> Mention | None
 
 
 def outlets(session: Session) -> list[str]:
-    """Every outlet that has a mention, for the filter's choices."""
-    found = session.scalars(select(Mention.outlet).where(Mention.outlet != "").distinct())
-    return sorted(found, key=str.casefold)
+    """Every outlet that has had a mention, for the filter's choices: from the small outlets
+    table that ingest fills, never from mentions."""
+    return sorted(session.scalars(select(Outlet.name)), key=str.casefold)
 
 
-def parties(session: Session) -> list[str]:
-    """Every party code found in a mention, for the filter's choices."""
-    codes: set[str] = set()
-    for listed in session.scalars(select(Mention.parties).where(Mention.parties != "").distinct()):
-        codes.update(code.strip() for code in listed.split(",") if code.strip())
-    return sorted(codes)
+def parties() -> list[str]:
+    """The party codes the filter offers: the parliament's parties, in its order (a fixed
+    list; reading which codes occur would cost a scan)."""
+    return list(CODES)
 
 
 def watchlist_names(session: Session, mentions: Iterable[Mention]) -> dict[int, list[str]]:
@@ -178,8 +224,3 @@ def watchlist_stats(session: Session) -> dict[int, WatchlistStats]:
         .join(Mention, Mention.id == MentionWatchlist.mention_id)
         .group_by(MentionWatchlist.watchlist_id)).all()
     return {wid: WatchlistStats(total, int(new or 0), last) for wid, total, new, last in rows}
-
-
-def listed(value: str) -> list[str]:
-    """The items of a comma-separated column."""
-    return [part.strip() for part in (value or "").split(",") if part.strip()]

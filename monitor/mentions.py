@@ -11,6 +11,10 @@
   the copy matched that it did not have yet;
 - anything else is a new mention with its watchlists and its first sighting.
 
+The parties and people a mention names are rows (MentionParty, MentionPerson); a new outlet
+is added to `outlets` (the log's outlet choices). Mention.sort_at and its copies on the link rows
+follow published_at by themselves (monitor.models._keep_sort_times).
+
 Mention.hits are the matcher's hits as JSON `[{"term", "start", "end", "text"}]`, offsets into
 `monitor.highlight.document(title, text)` (title, a blank line, text): the text that was matched.
 
@@ -28,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
@@ -40,7 +45,18 @@ from monitor.dedupe import (
     signature_of,
 )
 from monitor.highlight import document
-from monitor.models import Mention, MentionWatchlist, Sighting, Source, SourceKind, Watchlist
+from monitor.models import (
+    Mention,
+    MentionParty,
+    MentionPerson,
+    MentionWatchlist,
+    Outlet,
+    Person,
+    Sighting,
+    Source,
+    SourceKind,
+    Watchlist,
+)
 
 URL_LENGTH = 2000
 OUTLET_LENGTH = 200
@@ -72,17 +88,33 @@ def _hits_json(result: Any) -> str:
     return json.dumps([hit.as_dict() for hit in result.hits], ensure_ascii=False)
 
 
-def _people(result: Any) -> str:
-    return ",".join(str(person) for person in sorted(set(result.people)))
+def name_parties(mention: Mention, codes: Iterable[str], *, replace: bool = False) -> None:
+    """The mention names these parties too (or, with `replace`, only these)."""
+    wanted = list(dict.fromkeys(codes))
+    if replace:
+        mention.party_rows[:] = [row for row in mention.party_rows if row.party in wanted]
+    have = {row.party for row in mention.party_rows}
+    mention.party_rows.extend(MentionParty(party=code) for code in wanted if code not in have)
 
 
-def _merge_listed(current: str, more: Iterable[object]) -> str:
-    """A comma-separated column with more values added, in order, without repeats."""
-    values = [v for v in (current or "").split(",") if v]
-    for value in more:
-        if str(value) not in values:
-            values.append(str(value))
-    return ",".join(values)
+def name_people(mention: Mention, person_ids: Iterable[int], *, replace: bool = False) -> None:
+    """The mention names these people too (or, with `replace`, only these)."""
+    wanted = sorted(set(person_ids))
+    if replace:
+        mention.person_rows[:] = [row for row in mention.person_rows
+                                  if row.person_id in wanted]
+    have = {row.person_id for row in mention.person_rows}
+    mention.person_rows.extend(MentionPerson(person_id=p) for p in wanted if p not in have)
+
+
+def remember_outlet(session: Session, name: str) -> None:
+    """Add the outlet to the log's choices if it is not there yet; another worker adding it
+    at the same moment is no error (ON CONFLICT DO NOTHING; on SQLite, INSERT OR IGNORE)."""
+    if not name:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(Outlet).values(name=name[:OUTLET_LENGTH]).on_conflict_do_nothing())
 
 
 def _add_watchlists(session: Session, mention: Mention, watchlist_ids: Iterable[int]) -> bool:
@@ -109,7 +141,10 @@ class _Batch:
         self.result = Ingested()
         # A watchlist deleted or switched off since the matcher was built must not be linked.
         self.active = set(session.scalars(select(Watchlist.id).where(Watchlist.active)))
+        # Likewise a person deleted since: a row naming them would break its foreign key.
+        self.people = set(session.scalars(select(Person.id)))
         self.locked = False
+        self.outlets: set[str] = set()
 
     def lock(self) -> bool:
         """Before the batch's first write to a mention: one writer of mentions at a time
@@ -123,6 +158,9 @@ class _Batch:
     def match(self, title: str, text: str) -> tuple[Any, list[int]]:
         result = self.matcher.match(document(title, text))
         return result, [w for w in dict.fromkeys(result.watchlist_ids) if w in self.active]
+
+    def people_of(self, result: Any) -> list[int]:
+        return sorted({p for p in result.people if p in self.people})
 
     def known(self, items: Sequence[Any]) -> dict[str, Sighting]:
         keys = list({item.item_key for item in items if item.item_key})
@@ -165,14 +203,14 @@ class _Batch:
             mention.url = sighting.url
             mention.normalized_url = sighting.normalized_url
             mention.hits = _hits_json(result)
-            mention.parties = ",".join(dict.fromkeys(result.parties))
-            mention.people = _people(result)
+            name_parties(mention, result.parties, replace=True)
+            name_people(mention, self.people_of(result), replace=True)
             mention.signature = sig.dumps()
             if mention.published_at is None and item.published_at is not None:
                 mention.published_at = item.published_at
         else:
-            mention.parties = _merge_listed(mention.parties, result.parties)
-            mention.people = _merge_listed(mention.people, sorted(set(result.people)))
+            name_parties(mention, result.parties)
+            name_people(mention, self.people_of(result))
         if _add_watchlists(self.session, mention, watchlist_ids):
             self.result.grown.append(mention.id)
         mention.updated_at = self.now
@@ -192,8 +230,8 @@ class _Batch:
         sighting = self.sighting(item, title)
         if story is not None:
             story.sightings.append(sighting)
-            story.parties = _merge_listed(story.parties, result.parties)
-            story.people = _merge_listed(story.people, sorted(set(result.people)))
+            name_parties(story, result.parties)
+            name_people(story, self.people_of(result))
             if _add_watchlists(self.session, story, watchlist_ids):
                 self.result.grown.append(story.id)
             if story.published_at is None and item.published_at is not None:
@@ -213,10 +251,14 @@ class _Batch:
             title=title, url=sighting.url, normalized_url=sighting.normalized_url,
             outlet=sighting.outlet, source_kind=source_kind, text=text,
             published_at=item.published_at, first_seen_at=self.now, signature=sig.dumps(),
-            hits=_hits_json(result), parties=",".join(dict.fromkeys(result.parties)),
-            people=_people(result), updated_at=self.now,
+            hits=_hits_json(result), updated_at=self.now,
             watchlists=[MentionWatchlist(watchlist_id=w) for w in watchlist_ids],
+            party_rows=[MentionParty(party=code) for code in dict.fromkeys(result.parties)],
+            person_rows=[MentionPerson(person_id=p) for p in self.people_of(result)],
             sightings=[sighting])
+        if mention.outlet and mention.outlet not in self.outlets:
+            remember_outlet(self.session, mention.outlet)
+            self.outlets.add(mention.outlet)
         self.session.add(mention)
         self.session.flush()
         remember(self.session, mention, sig)

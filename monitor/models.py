@@ -2,18 +2,27 @@
 
 A mention is one story; each time it is seen (another feed, an update, a sister paper) adds a
 sighting, so people are told once per story, not once per copy.
+
+The log is read newest first, filtered by issue, party, person, outlet, kind, triage or assignee,
+over an archive of a million mentions. So the time it orders by is stored (`Mention.sort_at`,
+published else first seen), the parties and people a mention names are rows, and each link row
+(issue, party, person) carries a copy of its mention's sort_at: "this value, newest first" is then
+one backward range scan of one index. `_keep_sort_times` keeps every copy equal to the mention's,
+whoever writes it.
 """
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
+from monitor.parties import CODES
 
 
 def _enum(kind: type[enum.Enum], name: str) -> Enum:
@@ -126,6 +135,16 @@ class Mention(Base):
     """One story that matched at least one watchlist, however many times it was seen."""
 
     __tablename__ = "mentions"
+    # Each serves "this value, newest first" (the log's filters) as one backward index scan;
+    # (first_seen_at, id) serves the "latest arrivals" order and dedupe's recent window.
+    __table_args__ = (
+        Index("ix_mentions_sort_at_id", "sort_at", "id"),
+        Index("ix_mentions_first_seen_at_id", "first_seen_at", "id"),
+        Index("ix_mentions_outlet_sort_at", "outlet", "sort_at", "id"),
+        Index("ix_mentions_source_kind_sort_at", "source_kind", "sort_at", "id"),
+        Index("ix_mentions_triage_sort_at", "triage", "sort_at", "id"),
+        Index("ix_mentions_assigned_to_id_sort_at", "assigned_to_id", "sort_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(Text)
@@ -135,30 +154,132 @@ class Mention(Base):
     source_kind: Mapped[SourceKind] = mapped_column(_enum(SourceKind, "source_kind"))
     text: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The time the log shows and orders by: published_at, else first_seen_at. Stored (not an
+    # expression) so that it can be copied onto the link rows; set by _keep_sort_times.
+    sort_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # JSON: MinHash signature of the text (near-duplicate detection) and the match details.
     signature: Mapped[str | None] = mapped_column(Text)
     hits: Mapped[str] = mapped_column(Text, default="[]")
-    parties: Mapped[str] = mapped_column(String(100), default="")  # e.g. "V,S,M"
-    people: Mapped[str] = mapped_column(Text, default="")  # person ids, comma-separated
     triage: Mapped[Triage] = mapped_column(_enum(Triage, "triage_state"), default=Triage.NEW)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)
     response_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    watchlists: Mapped[list[MentionWatchlist]] = relationship(cascade="all, delete-orphan")
+    watchlists: Mapped[list[MentionWatchlist]] = relationship(back_populates="mention",
+                                                              cascade="all, delete-orphan")
+    party_rows: Mapped[list[MentionParty]] = relationship(back_populates="mention",
+                                                          cascade="all, delete-orphan")
+    person_rows: Mapped[list[MentionPerson]] = relationship(back_populates="mention",
+                                                            cascade="all, delete-orphan")
     sightings: Mapped[list[Sighting]] = relationship(cascade="all, delete-orphan",
                                                      order_by="Sighting.id")
 
+    @property
+    def party_codes(self) -> list[str]:
+        """The parties named, in the parliament's order (monitor.parties), as the chips show."""
+        rank = {code: i for i, code in enumerate(CODES)}
+        return sorted((row.party for row in self.party_rows),
+                      key=lambda code: (rank.get(code, len(rank)), code))
+
+    @property
+    def person_ids(self) -> list[int]:
+        """The ids of the people named."""
+        return sorted(row.person_id for row in self.person_rows)
+
 
 class MentionWatchlist(Base):
+    """A mention matched this issue; sort_at is the mention's, so that "issue X, newest first"
+    reads (watchlist_id, sort_at, mention_id) backwards and stops after a page."""
+
     __tablename__ = "mention_watchlists"
+    __table_args__ = (Index("ix_mention_watchlists_watchlist_id_sort_at",
+                            "watchlist_id", "sort_at", "mention_id"),)
 
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"),
                                             primary_key=True)
     watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id", ondelete="CASCADE"),
-                                              primary_key=True, index=True)
+                                              primary_key=True)
+    sort_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    mention: Mapped[Mention] = relationship(back_populates="watchlists")
+
+
+class MentionParty(Base):
+    """A party the mention names (share of voice, the party filter); sort_at as above."""
+
+    __tablename__ = "mention_parties"
+    __table_args__ = (Index("ix_mention_parties_party_sort_at", "party", "sort_at",
+                            "mention_id"),)
+
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    party: Mapped[str] = mapped_column(String(8), primary_key=True)  # a code: "V", "SD"
+    sort_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    mention: Mapped[Mention] = relationship(back_populates="party_rows")
+
+
+class MentionPerson(Base):
+    """One of the organisation's people the mention names; sort_at as above."""
+
+    __tablename__ = "mention_people"
+    __table_args__ = (Index("ix_mention_people_person_id_sort_at", "person_id", "sort_at",
+                            "mention_id"),)
+
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    sort_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    mention: Mapped[Mention] = relationship(back_populates="person_rows")
+
+
+class Outlet(Base):
+    """An outlet that has had a mention, added on ingest: the log's outlet choices come from
+    here, so filling the filter form never reads mentions."""
+
+    __tablename__ = "outlets"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+_LINKS = ("watchlists", "party_rows", "person_rows")
+_LINK_TYPES = (MentionWatchlist, MentionParty, MentionPerson)
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_sort_times(session: Session, _context: Any, _instances: Any) -> None:
+    """Mention.sort_at and its copies on the link rows are derived data, stored only so that
+    indexes can serve the log's order. They are set here, before every flush, for a new
+    mention and whenever its published_at (or first_seen_at) changed, and on every new link
+    row: whoever writes a mention — ingest, a clipping, a test, a later feature — a copy can
+    never lag behind and hide a mention from a filtered page or misplace it."""
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, Mention):
+            continue
+        attrs = inspect(obj).attrs
+        if not (obj.sort_at is None or obj in session.new
+                or attrs.published_at.history.has_changes()
+                or attrs.first_seen_at.history.has_changes()):
+            continue
+        if obj.first_seen_at is None:
+            obj.first_seen_at = utcnow()
+        sort_at = obj.published_at or obj.first_seen_at
+        if obj.sort_at != sort_at:
+            obj.sort_at = sort_at
+        for name in _LINKS:
+            for link in getattr(obj, name):
+                if link.sort_at != sort_at:
+                    link.sort_at = sort_at
+    for obj in list(session.new):
+        if isinstance(obj, _LINK_TYPES) and obj.sort_at is None:
+            parent = obj.mention if obj.mention is not None else (
+                session.get(Mention, obj.mention_id) if obj.mention_id is not None else None)
+            if parent is not None:
+                obj.sort_at = parent.sort_at
 
 
 class Sighting(Base):

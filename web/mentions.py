@@ -72,7 +72,7 @@ def _filter_form(args: MultiDict[str, str]) -> tuple[FilterForm, mention_search.
     form.watchlist.choices = anything + [(str(w.id), w.name) for w in
                                          session.scalars(select(Watchlist)
                                                          .order_by(Watchlist.name))]
-    form.party.choices = anything + [(p, p) for p in mention_search.parties(session)]
+    form.party.choices = anything + [(p, p) for p in mention_search.parties()]
     form.person.choices = anything + [(str(p.id), p.name) for p in
                                       session.scalars(select(Person).order_by(Person.name))]
     form.outlet.choices = anything + [(o, o) for o in mention_search.outlets(session)]
@@ -140,8 +140,7 @@ def _person_names() -> Any:
     people = dict(db_session().execute(select(Person.id, Person.name)).all())
 
     def names(mention) -> list[str]:  # noqa: ANN001
-        ids = (int(i) for i in mention_search.listed(mention.people) if i.isdigit())
-        return [people[i] for i in ids if i in people]
+        return [people[i] for i in mention.person_ids if i in people]
 
     return names
 
@@ -239,7 +238,7 @@ def respond(mention_id: int) -> Response | Rendered:
 
 def _texts() -> dict[str, Any]:
     """What the templates call to show a mention: its time, its lists, its marked words."""
-    return {"when": mention_search.when, "listed": mention_search.listed, "marks": highlight}
+    return {"when": mention_search.when, "marks": highlight}
 
 
 def _labels() -> dict[str, Any]:

@@ -125,7 +125,8 @@ def mentions(db: Database) -> list[Mention]:
     with db.session() as session:
         found = list(session.scalars(select(Mention).order_by(Mention.id)))
         for mention in found:
-            _ = mention.sightings, mention.watchlists  # loaded for use after the session
+            _ = (mention.sightings, mention.watchlists, mention.party_rows,
+                 mention.person_rows)  # loaded for use after the session
         return found
 
 

@@ -60,8 +60,11 @@ def test_a_new_mention_keeps_what_the_log_and_reports_need(db: Database):
     assert (mention.outlet, mention.source_kind) == ("NWT", SourceKind.FEED)
     assert mention.published_at == PUBLISHED
     assert _linked(db, mention.id) == {akut.id, region.id}
-    assert set(mention.parties.split(",")) >= {"V", "S"}
-    assert mention.people.split(",") == [str(anna.id)]
+    assert set(mention.party_codes) >= {"V", "S"}
+    assert mention.person_ids == [anna.id]
+    assert mention.sort_at == PUBLISHED
+    assert {row.sort_at for row in mention.party_rows + mention.person_rows
+            + mention.watchlists} == {PUBLISHED}
     # The hits point into the title and text as the log shows them.
     doc = document(mention.title, mention.text)
     hits = json.loads(mention.hits)

@@ -67,7 +67,7 @@ def test_each_filter_narrows_the_list(db, logged_in, seeded):
     assert listed(client, "?q=Torsby") == care
     assert listed(client, "?q=hockey+Luleå") == ids(seeded, "hockey-away")
     with db.session() as session:  # the parties the matcher found, per mention
-        parties = {m.id: set(m.parties.split(",")) - {""} for m in session.scalars(select(Mention))}
+        parties = {m.id: set(m.party_codes) for m in session.scalars(select(Mention))}
     for party in ("V", "S", "M", "SD"):
         expected = {m for m, found in parties.items() if party in found}
         assert expected, f"no story names {party}"

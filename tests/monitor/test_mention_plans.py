@@ -1,0 +1,95 @@
+"""On PostgreSQL the log's pages are read from an index in the log's order: the first page, a
+party's and an issue's newest mentions never sort the table (EXPLAIN on a seeded, analysed
+table; the planner's choice, nothing forced)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+
+from core import migrate
+from core.db import Database
+from monitor.mention_search import MentionFilter, filtered
+
+pytestmark = pytest.mark.postgres
+
+MENTIONS = 6000
+WATCHLISTS = 40
+
+SEED = [
+    f"INSERT INTO watchlists (id, name, query, priority, active, created_at, updated_at) "
+    f"SELECT g, 'Fråga ' || g, 'ord' || g, 'normal', true, now(), now() "
+    f"FROM generate_series(1, {WATCHLISTS}) g",
+    # Two years of mentions, ten an hour; a fifth unpublished; a text as long as an article's.
+    f"INSERT INTO mentions (id, title, outlet, source_kind, text, published_at, first_seen_at, "
+    f"sort_at, hits, triage, updated_at) "
+    f"SELECT g, 'Nyhet ' || g, 'Tidning ' || (g % 50), 'feed', repeat('text ', 200), "
+    f"CASE WHEN g % 5 = 0 THEN NULL ELSE t END, t, t, '[]', 'new', t "
+    f"FROM generate_series(1, {MENTIONS}) g, "
+    f"LATERAL (SELECT timestamptz '2026-01-01 00:00Z' + g * interval '6 minutes' AS t) s",
+    f"INSERT INTO mention_watchlists (mention_id, watchlist_id, sort_at) "
+    f"SELECT id, 1 + id % {WATCHLISTS}, sort_at FROM mentions",
+    "INSERT INTO mention_parties (mention_id, party, sort_at) "
+    "SELECT id, 'V', sort_at FROM mentions WHERE id % 2 = 0 UNION ALL "
+    "SELECT id, 'S', sort_at FROM mentions WHERE id % 3 = 0 UNION ALL "
+    "SELECT id, 'SD', sort_at FROM mentions WHERE id % 7 = 0",
+    "ANALYZE",
+]
+
+
+@pytest.fixture
+def seeded(postgres_url: str) -> Iterator[Database]:
+    migrate.upgrade(postgres_url)
+    db = Database(postgres_url)
+    with db.engine.begin() as conn:
+        for statement in SEED:
+            conn.execute(text(statement))
+    yield db
+    db.dispose()
+
+
+def _plan(db: Database, filters: MentionFilter) -> dict[str, Any]:
+    query = filtered(filters).ordered().limit(25)
+    sql = str(query.compile(dialect=postgresql.dialect(),
+                            compile_kwargs={"literal_binds": True}))
+    with db.engine.connect() as conn:
+        return conn.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar_one()[0]["Plan"]
+
+
+def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _nodes(child)
+
+
+def _assert_read_in_order(plan: dict[str, Any], index: str) -> None:
+    nodes = list(_nodes(plan))
+    for node in nodes:
+        if node["Node Type"] in ("Sort", "Incremental Sort"):
+            below = list(_nodes(node))
+            assert not any(n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "mentions"
+                           for n in below), plan
+    assert not any(n["Node Type"] == "Sort" for n in nodes), plan
+    assert any(n["Node Type"] in ("Index Scan", "Index Only Scan")
+               and n.get("Index Name") == index and n.get("Scan Direction") == "Backward"
+               for n in nodes), plan
+    assert not any(n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "mentions"
+                   for n in nodes), plan
+
+
+def test_the_first_page_reads_the_sort_time_index_backwards(seeded: Database):
+    _assert_read_in_order(_plan(seeded, MentionFilter()), "ix_mentions_sort_at_id")
+
+
+def test_a_party_page_reads_the_party_index_backwards(seeded: Database):
+    _assert_read_in_order(_plan(seeded, MentionFilter(party="SD")),
+                          "ix_mention_parties_party_sort_at")
+
+
+def test_an_issue_page_reads_the_issue_index_backwards(seeded: Database):
+    _assert_read_in_order(_plan(seeded, MentionFilter(watchlist_id=7)),
+                          "ix_mention_watchlists_watchlist_id_sort_at")
