@@ -2,22 +2,24 @@
 
 The filters are one SQL query (nothing is filtered in Python), each served by an index whose
 order is the log's (see `Filtered`), so a page costs the same whether the log holds a hundred
-mentions or a million. Days are Stockholm calendar days, as the
-reader means them, turned into UTC bounds here.
+mentions or a million; pages are keyset pages (`Position`), and the count stops at a threshold.
+Days are Stockholm calendar days, as the reader means them, turned into UTC bounds here.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from core.auth import Action, require
 from core.clock import STOCKHOLM
+from core.db import UTCDateTime
 from core.users import User
 from monitor.models import (
     Mention,
@@ -54,24 +56,56 @@ class MentionFilter:
         return any(value not in (None, "") for value in vars(self).values())
 
 
+# Up to this many matches the log counts exactly; beyond, it estimates (and says so).
+EXACT_COUNT_UP_TO = 10_000
+
+
+class BadCursor(ValueError):
+    """A page link whose position cannot be read (edited by hand, or from another version)."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page starts or ends in the log's order: a time and an id (the keyset)."""
+
+    at: datetime
+    id: int
+
+    def token(self) -> str:
+        """URL-safe: microseconds since the epoch and the id."""
+        return f"{round(self.at.timestamp() * 1_000_000)}_{self.id}"
+
+    @classmethod
+    def parse(cls, token: str) -> Position:
+        stamp, sep, ident = token.partition("_")
+        try:
+            if not sep or not stamp.lstrip("-").isdigit() or not ident.isdigit():
+                raise ValueError(token)
+            at = datetime.fromtimestamp(int(stamp) / 1_000_000, UTC)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise BadCursor(token) from exc
+        return cls(at, int(ident))
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many mentions match: exact up to EXACT_COUNT_UP_TO, else the planner's estimate
+    (PostgreSQL) or only the bound (SQLite)."""
+
+    value: int
+    exact: bool
+
+
 @dataclass
 class Page(Generic[T]):
+    """One page of the log and the positions to page on from: `older` (the next page down) and
+    `newer` (back up), None where there is nothing more that way."""
+
     items: list[T]
-    total: int
-    page: int
+    total: Count
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    older: Position | None = None
+    newer: Position | None = None
 
 
 def stockholm_day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -161,24 +195,77 @@ def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search(session: Session, user: User, filters: MentionFilter, page: int = 1,
-           per_page: int = 25, order: str = "time") -> Page[Mention]:
+def search(session: Session, user: User, filters: MentionFilter, *, per_page: int = 25,
+           order: str = "time", older_than: Position | None = None,
+           newer_than: Position | None = None, on_or_before: date | None = None
+           ) -> Page[Mention]:
     """One page of the mentions the filters let through, newest first: by the time shown
     (``"time"``: published, else first seen) or by when Megafon first saw them (``"arrival"``,
-    so a story found late still comes first)."""
+    so a story found late still comes first).
+
+    Pages are keyset pages: the page after `older_than`, the one before `newer_than`, or the
+    first on or before a Stockholm day (`on_or_before`, the deep jump). Each is one range scan
+    of an index in the log's order that stops after a page, however deep, and mentions that
+    arrive meanwhile neither repeat nor hide a row on the next page.
+    """
     require(user, Action.VIEW_MENTIONS)
     per_page = max(1, min(per_page, 200))
     found = filtered(filters, order)
-    total = session.scalar(select(func.count()).select_from(found.query.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = max(1, min(page, pages))
-    items = session.scalars(
-        found.ordered().options(selectinload(Mention.watchlists),
-                                selectinload(Mention.sightings),
-                                selectinload(Mention.party_rows),
-                                selectinload(Mention.person_rows))
-        .limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(list(items), total, page, per_page)
+    key = tuple_(found.sort_at, found.id)
+    query = found.query
+    if on_or_before is not None and older_than is None and newer_than is None:
+        older_than = Position(stockholm_day_bounds(on_or_before)[1], 0)
+    if newer_than is not None:
+        query = query.where(key > tuple_(literal(newer_than.at, UTCDateTime()),
+                                         literal(newer_than.id)))
+        query = query.order_by(found.sort_at.asc(), found.id.asc())
+    else:
+        if older_than is not None:
+            query = query.where(key < tuple_(literal(older_than.at, UTCDateTime()),
+                                             literal(older_than.id)))
+        query = query.order_by(found.sort_at.desc(), found.id.desc())
+    rows = list(session.execute(
+        query.add_columns(found.sort_at, found.id)
+        .options(selectinload(Mention.watchlists), selectinload(Mention.sightings),
+                 selectinload(Mention.party_rows), selectinload(Mention.person_rows))
+        .limit(per_page + 1)).all())
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if newer_than is not None:
+        rows.reverse()
+    items = [row[0] for row in rows]
+    first = Position(rows[0][1], rows[0][2]) if rows else None
+    last = Position(rows[-1][1], rows[-1][2]) if rows else None
+    if newer_than is not None:
+        newer, older = (first if more else None), last
+    else:
+        newer, older = (first if older_than is not None else None), (last if more else None)
+    return Page(items, count(session, found), per_page, older=older, newer=newer)
+
+
+def count(session: Session, found: Filtered) -> Count:
+    """Exact while small (a count that stops at the threshold, read from the same indexes);
+    beyond it PostgreSQL's planner estimate, never a scan of everything that matches."""
+    capped = session.scalar(select(func.count()).select_from(
+        found.query.limit(EXACT_COUNT_UP_TO + 1).subquery())) or 0
+    if capped <= EXACT_COUNT_UP_TO:
+        return Count(capped, True)
+    if session.get_bind().dialect.name == "postgresql":
+        estimate = _planner_rows(session, found.query)
+        if estimate is not None:
+            return Count(max(estimate, capped), False)
+    return Count(capped, False)
+
+
+def _planner_rows(session: Session, query: Select[Any]) -> int | None:
+    """The planner's row estimate of `query` (EXPLAIN, not run)."""
+    compiled = query.with_only_columns(literal(1)).compile(dialect=session.get_bind().dialect)
+    plan = session.connection().exec_driver_sql(
+        "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    try:
+        return int((plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]["Plan Rows"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
 
 
 def get_mention(session: Session, user: User, mention_id: int) -> Mention | None:

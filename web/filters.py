@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import format_datetime, format_number, get_locale, gettext
 from flask_login import current_user
 
 from core.auth import Action, can
@@ -45,8 +45,14 @@ def _translated_note(text: str) -> str:
     return gettext(msgid, **{name: _translated_note(value) for name, value in values.items()})
 
 
+def number(value: int) -> str:
+    """A whole number in the reader's language (Swedish: 12 345; English: 12,345)."""
+    return format_number(value)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(localtime)
+    app.add_template_filter(number)
     app.add_template_filter(translate_error, "tr_error")
     app.add_template_filter(history_note)
     app.add_template_global(user_can, "can")

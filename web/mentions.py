@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -121,18 +122,40 @@ def _mark_seen() -> None:
 def index() -> str:
     session = db_session()
     form, filters = _filter_form(request.args)
-    found = mention_search.search(session, current_user, filters,
-                                  page=_int(request.args.get("page")) or 1, per_page=PER_PAGE,
-                                  order=request.args.get("order", "time"))
+    older, newer, day = _position(request.args)
+    found = mention_search.search(session, current_user, filters, per_page=PER_PAGE,
+                                  order=request.args.get("order", "time"),
+                                  older_than=older, newer_than=newer, on_or_before=day)
     seen_until = ensure_utc(_seen_until(current_user) or current_user.created_at)
     _mark_seen()
     users = {u.id: u.name for u in session.scalars(select(User))}
-    args = {k: v for k, v in request.args.items() if v and k != "page"}
+    args = {k: v for k, v in request.args.items()
+            if v and k not in ("older", "newer", "day", "page")}
     return render_template(
         "mentions/index.html", form=form, filters=filters, page=found, args=args,
         issues=mention_search.watchlist_names(session, found.items), person_names=_person_names(),
         users=users,
         seen_until=seen_until, action_form=EmptyForm(), **_texts(), **_labels())
+
+
+def _position(args: Any) -> tuple[mention_search.Position | None,
+                                   mention_search.Position | None, date | None]:
+    """Where the page starts: after an `older` or before a `newer` position, or on a day
+    (`day=YYYY-MM-DD`, the jump to a date). A link that cannot be read shows the newest page
+    and says why, rather than failing."""
+    try:
+        older = mention_search.Position.parse(args["older"]) if args.get("older") else None
+        newer = mention_search.Position.parse(args["newer"]) if args.get("newer") else None
+    except mention_search.BadCursor:
+        flash(_("That page link could not be read; here are the newest mentions."), "warning")
+        return None, None, None
+    day = None
+    if args.get("day"):
+        try:
+            day = date.fromisoformat(args["day"])
+        except ValueError:
+            flash(_("Not a date: write it as YYYY-MM-DD."), "warning")
+    return older, newer, day
 
 
 def _person_names() -> Any:

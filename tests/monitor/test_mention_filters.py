@@ -22,7 +22,16 @@ from core.auth import create_user
 from core.clock import STOCKHOLM
 from core.db import Database
 from core.users import Role
-from monitor.mention_search import MentionFilter, filtered, outlets, search
+from monitor import mention_search
+from monitor.mention_search import (
+    BadCursor,
+    Count,
+    MentionFilter,
+    Position,
+    filtered,
+    outlets,
+    search,
+)
 from monitor.mentions import remember_outlet
 from monitor.models import (
     Mention,
@@ -176,16 +185,100 @@ def test_each_filter_and_their_combinations_match_the_rows(world: World):
         assert _found(world, case, "arrival") == _expected(world, case, "arrival"), case
 
 
+def _walk(session, world: World, filters: MentionFilter, per_page: int, order: str = "time",
+          between=None) -> list[int]:  # noqa: ANN001
+    """Every id, page by page down the log through the `older` positions; `between(n)` runs
+    after page n (new mentions arriving while someone reads)."""
+    seen: list[int] = []
+    page = search(session, world.user, filters, per_page=per_page, order=order)
+    assert page.newer is None
+    pages = 0
+    while True:
+        seen += [m.id for m in page.items]
+        pages += 1
+        if between:
+            between(pages)
+        if page.older is None:
+            return seen
+        page = search(session, world.user, filters, per_page=per_page, order=order,
+                      older_than=page.older)
+
+
 def test_search_pages_and_counts_over_the_same_rows(world: World):
     party = MentionFilter(party="V", watchlist_id=world.watchlists[0])
     expected = _expected(world, party)
     assert len(expected) > 30
     with world.db.session() as session:
-        first = search(session, world.user, party, page=1, per_page=25)
-        second = search(session, world.user, party, page=2, per_page=25)
-        assert first.total == len(expected)
+        first = search(session, world.user, party, per_page=25)
+        second = search(session, world.user, party, per_page=25, older_than=first.older)
+        assert first.total == Count(len(expected), True)
         assert [m.id for m in first.items + second.items] == expected[:50]
+        back = search(session, world.user, party, per_page=25, newer_than=second.newer)
+        assert [m.id for m in back.items] == expected[:25] and back.newer is None
         assert outlets(session) == sorted(OUTLETS, key=str.casefold)
+
+
+@pytest.mark.parametrize("order", ["time", "arrival"])
+def test_keyset_pages_give_every_mention_once_in_order_while_new_ones_arrive(world: World,
+                                                                          order: str):
+    """Paging down while new mentions arrive (newest first, and late-found older ones): every
+    mention that was there when reading began is shown exactly once, in the log's order."""
+    filters_to_try = [MentionFilter(), MentionFilter(party="S"),
+                      MentionFilter(watchlist_id=world.watchlists[1], triage=Triage.NEW)]
+    for filters in filters_to_try:
+        before = _expected(world, filters, order)
+        with world.db.session() as session:
+            def arrive(page_number: int) -> None:
+                with world.db.session() as writer:  # another worker's ingest, committed
+                    seen = MOMENT + timedelta(minutes=page_number)
+                    writer.add_all([
+                        Mention(title=f"Ny {page_number}", outlet="NWT",
+                                source_kind=SourceKind.FEED, text="", first_seen_at=seen,
+                                published_at=seen),
+                        Mention(title=f"Sent funnen {page_number}", outlet="VF",
+                                source_kind=SourceKind.FEED, text="", first_seen_at=seen,
+                                published_at=MOMENT - timedelta(days=10, minutes=page_number),
+                                party_rows=[MentionParty(party="S")])])
+
+            shown = _walk(session, world, filters, per_page=7, order=order, between=arrive)
+        assert len(shown) == len(set(shown)), "a mention was shown twice"
+        assert [i for i in shown if i in set(before)] == before, filters
+
+
+def test_a_deep_jump_goes_to_a_stockholm_day_and_pages_on_from_there(world: World):
+    days = sorted({m.sort_at.astimezone(STOCKHOLM).date() for m in world.mentions})
+    day = days[len(days) // 2]
+    everything = _expected(world, MentionFilter())
+    start = next(i for i, m in enumerate(sorted(world.mentions, key=lambda m: (m.sort_at, m.id),
+                                                reverse=True))
+                 if m.sort_at.astimezone(STOCKHOLM).date() <= day)
+    with world.db.session() as session:
+        page = search(session, world.user, MentionFilter(), per_page=10, on_or_before=day)
+        assert [m.id for m in page.items] == everything[start:start + 10]
+        assert page.newer is not None and page.older is not None
+        newer = search(session, world.user, MentionFilter(), per_page=10,
+                       newer_than=page.newer)
+        assert [m.id for m in newer.items] == everything[max(0, start - 10):start]
+
+
+def test_a_position_link_that_cannot_be_read_is_refused_clearly():
+    assert Position.parse(Position(MOMENT, 42).token()) == Position(MOMENT, 42)
+    for bad in ("", "abc", "12_", "_3", "1.5_2", "99999999999999999999999_1", "12-3"):
+        with pytest.raises(BadCursor):
+            Position.parse(bad)
+
+
+def test_the_count_is_exact_while_small_and_an_estimate_beyond(world: World, monkeypatch):
+    few = MentionFilter(person_id=world.people[0], party="V")
+    expected = len(_expected(world, few))
+    assert 0 < expected < 100
+    monkeypatch.setattr(mention_search, "EXACT_COUNT_UP_TO", expected)
+    with world.db.session() as session:
+        small = search(session, world.user, few, per_page=5)
+        large = search(session, world.user, MentionFilter(), per_page=5)
+    assert small.total == Count(expected, True)
+    # Beyond the threshold: PostgreSQL's planner estimate, SQLite only the bound; never exact.
+    assert not large.total.exact and large.total.value > expected
 
 
 def test_sort_time_follows_publication_onto_every_link_row(world: World):

@@ -277,11 +277,13 @@ def test_unread_badge_counts_new_mentions_until_the_log_is_opened(db, logged_in)
 def test_search_pages_through_the_log_newest_first(db, make_user, seeded):
     user = make_user(Role.BOARD)
     with db.session() as session:
-        first = search(session, user, MentionFilter(), page=1, per_page=2)
-        last = search(session, user, MentionFilter(), page=3, per_page=2)
+        first = search(session, user, MentionFilter(), per_page=2)
+        second = search(session, user, MentionFilter(), per_page=2, older_than=first.older)
+        last = search(session, user, MentionFilter(), per_page=2, older_than=second.older)
         arrivals = search(session, user, MentionFilter(), per_page=5, order="arrival")
-    assert (first.total, first.pages, len(first.items), len(last.items)) == (5, 3, 2, 1)
-    assert first.has_next and not last.has_next
+    assert (first.total.value, first.total.exact, len(first.items), len(last.items)) == \
+        (5, True, 2, 1)
+    assert first.older and first.newer is None and last.older is None and last.newer
     # By the time shown (published): the story of today first, the oldest last.
     assert [m.id for m in first.items] == [seeded.mentions["lines"], seeded.mentions["fare"]]
     assert [m.id for m in last.items] == [seeded.mentions["hockey-final"]]
@@ -294,3 +296,22 @@ def test_the_log_is_in_swedish_by_default(logged_in, seeded):
     html = client.get("/mentions").text
     for word in ("Bevakning", "Omnämnanden", "Relevant", "Inte relevant", "Svara"):
         assert word in html, word
+
+
+def test_the_log_pages_by_links_and_jumps_to_a_day(logged_in, seeded, monkeypatch):
+    """Older/newer links carry a position (no page numbers); a day jumps deep; a link edited
+    by hand shows the newest page with a clear word, never an error."""
+    monkeypatch.setattr("web.mentions.PER_PAGE", 2)
+    client, _ = logged_in(Role.COMMS)
+    first = client.get("/mentions").text
+    older = re.search(r'href="([^"]*older=[^"]*)" data-testid="older"', first).group(1)
+    second = client.get(older.replace("&amp;", "&")).text
+    assert 'data-testid="newer"' in second and "Äldre" in second and "Nyare" in second
+    shown = re.findall(r'data-mention="(\d+)"', first + second)
+    assert len(shown) == len(set(shown)) == 4
+    broken = client.get("/mentions?older=inte-en-position")
+    assert broken.status_code == 200 and "Länken till sidan kunde inte läsas" in broken.text
+    deep = client.get("/mentions?day=2001-01-01")
+    assert deep.status_code == 200 and 'data-testid="no-mentions"' in deep.text
+    bad_day = client.get("/mentions?day=igår")
+    assert bad_day.status_code == 200 and "Inte ett datum" in bad_day.text
