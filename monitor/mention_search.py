@@ -211,21 +211,10 @@ def search(session: Session, user: User, filters: MentionFilter, *, per_page: in
     require(user, Action.VIEW_MENTIONS)
     per_page = max(1, min(per_page, 200))
     found = filtered(filters, order)
-    key = tuple_(found.sort_at, found.id)
-    query = found.query
     if on_or_before is not None and older_than is None and newer_than is None:
         older_than = Position(stockholm_day_bounds(on_or_before)[1], 0)
-    if newer_than is not None:
-        query = query.where(key > tuple_(literal(newer_than.at, UTCDateTime()),
-                                         literal(newer_than.id)))
-        query = query.order_by(found.sort_at.asc(), found.id.asc())
-    else:
-        if older_than is not None:
-            query = query.where(key < tuple_(literal(older_than.at, UTCDateTime()),
-                                             literal(older_than.id)))
-        query = query.order_by(found.sort_at.desc(), found.id.desc())
     rows = list(session.execute(
-        query.add_columns(found.sort_at, found.id)
+        page_query(found, older_than=older_than, newer_than=newer_than)
         .options(selectinload(Mention.watchlists), selectinload(Mention.sightings),
                  selectinload(Mention.party_rows), selectinload(Mention.person_rows))
         .limit(per_page + 1)).all())
@@ -241,6 +230,23 @@ def search(session: Session, user: User, filters: MentionFilter, *, per_page: in
     else:
         newer, older = (first if older_than is not None else None), (last if more else None)
     return Page(items, count(session, found), per_page, older=older, newer=newer)
+
+
+def page_query(found: Filtered, *, older_than: Position | None = None,
+               newer_than: Position | None = None) -> Select[Any]:
+    """The rows after `older_than` (newest first) or before `newer_than` (oldest first, to be
+    turned round), with the order columns added: a row comparison on the same two columns the
+    index is ordered by, so the scan starts at the position instead of counting up to it."""
+    key = tuple_(found.sort_at, found.id)
+    query = found.query.add_columns(found.sort_at, found.id)
+    if newer_than is not None:
+        return query.where(key > tuple_(literal(newer_than.at, UTCDateTime()),
+                                        literal(newer_than.id))
+                           ).order_by(found.sort_at.asc(), found.id.asc())
+    if older_than is not None:
+        query = query.where(key < tuple_(literal(older_than.at, UTCDateTime()),
+                                         literal(older_than.id)))
+    return query.order_by(found.sort_at.desc(), found.id.desc())
 
 
 def count(session: Session, found: Filtered) -> Count:

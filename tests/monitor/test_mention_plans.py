@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 from core import migrate
 from core.db import Database
-from monitor.mention_search import MentionFilter, filtered
+from monitor.mention_search import MentionFilter, Position, filtered, page_query
 
 pytestmark = pytest.mark.postgres
 
@@ -93,3 +93,21 @@ def test_a_party_page_reads_the_party_index_backwards(seeded: Database):
 def test_an_issue_page_reads_the_issue_index_backwards(seeded: Database):
     _assert_read_in_order(_plan(seeded, MentionFilter(watchlist_id=7)),
                           "ix_mention_watchlists_watchlist_id_sort_at")
+
+
+def test_a_page_deep_down_starts_at_its_position_in_the_index(seeded: Database):
+    """Paging on from a position ten thousand rows down reads from there, with no sort and no
+    count of the rows above it (what OFFSET would do)."""
+    with seeded.engine.connect() as conn:
+        at, ident = conn.execute(text(
+            "SELECT sort_at, id FROM mentions ORDER BY sort_at DESC, id DESC OFFSET 3000 LIMIT 1"
+        )).one()
+    for filters, index in ((MentionFilter(), "ix_mentions_sort_at_id"),
+                           (MentionFilter(party="SD"), "ix_mention_parties_party_sort_at")):
+        query = page_query(filtered(filters), older_than=Position(at, ident)).limit(26)
+        sql = str(query.compile(dialect=postgresql.dialect(),
+                                compile_kwargs={"literal_binds": True}))
+        with seeded.engine.connect() as conn:
+            plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar_one()[0]["Plan"]
+        _assert_read_in_order(plan, index)
+        assert any("Index Cond" in n and "sort_at" in n["Index Cond"] for n in _nodes(plan)), plan
