@@ -833,7 +833,8 @@ def report_path(explicit: str | None, url: str, instance: Path) -> str | None:
     from web import create_app
 
     app = create_app(Settings.from_env({}, instance_path=instance, database_url=url,
-                                       sandbox="off", secret_key=SECRET_KEY))
+                                       sandbox="off", secret_key=SECRET_KEY,
+                                       log_level="WARNING"))
     for rule in app.url_map.iter_rules():
         blueprint, _, view = rule.endpoint.partition(".")
         if (blueprint.startswith(("report", "board")) and view == "index"
