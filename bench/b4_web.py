@@ -509,8 +509,8 @@ def seed_mentions_part(job: tuple[str, World, int, int]) -> Counter[str]:
 
 
 def seed(server_url: str, name: str, mentions: int, posts: int) -> dict[str, float]:
-    """A fresh database `name` with the real schema and the seeded rows; returns timings."""
-    timings: dict[str, float] = {}
+    """A fresh database `name` with the real schema and the seeded rows, marked as a finished
+    seed of this size (for --reuse) only at the end; returns timings."""
     started = time.perf_counter()
     with psycopg.connect(libpq(server_url), autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
@@ -518,8 +518,20 @@ def seed(server_url: str, name: str, mentions: int, posts: int) -> dict[str, flo
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = database_url(server_url, name)
     migrate.upgrade(url)
+    migrated = time.perf_counter() - started
+    timings = {"migrate_s": migrated, **fill(url, mentions, posts)}
+    timings["total_s"] = time.perf_counter() - started
+    with psycopg.connect(libpq(server_url), autocommit=True) as admin:
+        admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+            sql.Identifier(name), sql.Literal(json.dumps(seed_marker(mentions, posts)))))
+    return timings
+
+
+def fill(url: str, mentions: int, posts: int) -> dict[str, float]:
+    """Seed a migrated, empty database; returns timings."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
     users, accounts = create_users_and_accounts(url)
-    timings["migrate_s"] = time.perf_counter() - started
 
     rng = random.Random(SEED)
     sentences = sentence_pool(rng, 5000)
@@ -573,7 +585,7 @@ def seed(server_url: str, name: str, mentions: int, posts: int) -> dict[str, flo
                      for i, (t, p) in enumerate(topics_places, 1)))
         copier.copy("people", ("id", "name", "aliases", "party", "title"),
                     ((pid, pname, pname.split()[-1], "V", "Kandidat") for pid, pname in people))
-        timings["setup_s"] = time.perf_counter() - started - timings["migrate_s"]
+        timings["setup_s"] = time.perf_counter() - started
 
         conn.commit()
         copy_started = time.perf_counter()
@@ -613,11 +625,7 @@ def seed(server_url: str, name: str, mentions: int, posts: int) -> dict[str, flo
         conn.execute("VACUUM ANALYZE")
         size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
     timings["vacuum_s"] = time.perf_counter() - vacuum_started
-    timings["total_s"] = time.perf_counter() - started
     timings["size_mb"] = (size[0] if size else 0) / 2**20
-    with psycopg.connect(libpq(server_url), autocommit=True) as admin:
-        admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-            sql.Identifier(name), sql.Literal(json.dumps(seed_marker(mentions, posts)))))
     print("  rows: " + ", ".join(f"{t} {n:,}" for t, n in copier.rows.items()))
     return timings
 
