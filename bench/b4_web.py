@@ -745,13 +745,14 @@ class Result:
     window_s: float = 0.0
 
     def percentile(self, share: float) -> tuple[float, bool]:
-        """Nearest rank over every request; True when it falls on an unfinished one (the
-        figure is then a lower bound)."""
+        """Nearest rank over every request; True when an unfinished request ranks at or below
+        it (its real time is longer, so the figure is then a lower bound)."""
         samples = sorted([(t, False) for t in self.latencies] + [(t, True)
                                                                  for t in self.unfinished])
         if not samples:
             return math.nan, False
-        return samples[max(0, math.ceil(share * len(samples)) - 1)]
+        rank = max(0, math.ceil(share * len(samples)) - 1)
+        return samples[rank][0], any(unfinished for _, unfinished in samples[:rank + 1])
 
     @property
     def rate(self) -> float:
