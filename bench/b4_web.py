@@ -54,7 +54,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -875,8 +875,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--pages", default="log,filtered,party,search,deep,dashboard,report")
-    parser.add_argument("--deep-path", default="/mentions?page=2000",
-                        help="the deep jump, once the log offers a better one than a page number")
+    parser.add_argument("--deep-path",
+                        default=f"/mentions?day={(date.today() - timedelta(days=400)).isoformat()}",
+                        help="the deep jump: the log opened at a day about 400 days back "
+                             "(keyset paging; a page number is no longer offered)")
     parser.add_argument("--report-path", help="the board's report page (found by itself once "
                                               "the app has a report blueprint)")
     args = parser.parse_args()
