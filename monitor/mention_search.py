@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, exists, func, literal, or_, select, tuple_
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from core.auth import Action, require
 from core.clock import STOCKHOLM
@@ -215,7 +215,8 @@ def search(session: Session, user: User, filters: MentionFilter, *, per_page: in
         older_than = Position(stockholm_day_bounds(on_or_before)[1], 0)
     rows = list(session.execute(
         page_query(found, older_than=older_than, newer_than=newer_than)
-        .options(selectinload(Mention.watchlists), selectinload(Mention.sightings),
+        .options(defer(Mention.signature),  # a kilobyte a row the log never shows
+                 selectinload(Mention.watchlists), selectinload(Mention.sightings),
                  selectinload(Mention.party_rows), selectinload(Mention.person_rows))
         .limit(per_page + 1)).all())
     more = len(rows) > per_page
