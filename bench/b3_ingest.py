@@ -49,6 +49,7 @@ from sqlalchemy import select, update  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
+from bench.words import WORDS  # noqa: E402
 from cli.demo import WATCHLISTS  # noqa: E402
 from cli.process import limit_malloc_arenas  # noqa: E402
 from core import migrate  # noqa: E402
@@ -105,20 +106,6 @@ PARTIES = ("Vänsterpartiet", "Socialdemokraterna", "Moderaterna", "Centerpartie
 
 
 # -- the feed server (its own process) ------------------------------------------------------
-
-VOCABULARY = """
-kommunen regionen förslaget beslutet nämnden fullmäktige budgeten skolan vården bussen tåget
-hyran skatten invånarna föräldrarna eleverna personalen läkarna pensionärerna företagen
-föreningen politikerna oppositionen majoriteten styret utredningen remissen kostnaden pengarna
-miljonerna kronor procent året hösten våren sommaren vintern veckan dagen kvällen morgonen
-mötet debatten frågan svaret kritiken protesten uppropet namnlistan demonstrationen torget
-centrum landsbygden byn staden länet gränsen älven sjön skogen vägen bron stationen hållplatsen
-sjukhuset vårdcentralen förskolan biblioteket simhallen idrottshallen kyrkan museet teatern
-vill ska kan måste borde säger menar tycker kräver föreslår beslutar utreder sparar satsar
-höjer sänker stänger öppnar bygger river flyttar väntar hoppas oroar glädjer undrar varnar
-lovar ny gammal stor liten viktig dyr billig snabb långsam tydlig oklar rimlig orimlig
-"""
-WORDS = VOCABULARY.split()
 
 
 def _sentence(rng: random.Random, length: int) -> str:

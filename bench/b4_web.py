@@ -66,6 +66,7 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
+from bench.words import WORDS  # noqa: E402
 from core import migrate  # noqa: E402
 
 DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -123,19 +124,6 @@ TOPICS = (
     ("Landsbygden", "landsbygd*", "servicen på landsbygden försvinner"),
     ("Rasismen", "rasis*", "rasistiskt klotter på skolan"),
 )
-VOCABULARY = """
-kommunen regionen förslaget beslutet nämnden fullmäktige budgeten skolan vården bussen tåget
-hyran skatten invånarna föräldrarna eleverna personalen läkarna pensionärerna företagen
-föreningen politikerna oppositionen majoriteten styret utredningen remissen kostnaden pengarna
-miljonerna kronor procent året hösten våren sommaren vintern veckan dagen kvällen morgonen
-mötet debatten frågan svaret kritiken protesten uppropet namnlistan demonstrationen torget
-centrum landsbygden byn staden länet gränsen älven sjön skogen vägen bron stationen hållplatsen
-sjukhuset vårdcentralen förskolan biblioteket simhallen idrottshallen kyrkan museet teatern
-vill ska kan måste borde säger menar tycker kräver föreslår beslutar utreder sparar satsar
-höjer sänker stänger öppnar bygger river flyttar väntar hoppas oroar glädjer undrar varnar
-lovar ny gammal stor liten viktig dyr billig snabb långsam tydlig oklar rimlig orimlig
-"""
-WORDS = VOCABULARY.split()
 PAPER_KINDS = ("Tidning", "Nyheter", "Kuriren", "Posten", "Bladet")
 
 
