@@ -79,7 +79,8 @@ class Position:
     def parse(cls, token: str) -> Position:
         stamp, sep, ident = token.partition("_")
         try:
-            if not sep or not stamp.lstrip("-").isdigit() or not ident.isdigit():
+            if (not sep or not stamp.lstrip("-").isdigit() or not ident.isdigit()
+                    or len(ident) > 18):  # ids are 64-bit
                 raise ValueError(token)
             at = datetime.fromtimestamp(int(stamp) / 1_000_000, UTC)
         except (ValueError, OverflowError, OSError) as exc:
@@ -108,8 +109,14 @@ class Page(Generic[T]):
     newer: Position | None = None
 
 
+# Days outside these are taken as these: no mention is older or newer, and year 0001 or 9999
+# would overflow on the way to UTC (a typed or edited link must not become a 500).
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9000, 1, 1)
+
+
 def stockholm_day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC moments a Stockholm calendar day starts and ends (23 or 25 hours around DST)."""
+    day = min(max(day, EARLIEST_DAY), LATEST_DAY)
     start = datetime.combine(day, time(0), tzinfo=STOCKHOLM)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=STOCKHOLM)
     return start.astimezone(UTC), end.astimezone(UTC)
@@ -184,7 +191,7 @@ def filtered(filters: MentionFilter, order: str = "time") -> Filtered:
         query = query.where(Mention.triage == filters.triage)
     if filters.assignee_id:
         query = query.where(Mention.assigned_to_id == filters.assignee_id)
-    for word in (filters.text or "").split()[:8]:
+    for word in (filters.text or "").replace("\x00", " ").split()[:8]:  # PostgreSQL refuses NUL
         pattern = f"%{_escape_like(word)}%"
         query = query.where(or_(Mention.title.ilike(pattern, escape="\\"),
                                 Mention.text.ilike(pattern, escape="\\")))

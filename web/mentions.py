@@ -63,7 +63,11 @@ SOURCE_STATE_LABELS = {
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    """An id from the query string; anything else (or beyond what a database id can be) is
+    no filter at all rather than an error."""
+    if not value or not value.isdigit() or len(value) > 18:
+        return None
+    return int(value)
 
 
 def _filter_form(args: MultiDict[str, str]) -> tuple[FilterForm, mention_search.MentionFilter]:

@@ -263,7 +263,8 @@ def test_a_deep_jump_goes_to_a_stockholm_day_and_pages_on_from_there(world: Worl
 
 def test_a_position_link_that_cannot_be_read_is_refused_clearly():
     assert Position.parse(Position(MOMENT, 42).token()) == Position(MOMENT, 42)
-    for bad in ("", "abc", "12_", "_3", "1.5_2", "99999999999999999999999_1", "12-3"):
+    for bad in ("", "abc", "12_", "_3", "1.5_2", "99999999999999999999999_1", "12-3",
+                "1_99999999999999999999"):
         with pytest.raises(BadCursor):
             Position.parse(bad)
 
@@ -301,3 +302,10 @@ def test_sort_time_follows_publication_onto_every_link_row(world: World):
         assert newest is not None and newest.id == unpublished.id
         assert session.scalar(select(Mention.sort_at).where(Mention.id == unpublished.id)) \
             == later
+
+
+def test_words_with_a_nul_byte_are_searched_without_it(world: World):
+    """PostgreSQL refuses NUL in a query parameter; a pasted one must not cost the page."""
+    with world.db.session() as session:
+        found = search(session, world.user, MentionFilter(text="Nyhet\x00 1"), per_page=5)
+    assert found.items and all("Nyhet" in m.title for m in found.items)

@@ -315,3 +315,14 @@ def test_the_log_pages_by_links_and_jumps_to_a_day(logged_in, seeded, monkeypatc
     assert deep.status_code == 200 and 'data-testid="no-mentions"' in deep.text
     bad_day = client.get("/mentions?day=igår")
     assert bad_day.status_code == 200 and "Inte ett datum" in bad_day.text
+
+
+@pytest.mark.parametrize("query", [
+    "day=0001-01-01", "day=9999-12-31", "date_from=0001-01-01", "date_to=9999-12-31",
+    "older=-62135596800000000_1", "newer=253402300799000000_5", "day=2026-02-30",
+    "older=1%002", "older=1_99999999999999999999", "q=%00", "person=99999999999999999999",
+    "watchlist=-1"])
+def test_odd_links_to_the_log_show_a_page_not_an_error(logged_in, seeded, query):
+    client, _ = logged_in(Role.COMMS)
+    response = client.get(f"/mentions?{query}")
+    assert response.status_code == 200 and 'data-testid="filters"' in response.text
