@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from core.db import on_postgres
+
 
 def locked_ids(query: Select[Any], name: str = "due") -> Select[Any]:
     """`query` (selecting one id column, ordered and limited) as a run-once locking set."""
@@ -75,7 +77,7 @@ def claim(session: Session, key: Any, *, where: Sequence[ColumnElement[bool]],
     taken and each gets `worker` as its holder and a lease `seconds` long, written on the lease
     clock. `values` are set as well (e.g. an attempt counter).
     """
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = on_postgres(session)
     guard = list(where)
     sets: dict[str, Any] = dict(values or {})
     if lease is not None:

@@ -68,6 +68,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def on_postgres(session: Session) -> bool:
+    """Whether the session talks to PostgreSQL (row locks, statement_timestamp(), one-statement
+    history) rather than SQLite."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 class Database:
     """Engine plus session factory; built once from settings and passed to whoever needs it."""
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.claims import lease_clock
 from core.clock import utcnow
-from core.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime, on_postgres
 from core.users import User
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def notify(session: Session, users: Iterable[User], kind: str, subject: str, bod
     now = utcnow()
     # The e-mail is due now on the outbox's own clock, the one its claims judge it by
     # (core.mail.LEASE: the database server's on PostgreSQL), not on this process's clock.
-    due = lease_clock(session.get_bind().dialect.name == "postgresql", now)
+    due = lease_clock(on_postgres(session), now)
     created: list[Notification] = []
     seen: set[int] = set()
     for user in users:

@@ -51,6 +51,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from core.clock import ensure_utc, utcnow
+from core.db import on_postgres
 from monitor.models import Mention, Sighting
 
 NUM_PERM = 128
@@ -341,7 +342,7 @@ def lock_stories(session: Session) -> None:
     """Take the right to write mentions, until this transaction ends (see the module docstring).
     PostgreSQL: a transaction-scoped advisory lock. SQLite: the database's write lock, taken by
     a write that changes nothing (its single writer does the rest)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK})
     else:
         session.execute(text("UPDATE mentions SET id = id WHERE 0"))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 
 from core.auth import Action, require
 from core.clock import STOCKHOLM
-from core.db import UTCDateTime
+from core.db import UTCDateTime, on_postgres
 from core.users import User
 from monitor.models import (
     Mention,
@@ -264,7 +264,7 @@ def count(session: Session, found: Filtered) -> Count:
         found.query.limit(EXACT_COUNT_UP_TO + 1).subquery())) or 0
     if capped <= EXACT_COUNT_UP_TO:
         return Count(capped, True)
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         estimate = _planner_rows(session, found.query)
         if estimate is not None:
             return Count(max(estimate, capped), False)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from core.auth import Action, NotAllowed, in_scope, require
 from core.claims import Lease, claim, lease_clock, lease_end, locked_ids
 from core.clock import utcnow
-from core.db import Database, UTCDateTime
+from core.db import Database, UTCDateTime, on_postgres
 from core.users import User
 from publisher.history_notes import (
     ATTEMPT,
@@ -149,7 +149,7 @@ def transition(
     loss the recovery rule covers (a lost "published" is found again by reconciliation).
     """
     _check_moves((expected,), new)
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = on_postgres(session)
     statement = _transition_statement(postgres, holder is not None, not durable and postgres,
                                       tuple(sorted(values)))
     params = _transition_params(delivery_id, expected, new, holder, utcnow(), detail, values)
@@ -173,7 +173,7 @@ def transition_many(
     """`transition` for many deliveries at once: (id, detail, values) each, the same value
     columns in all. Returns the ids that did not move. On PostgreSQL one batched execution."""
     _check_moves((expected,), new)
-    if session.get_bind().dialect.name != "postgresql" or len(moves) == 1:
+    if not on_postgres(session) or len(moves) == 1:
         return [delivery_id for delivery_id, detail, values in moves
                 if not transition(session, delivery_id, expected, new, detail=detail,
                                   holder=holder, durable=durable, **values)]
@@ -227,10 +227,6 @@ def _transition_statement(postgres: bool, guarded_by_holder: bool, relaxed: bool
     return logged.returning(EVENTS.c.delivery_id) if returning else logged
 
 
-def _postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _blocked_accounts(now: Any) -> Any:
     """Accounts nobody may call now: rate-limited, broken credentials or disconnected."""
     return select(Account.id).where(or_(
@@ -266,7 +262,7 @@ def claim_due_in(session: Session, worker_id: str, *, limit: int = 20, lease_sec
     now = now or utcnow()
     params = {"m_now": now, "m_limit": limit, "m_worker": worker_id,
               "m_lease_s": lease_seconds, "m_lease": now + timedelta(seconds=lease_seconds)}
-    postgres = _postgres(session)
+    postgres = on_postgres(session)
     rows = list(session.execute(_claim_statement(postgres), params))
     if postgres:
         return sorted(delivery_id for delivery_id, in rows)
@@ -322,7 +318,7 @@ def next_due(db: Database, now: datetime | None = None) -> datetime | None:
     now = now or utcnow()
     with db.session() as session:
         return session.scalar(select(func.min(D.next_attempt_at))
-                              .where(*_workable(_postgres(session), now)))
+                              .where(*_workable(on_postgres(session), now)))
 
 
 def overdue(session: Session, since: datetime, now: datetime | None = None
@@ -332,7 +328,7 @@ def overdue(session: Session, since: datetime, now: datetime | None = None
     now = now or utcnow()
     count, earliest = session.execute(
         select(func.count(), func.min(D.next_attempt_at))
-        .where(*_workable(_postgres(session), now), D.next_attempt_at < since)).one()
+        .where(*_workable(on_postgres(session), now), D.next_attempt_at < since)).one()
     return count or 0, earliest
 
 
@@ -365,7 +361,7 @@ def recover_expired(db: Database, now: datetime | None = None) -> list[int]:
     now = now or utcnow()
     with db.session() as session:
         return _move_where(session, (S.SENDING,), S.UNCERTAIN,
-                           D.lease_expires_at < lease_clock(_postgres(session), now),
+                           D.lease_expires_at < lease_clock(on_postgres(session), now),
                            detail=LEASE_RAN_OUT, now=now, claimed_by=None,
                            lease_expires_at=None, next_attempt_at=now, error_kind="uncertain")
 
