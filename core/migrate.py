@@ -27,6 +27,26 @@ def all_metadata() -> MetaData:
     return Base.metadata
 
 
+# Kept by migrations and read only through SQL (monitor.fulltext): PostgreSQL's generated
+# mentions.search_vector and SQLite's FTS5 table mention_text with its shadow tables. The models
+# do not map them, so the comparison of models and schema leaves them out.
+OUTSIDE_MODELS_COLUMNS = {("mentions", "search_vector")}
+OUTSIDE_MODELS_TABLE_PREFIX = "mention_text"
+
+
+def outside_models(obj: object, name: str | None, type_: str, reflected: bool,
+                   compare_to: object) -> bool:
+    """Alembic's include_object: False for the schema that the models do not map."""
+    if type_ == "table" and name and name.startswith(OUTSIDE_MODELS_TABLE_PREFIX):
+        return False
+    if type_ == "column" and (getattr(getattr(obj, "table", None), "name", None), name) in \
+            OUTSIDE_MODELS_COLUMNS:
+        return False
+    if type_ == "index" and name == "ix_mentions_search_vector":
+        return False
+    return True
+
+
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

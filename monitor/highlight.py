@@ -92,15 +92,22 @@ def highlight(doc: str, hits: str | list | None, lo: int = 0, hi: int | None = N
     return segments
 
 
-def title_with_highlights(mention: Mention) -> list[Segment]:
-    return highlight(document(mention.title, mention.text), mention.hits, 0, len(mention.title))
+Hits = str | list | None
 
 
-def excerpt_with_highlights(mention: Mention, width: int = 280) -> list[Segment]:
-    """A stretch of the mention's text around its first match, the matched words marked."""
+def title_with_highlights(mention: Mention, hits: Hits = None) -> list[Segment]:
+    """The headline, the matched words marked (or `hits` instead: a search's words)."""
+    return highlight(document(mention.title, mention.text),
+                     mention.hits if hits is None else hits, 0, len(mention.title))
+
+
+def excerpt_with_highlights(mention: Mention, width: int = 280, hits: Hits = None
+                            ) -> list[Segment]:
+    """A stretch of the mention's text around its first match, the matched words marked (or
+    around the first of `hits`, a search's words, with those marked)."""
     doc = document(mention.title, mention.text)
     body = len(mention.title or "") + len(SEPARATOR)
-    return highlight(doc, mention.hits, body, len(doc), width)
+    return highlight(doc, mention.hits if hits is None else hits, body, len(doc), width)
 
 
 def text_with_highlights(mention: Mention) -> list[Segment]:

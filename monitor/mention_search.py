@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, case, exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session, defer, selectinload
 
 from core.auth import Action, require
 from core.clock import STOCKHOLM
 from core.db import UTCDateTime, on_postgres
 from core.users import User
+from monitor import fulltext
 from monitor.models import (
     Mention,
     MentionParty,
@@ -49,7 +50,7 @@ class MentionFilter:
     date_to: date | None = None
     triage: Triage | None = None
     assignee_id: int | None = None
-    text: str | None = None  # words in the title or text
+    text: str | None = None  # a search (monitor.fulltext: Swedish, the watchlists' syntax)
 
     @property
     def active(self) -> bool:
@@ -107,6 +108,11 @@ class Page(Generic[T]):
     per_page: int
     older: Position | None = None
     newer: Position | None = None
+    # Ranked results ("relevance") page by offset instead: where this page starts, and where
+    # the next and the previous start (None: no such page).
+    offset: int | None = None
+    next_offset: int | None = None
+    previous_offset: int | None = None
 
 
 # Days outside these are taken as these: no mention is older or newer, and year 0001 or 9999
@@ -161,12 +167,26 @@ def _links(filters: MentionFilter) -> list[tuple[Any, Any, object]]:
     return links
 
 
-def filtered(filters: MentionFilter, order: str = "time") -> Filtered:
+ORDERS = ("time", "arrival", "relevance")
+# Ranked results are paged by offset (a rank is no keyset), as far as this many.
+MOST_RANKED = 1000
+
+
+def filtered(filters: MentionFilter, order: str = "time", *, postgres: bool = False
+             ) -> Filtered:
     """The mentions the filters let through, as one query, and the columns of its order:
-    ``"time"`` (published, else first seen) or ``"arrival"`` (first seen)."""
+    ``"time"`` (published, else first seen), ``"arrival"`` (first seen) or, with a search,
+    ``"relevance"`` (best match first). A search that cannot be read raises
+    monitor.query.QueryError (where and why). `postgres` picks the full-text index's dialect."""
+    search = fulltext.parse_search(filters.text) if filters.text else None
     query = select(Mention)
     links = _links(filters)
-    if order == "arrival":
+    if order == "relevance" and search is not None:
+        query, score = fulltext.ranked(query, search, Mention.id, postgres=postgres)
+        search = None  # ranked() has narrowed the query already
+        sort_at, id_ = score, Mention.id  # type: ignore[assignment]
+        happened = Mention.sort_at
+    elif order == "arrival":
         sort_at, id_ = Mention.first_seen_at, Mention.id
         happened: ColumnElement[datetime] = Mention.sort_at
     elif links:
@@ -191,41 +211,48 @@ def filtered(filters: MentionFilter, order: str = "time") -> Filtered:
         query = query.where(Mention.triage == filters.triage)
     if filters.assignee_id:
         query = query.where(Mention.assigned_to_id == filters.assignee_id)
-    for word in (filters.text or "").replace("\x00", " ").split()[:8]:  # PostgreSQL refuses NUL
-        pattern = f"%{_escape_like(word)}%"
-        query = query.where(or_(Mention.title.ilike(pattern, escape="\\"),
-                                Mention.text.ilike(pattern, escape="\\")))
+    if search is not None:
+        query = query.where(fulltext.condition(search, Mention.id, postgres=postgres))
     return Filtered(query, sort_at, id_)
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def search(session: Session, user: User, filters: MentionFilter, *, per_page: int = 25,
            order: str = "time", older_than: Position | None = None,
-           newer_than: Position | None = None, on_or_before: date | None = None
-           ) -> Page[Mention]:
+           newer_than: Position | None = None, on_or_before: date | None = None,
+           offset: int = 0) -> Page[Mention]:
     """One page of the mentions the filters let through, newest first: by the time shown
     (``"time"``: published, else first seen) or by when Megafon first saw them (``"arrival"``,
-    so a story found late still comes first).
+    so a story found late still comes first); with a search also best match first
+    (``"relevance"``, paged by `offset` up to MOST_RANKED results).
 
-    Pages are keyset pages: the page after `older_than`, the one before `newer_than`, or the
-    first on or before a Stockholm day (`on_or_before`, the deep jump). Each is one range scan
-    of an index in the log's order that stops after a page, however deep, and mentions that
-    arrive meanwhile neither repeat nor hide a row on the next page.
+    Time pages are keyset pages: the page after `older_than`, the one before `newer_than`, or
+    the first on or before a Stockholm day (`on_or_before`, the deep jump). Each is one range
+    scan of an index in the log's order that stops after a page, however deep, and mentions
+    that arrive meanwhile neither repeat nor hide a row on the next page.
+
+    A search that cannot be read raises monitor.query.QueryError, before any query runs.
     """
     require(user, Action.VIEW_MENTIONS)
     per_page = max(1, min(per_page, 200))
-    found = filtered(filters, order)
+    if order not in ORDERS or (order == "relevance" and not filters.text):
+        order = "time"
+    found = filtered(filters, order, postgres=on_postgres(session))
+    options = (defer(Mention.signature),  # a kilobyte a row the log never shows
+               selectinload(Mention.watchlists), selectinload(Mention.sightings),
+               selectinload(Mention.party_rows), selectinload(Mention.person_rows))
+    if order == "relevance":
+        offset = max(0, min(offset, MOST_RANKED - per_page))
+        items = list(session.scalars(found.ordered().options(*options)
+                                     .offset(offset).limit(per_page + 1)))
+        more = len(items) > per_page and offset + per_page < MOST_RANKED
+        return Page(items[:per_page], count(session, found), per_page, offset=offset,
+                    next_offset=offset + per_page if more else None,
+                    previous_offset=max(0, offset - per_page) if offset else None)
     if on_or_before is not None and older_than is None and newer_than is None:
         older_than = Position(stockholm_day_bounds(on_or_before)[1], 0)
     rows = list(session.execute(
         page_query(found, older_than=older_than, newer_than=newer_than)
-        .options(defer(Mention.signature),  # a kilobyte a row the log never shows
-                 selectinload(Mention.watchlists), selectinload(Mention.sightings),
-                 selectinload(Mention.party_rows), selectinload(Mention.person_rows))
-        .limit(per_page + 1)).all())
+        .options(*options).limit(per_page + 1)).all())
     more = len(rows) > per_page
     rows = rows[:per_page]
     if newer_than is not None:

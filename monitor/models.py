@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
+from monitor import fulltext
 from monitor.parties import CODES
 
 
@@ -248,6 +249,18 @@ class Outlet(Base):
 
 _LINKS = ("watchlists", "party_rows", "person_rows")
 _LINK_TYPES = (MentionWatchlist, MentionParty, MentionPerson)
+
+
+@event.listens_for(Mention, "after_insert")
+@event.listens_for(Mention, "after_update")
+def _keep_search_index(_mapper: Any, connection: Any, mention: Mention) -> None:
+    """SQLite's full-text table (monitor.fulltext) follows every write of a mention's words,
+    in the same transaction, whoever wrote it; deletes are followed by a trigger. PostgreSQL's
+    search vector is a generated column and needs nothing."""
+    attrs = inspect(mention).attrs
+    if connection.dialect.name == "sqlite" and (attrs.title.history.has_changes()
+                                                or attrs.text.history.has_changes()):
+        fulltext.write_row(connection, mention.id, mention.title, mention.text)
 
 
 @event.listens_for(Session, "before_flush")

@@ -20,7 +20,7 @@ from core.auth import Action, can
 from core.clock import ensure_utc, utcnow
 from core.i18n import ValidationErrors
 from core.users import User
-from monitor import highlight, mention_search, not_terms
+from monitor import fulltext, highlight, mention_search, not_terms
 from monitor import respond as respond_service
 from monitor import triage as triage_service
 from monitor.models import (
@@ -33,6 +33,7 @@ from monitor.models import (
     Triage,
     Watchlist,
 )
+from monitor.query import QueryError
 from publisher.models import Post
 from web.context import db_session
 from web.forms import EmptyForm, FilterForm, Rendered, TriageForm, submit
@@ -85,7 +86,8 @@ def _filter_form(args: MultiDict[str, str]) -> tuple[FilterForm, mention_search.
     form.triage.choices = anything + [(t.value, str(label)) for t, label in TRIAGE_LABELS.items()]
     form.assignee.choices = anything + [(str(u.id), u.name)
                                         for u in triage_service.assignees(session)]
-    form.order.choices = [("time", _("Newest first")), ("arrival", _("Latest arrivals first"))]
+    form.order.choices = [("time", _("Newest first")), ("arrival", _("Latest arrivals first")),
+                          ("relevance", _("Best match first (when searching)"))]
     form.validate()  # only the dates can be wrong; a wrong date is ignored and marked
     kind = args.get("kind") or ""
     triage = args.get("triage") or ""
@@ -99,7 +101,7 @@ def _filter_form(args: MultiDict[str, str]) -> tuple[FilterForm, mention_search.
         date_to=form.date_to.data if not form.date_to.errors else None,
         triage=Triage(triage) if triage in set(Triage) else None,
         assignee_id=_int(args.get("assignee")),
-        text=(args.get("q") or "").strip()[:200] or None,
+        text=(args.get("q") or "").replace("\x00", " ").strip()[:200] or None,
     )
     return form, filters
 
@@ -127,19 +129,41 @@ def index() -> str:
     session = db_session()
     form, filters = _filter_form(request.args)
     older, newer, day = _position(request.args)
-    found = mention_search.search(session, current_user, filters, per_page=PER_PAGE,
-                                  order=request.args.get("order", "time"),
-                                  older_than=older, newer_than=newer, on_or_before=day)
+    search_error, searched = None, None
+    try:
+        found = mention_search.search(session, current_user, filters, per_page=PER_PAGE,
+                                      order=request.args.get("order", "time"),
+                                      older_than=older, newer_than=newer, on_or_before=day,
+                                      offset=_int(request.args.get("from")) or 0)
+        searched = fulltext.parse_search(filters.text) if filters.text else None
+    except QueryError as error:  # a search that cannot be read: said where and why, no results
+        search_error = _("At character %(position)s: %(reason)s", position=error.position + 1,
+                         reason=_(error.message, **error.params))
+        found = mention_search.Page([], mention_search.Count(0, True), PER_PAGE)
     seen_until = ensure_utc(_seen_until(current_user) or current_user.created_at)
     _mark_seen()
     users = {u.id: u.name for u in session.scalars(select(User))}
     args = {k: v for k, v in request.args.items()
-            if v and k not in ("older", "newer", "day", "page")}
+            if v and k not in ("older", "newer", "day", "page", "from")}
     return render_template(
         "mentions/index.html", form=form, filters=filters, page=found, args=args,
+        search_error=search_error, search_hits=_search_hits(searched),
         issues=mention_search.watchlist_names(session, found.items), person_names=_person_names(),
         users=users,
         seen_until=seen_until, action_form=EmptyForm(), **_texts(), **_labels())
+
+
+def _search_hits(searched: fulltext.Search | None) -> Any:
+    """For the template: the spans to mark in a mention: the words that made it a mention and,
+    with a search, the searched words too (None: the first only)."""
+    def hits(mention: Mention) -> list[dict[str, int]] | None:
+        if searched is None:
+            return None
+        doc = highlight.document(mention.title, mention.text)
+        return [{"start": s, "end": e} for s, e in highlight.parse_hits(mention.hits)] + \
+            fulltext.spans(doc, searched)
+
+    return hits
 
 
 def _position(args: Any) -> tuple[mention_search.Position | None,

@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from core.db import make_engine
-from core.migrate import all_metadata
+from core.migrate import all_metadata, outside_models
 
 config = context.config
 target_metadata = all_metadata()
@@ -30,7 +30,8 @@ def run_migrations_online() -> None:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=sqlite, compare_type=True)
+                          render_as_batch=sqlite, compare_type=True,
+                          include_object=outside_models)
         with context.begin_transaction():
             context.run_migrations()
             if sqlite:

@@ -11,7 +11,8 @@ def test_upgrade_from_empty_matches_models(any_empty_db_url: str):
     migrate.upgrade(any_empty_db_url)
     engine = create_engine(any_empty_db_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True,
+                                      "include_object": migrate.outside_models}),
                                 migrate.all_metadata())
         tables = set(inspect(conn).get_table_names())
     engine.dispose()

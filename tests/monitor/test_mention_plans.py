@@ -1,6 +1,7 @@
 """On PostgreSQL the log's pages are read from an index in the log's order: the first page, a
-party's and an issue's newest mentions never sort the table (EXPLAIN on a seeded, analysed
-table; the planner's choice, nothing forced)."""
+party's and an issue's newest mentions never sort the table, and a search reads the full-text
+index, never the table (EXPLAIN on a seeded, analysed table; the planner's choice, nothing
+forced)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ SEED = [
     # Two years of mentions, ten an hour; a fifth unpublished; a text as long as an article's.
     f"INSERT INTO mentions (id, title, outlet, source_kind, text, published_at, first_seen_at, "
     f"sort_at, hits, triage, updated_at) "
-    f"SELECT g, 'Nyhet ' || g, 'Tidning ' || (g % 50), 'feed', repeat('text ', 200), "
+    f"SELECT g, 'Nyhet ' || g, 'Tidning ' || (g % 50), 'feed', repeat('text ', 200) || "
+    f"CASE WHEN g % 200 = 0 THEN ' vårdcentralen i Arvika' ELSE '' END, "
     f"CASE WHEN g % 5 = 0 THEN NULL ELSE t END, t, t, '[]', 'new', t "
     f"FROM generate_series(1, {MENTIONS}) g, "
     f"LATERAL (SELECT timestamptz '2026-01-01 00:00Z' + g * interval '6 minutes' AS t) s",
@@ -53,7 +55,7 @@ def seeded(postgres_url: str) -> Iterator[Database]:
 
 
 def _plan(db: Database, filters: MentionFilter) -> dict[str, Any]:
-    query = filtered(filters).ordered().limit(25)
+    query = filtered(filters, postgres=True).ordered().limit(25)
     sql = str(query.compile(dialect=postgresql.dialect(),
                             compile_kwargs={"literal_binds": True}))
     with db.engine.connect() as conn:
@@ -111,3 +113,14 @@ def test_a_page_deep_down_starts_at_its_position_in_the_index(seeded: Database):
             plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar_one()[0]["Plan"]
         _assert_read_in_order(plan, index)
         assert any("Index Cond" in n and "sort_at" in n["Index Cond"] for n in _nodes(plan)), plan
+
+
+def test_a_search_reads_the_full_text_index_and_never_the_whole_table(seeded: Database):
+    """A word in one mention in two hundred: the GIN index finds them, then only those are
+    read and put in order (a top-N of the matches, not a sort of the table)."""
+    for words in ("vårdcentral", '"vårdcentralen i Arvika"', "vårdcentr*"):
+        plan = _plan(seeded, MentionFilter(text=words))
+        nodes = list(_nodes(plan))
+        assert any(n["Node Type"] == "Bitmap Index Scan"
+                   and n.get("Index Name") == "ix_mentions_search_vector" for n in nodes), plan
+        assert not any(n["Node Type"] == "Seq Scan" for n in nodes), plan

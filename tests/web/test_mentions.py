@@ -6,6 +6,7 @@ Mentions are stored through the real ingest path (tests/web/mention_seeds.py).
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 from datetime import timedelta
 
 import pytest
@@ -108,8 +109,9 @@ def test_a_mention_shows_outlet_time_title_link_issues_parties_and_highlights(lo
     client, _ = logged_in(Role.BOARD)
     html = client.get("/mentions?outlet=NWT&q=Karlstad").text
     assert "NWT" in html
-    assert "Tre busslinjer dras in i Karlstad".replace("busslinjer", '<mark class="hit">'
-                                                       'busslinjer</mark>') in html
+    # The words that made it a mention are marked, and so is the word searched for.
+    assert ('Tre <mark class="hit">busslinjer</mark> dras in i '
+            '<mark class="hit">Karlstad</mark>') in html
     assert '<mark class="hit">kollektivtrafiken</mark>' in html
     assert 'href="https://example.org/lines"' in html
     assert re.search(r'data-testid="issue-chip">Kollektivtrafik \w+<', html)
@@ -315,6 +317,23 @@ def test_the_log_pages_by_links_and_jumps_to_a_day(logged_in, seeded, monkeypatc
     assert deep.status_code == 200 and 'data-testid="no-mentions"' in deep.text
     bad_day = client.get("/mentions?day=igår")
     assert bad_day.status_code == 200 and "Inte ett datum" in bad_day.text
+
+
+def test_the_search_finds_inflected_forms_and_says_what_is_wrong_with_a_bad_one(logged_in,
+                                                                             seeded):
+    client, _ = logged_in(Role.COMMS)
+    assert listed(client, "?q=vårdcentral") == ids(seeded, "clinic")  # "Vårdcentralen i Torsby"
+    assert listed(client, "?q=busslinje") == ids(seeded, "lines")  # "busslinjer"
+    assert listed(client, "?q=" + quote('"tre busslinjer"')) == ids(seeded, "lines")
+    assert listed(client, "?q=buss*+-hockey") == ids(seeded, "lines")
+    ranked = client.get("/mentions?q=bussar+OR+hockey&order=relevance")
+    assert ranked.status_code == 200 and '<option selected value="relevance">' in ranked.text
+    bad = client.get("/mentions?q=" + quote('"tre busslinjer'))
+    assert bad.status_code == 200
+    assert 'data-testid="search-error"' in bad.text
+    assert "Vid tecken 1" in bad.text and 'data-testid="no-mentions"' in bad.text
+    near = client.get("/mentions?q=buss+NEAR/3+Karlstad")
+    assert near.status_code == 200 and 'data-testid="search-error"' in near.text
 
 
 @pytest.mark.parametrize("query", [
