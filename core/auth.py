@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
@@ -81,6 +81,13 @@ def in_scope(user: User, organisation_id: int) -> bool:
     if user.organisation.kind is OrganisationKind.DISTRICT:
         return True
     return user.organisation_id == organisation_id
+
+
+def scope_condition(user: User, organisation_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """`in_scope` as SQL, for lists that must be narrowed before their LIMIT, not after."""
+    if user.organisation.kind is OrganisationKind.DISTRICT:
+        return true()
+    return organisation_id == user.organisation_id
 
 
 def organisations_for(session: Session, user: User) -> list[Organisation]:

@@ -42,9 +42,7 @@ def outside_models(obj: object, name: str | None, type_: str, reflected: bool,
     if type_ == "column" and (getattr(getattr(obj, "table", None), "name", None), name) in \
             OUTSIDE_MODELS_COLUMNS:
         return False
-    if type_ == "index" and name == "ix_mentions_search_vector":
-        return False
-    return True
+    return not (type_ == "index" and name == "ix_mentions_search_vector")
 
 
 def alembic_config(database_url: str) -> Config:

@@ -111,6 +111,9 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("post_id", "account_id"),
         Index("ix_deliveries_state_next_attempt", "state", "next_attempt_at"),
+        # The dashboard's lists (publisher.queue): upcoming by due time, recent by last change.
+        Index("ix_deliveries_state_due_at", "state", "due_at", "id"),
+        Index("ix_deliveries_state_updated_at", "state", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

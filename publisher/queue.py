@@ -1,42 +1,64 @@
-"""What the dashboard shows: upcoming and recent deliveries a user may see."""
+"""What the dashboard shows: upcoming and recent deliveries a user may see, and how many
+of the recent ones were published, failed or cancelled.
+
+Each list is one query narrowed to the user's scope in SQL before its LIMIT (an association's
+users see their own hundred, not whatever of the first hundred is theirs), read from an index
+in its order ((state, due_at, id) and (state, updated_at, id)), with the account and post of
+every row loaded alongside (no query per row while the page renders).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from core.auth import in_scope
+from core.auth import scope_condition
 from core.clock import utcnow
 from core.users import User
 from publisher.deliveries import FINISHED, OPEN
-from publisher.models import Delivery, Post
+from publisher.models import Account, Delivery, DeliveryState, Post
+
+RECENT_DAYS = 14
 
 
-def _visible(user: User, deliveries: list[Delivery]) -> list[Delivery]:
-    return [d for d in deliveries if in_scope(user, d.account.organisation_id)]
+def _in_scope(query: Select, user: User) -> Select:
+    return query.join(Account, Account.id == Delivery.account_id).where(
+        scope_condition(user, Account.organisation_id))
 
 
 def upcoming(session: Session, user: User, limit: int = 100) -> list[Delivery]:
-    rows = session.scalars(select(Delivery).where(Delivery.state.in_(OPEN))
-                           .options(selectinload(Delivery.post).selectinload(Post.deliveries))
-                           .order_by(Delivery.due_at, Delivery.id).limit(limit)).unique()
-    return _visible(user, list(rows))
+    """The next deliveries not yet finished, soonest first."""
+    query = (_in_scope(select(Delivery), user)
+             .where(Delivery.state.in_(sorted(OPEN)))
+             .options(joinedload(Delivery.account),
+                      selectinload(Delivery.post).selectinload(Post.deliveries))
+             .order_by(Delivery.due_at, Delivery.id).limit(limit))
+    return list(session.scalars(query).unique())
 
 
-def recent(session: Session, user: User, *, days: int = 14, limit: int = 100,
+def _recent_query(user: User, since: datetime) -> Select:
+    return _in_scope(select(Delivery), user).where(Delivery.state.in_(sorted(FINISHED)),
+                                                   Delivery.updated_at >= since)
+
+
+def recent(session: Session, user: User, *, days: int = RECENT_DAYS, limit: int = 100,
            now: datetime | None = None) -> list[Delivery]:
+    """The deliveries finished in the last `days`, latest first."""
     since = (now or utcnow()) - timedelta(days=days)
-    rows = session.scalars(select(Delivery)
-                           .where(Delivery.state.in_(FINISHED), Delivery.updated_at >= since)
-                           .order_by(Delivery.updated_at.desc(), Delivery.id.desc())
-                           .limit(limit)).unique()
-    return _visible(user, list(rows))
+    query = (_recent_query(user, since)
+             .options(joinedload(Delivery.account), joinedload(Delivery.post))
+             .order_by(Delivery.updated_at.desc(), Delivery.id.desc()).limit(limit))
+    return list(session.scalars(query).unique())
 
 
-def counts(deliveries: list[Delivery]) -> dict[str, int]:
-    result: dict[str, int] = {}
-    for d in deliveries:
-        result[d.state.value] = result.get(d.state.value, 0) + 1
-    return result
+def recent_counts(session: Session, user: User, *, days: int = RECENT_DAYS,
+                  now: datetime | None = None) -> dict[str, int]:
+    """How many deliveries were published, failed or were cancelled in the last `days`, all of
+    them (not only the hundred listed), by state."""
+    since = (now or utcnow()) - timedelta(days=days)
+    rows = session.execute(_recent_query(user, since)
+                           .with_only_columns(Delivery.state, func.count())
+                           .group_by(Delivery.state)).all()
+    return {DeliveryState(state).value: n for state, n in rows}

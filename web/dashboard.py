@@ -34,7 +34,7 @@ def index() -> str:
     upcoming = queue.upcoming(session, current_user)
     recent = queue.recent(session, current_user)
     return render_template("dashboard/index.html", upcoming=upcoming, recent=recent,
-                           counts=queue.counts(recent), form=EmptyForm(),
+                           counts=queue.recent_counts(session, current_user), form=EmptyForm(),
                            explain=explain)
 
 

@@ -6,8 +6,8 @@ Mentions are stored through the real ingest path (tests/web/mention_seeds.py).
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient

@@ -25,27 +25,41 @@ depends_on = None
 BATCH = 500
 # Accented letters and what fold_term makes of them (å, ä, ö stay; é → e, ø → ö, æ → ä), when
 # this was written: PostgreSQL folds the text with translate() before the Swedish stemmer.
-FOLD_FROM = (
-    'ÀÁÂÃÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕØÙÚÛÝàáâãæçèéêëìíîïðñòóôõøùúûýÿĀāĂăĄąĆćĈ'
-    'ĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌ'
-    'ōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžƠơƯưǍǎǏǐǑǒǓǔǕǖ'
-    'ǗǘǙǚǛǜǞǟǠǡǦǧǨǩǪǫǬǭǰǴǵǸǹǺǻȀȁȂȃȄȅȆȇȈȉȊȋȌȍȎȏȐȑȒȓȔȕȖȗȘșȚțȞȟȦȧȨȩȪ'
-    'ȫȬȭȮȯȰȱȲȳ'
+# translate() costs the text's length times the list's, so each list is applied only to a text
+# that holds one of its letters (a regular expression is cheap): most Swedish text holds none
+# but å, ä and ö, and a full list on every row made the column eight times dearer.
+LATIN1_FROM = (
+    'ÀÁÂÃÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕØÙÚÛÝàáâãæçèéêëìíîïðñòóôõøùúûýÿ'
 )
-FOLD_TO = (
-    'aaaaäceeeeiiiidnooooöuuuyaaaaäceeeeiiiidnooooöuuuyyaaaaaaccc'
-    'cccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiijjkkllllllllnnnnnno'
-    'ooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzoouuaaiioouuuu'
-    'uuuuuuaaaaggkkoooojggnnaaaaaaeeeeiiiioooorrrruuuusstthhaaeeo'
-    'oooooooyy'
+LATIN1_TO = (
+    'aaaaäceeeeiiiidnooooöuuuyaaaaäceeeeiiiidnooooöuuuyy'
 )
+EXTENDED_FROM = (
+    'ĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľ'
+    'ŁłŃńŅņŇňŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžƠơƯưǍ'
+    'ǎǏǐǑǒǓǔǕǖǗǘǙǚǛǜǞǟǠǡǦǧǨǩǪǫǬǭǰǴǵǸǹǺǻȀȁȂȃȄȅȆȇȈȉȊȋȌȍȎȏȐȑȒȓȔȕȖȗȘș'
+    'ȚțȞȟȦȧȨȩȪȫȬȭȮȯȰȱȲȳ'
+)
+EXTENDED_TO = (
+    'aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiijjkkllllll'
+    'llnnnnnnoooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzoouua'
+    'aiioouuuuuuuuuuaaaaggkkoooojggnnaaaaaaeeeeiiiioooorrrruuuuss'
+    'tthhaaeeooooooooyy'
+)
+LATIN1_ACCENTS = "[À-ÃÆ-ÕØ-ãæ-õø-ÿ]"  # Latin-1's letters with accents, but not Å Ä Ö å ä ö
+EXTENDED_ACCENTS = "[Ā-ɏ]"  # Latin Extended-A and -B
+
+DOCUMENT = "coalesce(title, '') || ' ' || coalesce(text, '')"
+FOLDED_EXTENDED = (f"CASE WHEN {DOCUMENT} ~ '{EXTENDED_ACCENTS}' THEN translate({DOCUMENT}, "
+                   f"'{EXTENDED_FROM}', '{EXTENDED_TO}') ELSE {DOCUMENT} END")
+FOLDED = (f"CASE WHEN {DOCUMENT} ~ '{LATIN1_ACCENTS}' THEN translate({FOLDED_EXTENDED}, "
+          f"'{LATIN1_FROM}', '{LATIN1_TO}') ELSE {FOLDED_EXTENDED} END")
 
 
 def _postgres() -> None:
     op.execute(
         "ALTER TABLE mentions ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
-        "(to_tsvector('swedish'::regconfig, translate(coalesce(title, '') || ' ' || "
-        f"coalesce(text, ''), '{FOLD_FROM}', '{FOLD_TO}'))) STORED")
+        f"(to_tsvector('swedish'::regconfig, {FOLDED})) STORED")
     op.execute("CREATE INDEX ix_mentions_search_vector ON mentions USING gin (search_vector)")
 
 
