@@ -28,6 +28,7 @@ from monitor.models import (
     MentionPerson,
     MentionWatchlist,
     Outlet,
+    Person,
     SourceKind,
     Triage,
     Watchlist,
@@ -313,6 +314,25 @@ def get_mention(session: Session, user: User, mention_id: int) -> Mention | None
     """One mention, for someone who may read the log; None if there is no such mention."""
     require(user, Action.VIEW_MENTIONS)
     return session.get(Mention, mention_id)
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the log's filter form offers: (id, name) of issues and people, outlet names."""
+
+    watchlists: list[tuple[int, str]]
+    people: list[tuple[int, str]]
+    outlets: list[str]
+
+
+def filter_choices(session: Session) -> FilterChoices:
+    """The filter form's choices, from the small tables (three narrow queries, no objects)."""
+    return FilterChoices(
+        [(i, name) for i, name in session.execute(
+            select(Watchlist.id, Watchlist.name).order_by(Watchlist.name))],
+        [(i, name) for i, name in session.execute(
+            select(Person.id, Person.name).order_by(Person.name))],
+        outlets(session))
 
 
 def outlets(session: Session) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +42,7 @@ from web.permissions import requires
 bp = Blueprint("mentions", __name__)
 logger = logging.getLogger(__name__)
 PER_PAGE = 25
+SEEN_EVERY = timedelta(seconds=30)
 
 KIND_LABELS = {
     SourceKind.FEED: _l("News feed"),
@@ -75,13 +76,11 @@ def _filter_form(args: MultiDict[str, str]) -> tuple[FilterForm, mention_search.
     session = db_session()
     form = FilterForm(args)
     anything = [("", _("All"))]
-    form.watchlist.choices = anything + [(str(w.id), w.name) for w in
-                                         session.scalars(select(Watchlist)
-                                                         .order_by(Watchlist.name))]
+    choices = mention_search.filter_choices(session)
+    form.watchlist.choices = anything + [(str(i), name) for i, name in choices.watchlists]
     form.party.choices = anything + [(p, p) for p in mention_search.parties()]
-    form.person.choices = anything + [(str(p.id), p.name) for p in
-                                      session.scalars(select(Person).order_by(Person.name))]
-    form.outlet.choices = anything + [(o, o) for o in mention_search.outlets(session)]
+    form.person.choices = anything + [(str(i), name) for i, name in choices.people]
+    form.outlet.choices = anything + [(o, o) for o in choices.outlets]
     form.kind.choices = anything + [(k.value, str(label)) for k, label in KIND_LABELS.items()]
     form.triage.choices = anything + [(t.value, str(label)) for t, label in TRIAGE_LABELS.items()]
     form.assignee.choices = anything + [(str(u.id), u.name)
@@ -111,12 +110,18 @@ def _seen_until(user: User) -> Any:
     return seen.seen_until if seen else None
 
 
-def _mark_seen() -> None:
+def _mark_seen(seen_until: Any) -> None:
+    """The log was looked at now. Written at most every SEEN_EVERY: a page read a few seconds
+    after the last changes nothing a person would notice, and a write per GET would cost every
+    request of the log a commit."""
     from monitor.alerts import mark_mentions_seen
 
+    now = utcnow()
+    if seen_until is not None and now - ensure_utc(seen_until) < SEEN_EVERY:
+        return
     session = db_session()
     try:
-        mark_mentions_seen(session, current_user, utcnow())
+        mark_mentions_seen(session, current_user, now)
         session.commit()
     except SQLAlchemyError:  # reading the log must work even if this bookkeeping fails
         session.rollback()
@@ -140,15 +145,19 @@ def index() -> str:
         search_error = _("At character %(position)s: %(reason)s", position=error.position + 1,
                          reason=_(error.message, **error.params))
         found = mention_search.Page([], mention_search.Count(0, True), PER_PAGE)
-    seen_until = ensure_utc(_seen_until(current_user) or current_user.created_at)
-    _mark_seen()
-    users = {u.id: u.name for u in session.scalars(select(User))}
+    last_seen = _seen_until(current_user)
+    seen_until = ensure_utc(last_seen or current_user.created_at)
+    _mark_seen(last_seen)
+    assigned = {m.assigned_to_id for m in found.items if m.assigned_to_id}
+    users = dict(session.execute(select(User.id, User.name).where(User.id.in_(assigned))).all()
+                 ) if assigned else {}
     args = {k: v for k, v in request.args.items()
             if v and k not in ("older", "newer", "day", "page", "from")}
     return render_template(
         "mentions/index.html", form=form, filters=filters, page=found, args=args,
         search_error=search_error, search_hits=_search_hits(searched),
-        issues=mention_search.watchlist_names(session, found.items), person_names=_person_names(),
+        issues=mention_search.watchlist_names(session, found.items),
+        person_names=_person_names(found.items),
         users=users,
         seen_until=seen_until, action_form=EmptyForm(), **_texts(), **_labels())
 
@@ -186,9 +195,14 @@ def _position(args: Any) -> tuple[mention_search.Position | None,
     return older, newer, day
 
 
-def _person_names() -> Any:
-    """A function giving the names of the people a mention names."""
-    people = dict(db_session().execute(select(Person.id, Person.name)).all())
+def _person_names(mentions: Any = None) -> Any:
+    """A function giving the names of the people a mention names (of `mentions`' people only,
+    when given)."""
+    query = select(Person.id, Person.name)
+    if mentions is not None:
+        wanted = {i for m in mentions for i in m.person_ids}
+        query = query.where(Person.id.in_(wanted))
+    people = dict(db_session().execute(query).all()) if mentions is None or wanted else {}
 
     def names(mention) -> list[str]:  # noqa: ANN001
         return [people[i] for i in mention.person_ids if i in people]

@@ -11,11 +11,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
 
-from core.users import OrganisationKind, Role
+from core.users import OrganisationKind, Role, User
 from publisher import queue
 from publisher.models import Delivery, DeliveryState, Post
 from publisher.services import Services
+from tests.conftest import _services, connect_sandbox_account
 
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
@@ -89,13 +92,6 @@ def test_recent_counts_every_delivery_of_the_period_and_lists_the_latest(
 def test_the_lists_read_indexes_not_every_delivery(postgres_url, tmp_path, sandbox):
     """EXPLAIN on PostgreSQL with two years of deliveries: neither list nor the counts read
     the deliveries table from end to end (the planner's choice on an analysed table)."""
-    from sqlalchemy import text
-    from sqlalchemy.dialects import postgresql
-
-    from tests.conftest import _services, connect_sandbox_account
-
-    from core.users import User
-
     services = next(_services(tmp_path, postgres_url, sandbox))
     account, _ = connect_sandbox_account(services)  # made by connector@example.org, an admin
     with services.db.session() as session:
