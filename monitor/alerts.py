@@ -310,16 +310,23 @@ def alert_failing_sources(db: Database, now: datetime | None = None,
 
 # --- unread in the app -------------------------------------------------------------------------
 
+# The badge counts this far ("999+" beyond): every page shows it, so it must stay a short
+# range scan of the first_seen_at index even for someone back after a month away.
+UNREAD_COUNTED_UP_TO = 999
+
+
 def unread_mentions(session: Session, user: User) -> int:
     """How many mentions arrived since the user last opened the mention log (not counting the
-    ones triaged as not relevant); a new user counts from when the account was made."""
+    ones triaged as not relevant), up to UNREAD_COUNTED_UP_TO + 1; a new user counts from
+    when the account was made."""
     if not can(user, Action.VIEW_MENTIONS):
         return 0
     seen = session.get(MentionsSeen, user.id)
     since = seen.seen_until if seen is not None else user.created_at
-    return session.scalar(
-        select(func.count()).select_from(Mention)
-        .where(Mention.first_seen_at > since, Mention.triage != Triage.NOT_RELEVANT)) or 0
+    newer = (select(Mention.id)
+             .where(Mention.first_seen_at > since, Mention.triage != Triage.NOT_RELEVANT)
+             .limit(UNREAD_COUNTED_UP_TO + 1).subquery())
+    return session.scalar(select(func.count()).select_from(newer)) or 0
 
 
 def mark_mentions_seen(session: Session, user: User, now: datetime | None = None) -> None:

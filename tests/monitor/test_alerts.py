@@ -383,3 +383,20 @@ def test_a_new_article_in_a_loopback_feed_is_emailed_once(db, make_user,
     assert len(smtp_server.messages(to=reader.email)) == 1
     [mention] = [m for m in mentions_of(db) if m.url == ARTICLE]
     assert len(mention.sightings) == 2
+
+
+def test_the_unread_count_stops_past_its_cap(db, make_user):
+    """Someone back after a month away: the badge says 999+, counted without reading the
+    whole month."""
+    from monitor.alerts import UNREAD_COUNTED_UP_TO
+    from monitor.models import Mention, SourceKind
+
+    reader = make_user(Role.BOARD)
+    with db.session() as session:
+        user = session.get(User, reader.id)
+        later = user.created_at + timedelta(minutes=1)
+        session.add_all(Mention(title=f"Nyhet {n}", outlet="NWT", source_kind=SourceKind.FEED,
+                                text="", first_seen_at=later, hits="[]", updated_at=later)
+                        for n in range(UNREAD_COUNTED_UP_TO + 5))
+    with db.session() as session:
+        assert unread_mentions(session, session.get(User, reader.id)) == UNREAD_COUNTED_UP_TO + 1
