@@ -301,7 +301,8 @@ def count(session: Session, found: Filtered) -> Count:
 
 def _planner_rows(session: Session, query: Select[Any]) -> int | None:
     """The planner's row estimate of `query` (EXPLAIN, not run)."""
-    compiled = query.with_only_columns(literal(1)).compile(dialect=session.get_bind().dialect)
+    compiled = query.with_only_columns(literal(1), maintain_column_froms=True).compile(
+        dialect=session.get_bind().dialect)
     plan = session.connection().exec_driver_sql(
         "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
     try:

@@ -228,3 +228,14 @@ def test_existing_mentions_are_indexed_by_the_migration(any_empty_db_url: str):
             assert [m.title for m in page.items] == ["Vårdcentralen stänger"], words
         assert session.scalar(select(func.count()).select_from(Mention)) == 1
     db.dispose()
+
+
+def test_a_search_beyond_the_exact_count_is_estimated(world: World, monkeypatch):
+    """Past the threshold the count of a search is the planner's estimate (PostgreSQL) or the
+    bound (SQLite), said to be inexact; the page itself is as always."""
+    import monitor.mention_search as mention_search
+
+    monkeypatch.setattr(mention_search, "EXACT_COUNT_UP_TO", 3)
+    with world.db.session() as session:
+        page = search(session, world.user, MentionFilter(text="Värmland"), per_page=5)
+    assert len(page.items) == 5 and not page.total.exact and page.total.value >= 4
