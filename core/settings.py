@@ -73,6 +73,7 @@ class Settings:
     fetch_timeout_seconds: int = 10
     fetch_max_bytes: int = 5_000_000
     source_failure_alert_minutes: int = 60
+    own_party: str = "V"  # the organisation's party code: highlighted in share of voice
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -88,6 +89,7 @@ class Settings:
                                 f"{ENV_PREFIX}PLATFORM_TIMEOUT_SECONDS")
         if self.default_locale not in {"sv", "en"}:
             raise SettingsError(f"{ENV_PREFIX}DEFAULT_LOCALE must be sv or en")
+        object.__setattr__(self, "own_party", self.own_party.strip().upper())
 
     @property
     def real_platforms_configured(self) -> bool:

@@ -38,6 +38,12 @@ def upcoming(session: Session, user: User, limit: int = 100) -> list[Delivery]:
     return list(session.scalars(query).unique())
 
 
+def open_count(session: Session, user: User) -> int:
+    """How many deliveries are not finished (the upcoming list shows the first of them)."""
+    return session.scalar(_in_scope(select(func.count()).select_from(Delivery), user)
+                          .where(Delivery.state.in_(sorted(OPEN)))) or 0
+
+
 def _recent_query(user: User, since: datetime) -> Select:
     return _in_scope(select(Delivery), user).where(Delivery.state.in_(sorted(FINISHED)),
                                                    Delivery.updated_at >= since)

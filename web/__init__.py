@@ -42,10 +42,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         mentions,
         monitoring,
         notifications,
+        reports,
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   health):
+                   reports, health):
         app.register_blueprint(module.bp)
     errors.init_app(app)
 

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from core.auth import AuthError, LoginLocked, authenticate
+from core.users import Role
 from web.context import db_session, services
 from web.extensions import LANGUAGE_COOKIE, LANGUAGES
 from web.forms import EmptyForm, LoginForm
@@ -49,7 +50,10 @@ def login() -> str | Response:
         else:
             session.commit()
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            target = _safe_next(request.args.get("next"))
+            if user.role is Role.BOARD and target == url_for("dashboard.index"):
+                target = url_for("reports.index")  # the board's landing page is the report
+            return redirect(target)
     elif request.method == "POST" and not form.errors.get("csrf_token"):
         error = _("Enter your e-mail address and password.")
     status = 200 if error is None else 400

@@ -17,6 +17,7 @@ from web.forms import EmptyForm
 from web.permissions import requires
 
 bp = Blueprint("dashboard", __name__)
+SHOWN = 50  # rows per list: what a person reads at a glance; the counts say how many there are
 
 
 @bp.context_processor
@@ -31,9 +32,10 @@ def state_rules() -> dict[str, object]:
 @requires(Action.VIEW_DASHBOARD)
 def index() -> str:
     session = db_session()
-    upcoming = queue.upcoming(session, current_user)
-    recent = queue.recent(session, current_user)
+    upcoming = queue.upcoming(session, current_user, limit=SHOWN)
+    recent = queue.recent(session, current_user, limit=SHOWN)
     return render_template("dashboard/index.html", upcoming=upcoming, recent=recent,
+                           open_count=queue.open_count(session, current_user),
                            counts=queue.recent_counts(session, current_user), form=EmptyForm(),
                            explain=explain)
 

@@ -58,6 +58,7 @@ def test_an_association_sees_its_own_queue_behind_the_districts_hundreds(
                         step=timedelta(minutes=1))
     with services.db.session() as session:
         assert [d.id for d in queue.upcoming(session, comms)] == later
+        assert queue.open_count(session, comms) == 3 and queue.open_count(session, admin) == 123
         everyone = queue.upcoming(session, admin)
         assert [d.id for d in everyone] == soon[:100]
         assert all(d.account.name and d.post.text for d in everyone)

@@ -52,6 +52,15 @@ def require_chromium() -> None:
         pytest.skip(problem)
 
 
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+def artifact(name: str) -> Path:
+    """Where a test saves a screenshot of a page for people to look at (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name
+
+
 @contextmanager
 def _outside_faketime() -> Iterator[None]:
     """Start what is started here without libfaketime. Under `faketime -f '+365d' pytest` the

@@ -66,6 +66,8 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("notifications.index", "GET"): ALL,
     ("notifications.read", "POST"): ALL,
     ("mentions.index", "GET"): ALL,
+    ("reports.index", "GET"): ALL,
+    ("reports.table_csv", "GET"): ALL,
     ("mentions.detail", "GET"): ALL,
     ("mentions.triage", "POST"): TRIAGERS,
     ("mentions.respond", "POST"): TRIAGERS,
@@ -142,7 +144,8 @@ class World:
                 "account_id": self.facebook.id, "lang": "en", "filename": "megafon.css",
                 "media_id": self.media_id,
                 "mention_id": self.monitor.mention_id, "source_id": self.monitor.source_id,
-                "watchlist_id": self.monitor.watchlist_id, "person_id": self.monitor.person_id}
+                "watchlist_id": self.monitor.watchlist_id, "person_id": self.monitor.person_id,
+                "table": "issues"}
 
     def form(self, endpoint: str) -> dict[str, object]:
         """Form data that succeeds for a role allowed to use the endpoint."""

@@ -1,0 +1,1 @@
+"""Reports for the board: media visibility over a period, from SQL aggregates."""

@@ -1,0 +1,41 @@
+"""The rows behind each of the report's tables, for CSV (and later XLSX) export.
+
+Column names are fixed English identifiers, so a spreadsheet built on an export keeps working
+whatever the reader's language; dates are ISO, shares are fractions (0.25), counts are whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reports.board import Report
+
+TABLES = ("series", "issues", "voice", "outlets", "stories", "people")
+
+
+def rows(report: Report, table: str) -> tuple[list[str], list[list[Any]]]:
+    """(header, rows) of one table: one of TABLES."""
+    if table == "series":
+        return (["first_day", "last_day", "mentions"],
+                [[b.first.isoformat(), b.last.isoformat(), n]
+                 for b, n in zip(report.buckets, report.series, strict=True)])
+    if table == "issues":
+        return (["watchlist_id", "issue", "mentions", "previous_period", "change"],
+                [[r.watchlist_id, r.name, r.count, r.previous,
+                  "" if r.change is None else round(r.change, 4)] for r in report.issues])
+    if table == "voice":
+        return (["party", "namings", "share", "previous_share", "own_party"],
+                [[r.party, r.count, round(r.share, 4),
+                  "" if r.previous_share is None else round(r.previous_share, 4),
+                  r.party == report.own_party] for r in report.voice])
+    if table == "outlets":
+        return (["outlet", "source_kind", "mentions", "previous_period"],
+                [[r.outlet, r.kind.value, r.count, r.previous] for r in report.outlets])
+    if table == "stories":
+        return (["mention_id", "title", "outlet", "time_utc", "outlets", "sightings", "url"],
+                [[r.mention_id, r.title, r.outlet, r.at.isoformat(), r.outlets, r.sightings,
+                  r.url or ""] for r in report.stories])
+    if table == "people":
+        return (["person_id", "name", "party", "mentions"],
+                [[r.person_id, r.name, r.party or "", r.count] for r in report.people])
+    raise KeyError(table)

@@ -1,0 +1,125 @@
+"""Rapporter: the board's report of media visibility over a period, its charts and its CSVs."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from babel.dates import format_date
+from flask import Blueprint, Response, abort, flash, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core.auth import Action
+from core.clock import STOCKHOLM, utcnow
+from reports import board, charts, tables
+from reports.period import KINDS, Period, PeriodError, parse
+from web.context import db_session, services
+from web.mentions import KIND_LABELS
+from web.permissions import requires
+
+bp = Blueprint("reports", __name__)
+
+
+def _today() -> date:
+    return utcnow().astimezone(STOCKHOLM).date()
+
+
+def _period() -> tuple[Period, str | None]:
+    """The period asked for, or last month with the reason the asked one could not be read."""
+    args = request.args
+    try:
+        return parse(args.get("period"), _today(), first=args.get("from") or None,
+                     last=args.get("to") or None), None
+    except PeriodError as error:
+        return parse(None, _today()), _(error.message, **error.params)
+
+
+def _report() -> tuple[board.Report, str | None]:
+    period, problem = _period()
+    report = board.board_report(db_session(), current_user, period,
+                                own_party=services().settings.own_party)
+    return report, problem
+
+
+def _locale() -> str:
+    return str(get_locale() or "sv")
+
+
+def _bucket_label(bucket: Any, grain: str, locale: str) -> str:
+    if grain == "day":
+        return format_date(bucket.first, "d MMM", locale=locale)
+    if grain == "week":
+        return _("w. %(week)s", week=bucket.first.isocalendar().week)
+    return format_date(bucket.first, "MMM yyyy", locale=locale)
+
+
+def _charts(report: board.Report) -> dict[str, charts.Chart]:
+    locale = _locale()
+    counts, shares = charts.count_formatter(locale), charts.share_formatter(locale)
+    labels = [_bucket_label(b, report.period.grain, locale) for b in report.buckets]
+    top = report.issues[:10]
+    voice = sorted(report.voice, key=lambda r: -r.count)
+    own = next((i for i, r in enumerate(voice) if r.party == report.own_party), None)
+    return {
+        "over_time": charts.line(
+            labels, report.series, title=_("Mentions over time"), formatter=counts,
+            alt=_("Line chart of mentions per %(grain)s: %(total)s in all, most on %(peak)s.",
+                  grain=_grain_word(report.period.grain), total=counts(report.total),
+                  peak=labels[report.series.index(max(report.series))] if report.series
+                  and max(report.series) else "–")),
+        "issues": charts.bars(
+            [r.name for r in top], [r.count for r in top], title=_("Mentions per issue"),
+            formatter=counts,
+            alt=_("Bar chart of the issues with most mentions: %(list)s.",
+                  list=", ".join(f"{r.name} {counts(r.count)}" for r in top) or "–")),
+        "voice": charts.bars(
+            [f"{r.party} ({_('we')})" if r.party == report.own_party else r.party
+             for r in voice], [r.share for r in voice], title=_("Share of voice"),
+            formatter=shares, highlight=own,
+            alt=_("Bar chart of each party's share of the parties named: %(list)s.",
+                  list=", ".join(f"{r.party} {shares(r.share)}" for r in voice))),
+    }
+
+
+def _grain_word(grain: str) -> str:
+    return {"day": _("day"), "week": _("week"), "month": _("month")}[grain]
+
+
+@bp.get("/reports")
+@requires(Action.VIEW_REPORTS)
+def index() -> str:
+    report, problem = _report()
+    if problem:
+        flash(problem, "warning")
+    return render_template("reports/index.html", report=report, charts=_charts(report),
+                           kinds=KINDS, kind_labels=_kind_labels(), kind_of=KIND_LABELS,
+                           watchlist_names={r.watchlist_id: r.name for r in report.issues})
+
+
+def _kind_labels() -> dict[str, str]:
+    return {"this-week": _("This week"), "last-week": _("Last week"),
+            "this-month": _("This month"), "last-month": _("Last month"),
+            "this-quarter": _("This quarter"), "last-quarter": _("Last quarter"),
+            "this-year": _("This year")}
+
+
+@bp.get("/reports/<table>.csv")
+@requires(Action.VIEW_REPORTS)
+def table_csv(table: str) -> Response:
+    """The rows behind one of the report's tables, as CSV (UTF-8 with BOM, for Excel)."""
+    if table not in tables.TABLES:
+        abort(404)
+    report, _problem = _report()
+    header, rows = tables.rows(report, table)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    name = f"megafon-{table}-{report.period.token().replace('..', '_')}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
