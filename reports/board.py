@@ -214,7 +214,7 @@ def board_report(session: Session, user: User, period: Period, *, own_party: str
     outlets_now, outlets_before = by_outlet(period), by_outlet(previous)
     outlets = sorted((OutletRow(o or "", k, n, outlets_before.get((o, k), 0))
                       for (o, k), n in outlets_now.items()),
-                     key=lambda r: (-r.count, r.outlet.casefold()))[:TOP_OUTLETS]
+                     key=lambda r: (-r.count, r.outlet.casefold(), r.kind.value))[:TOP_OUTLETS]
     shown = {row.outlet for row in outlets}
     outlet_issues: dict[str, dict[int, int]] = defaultdict(dict)
     for outlet, watchlist_id, n in session.execute(

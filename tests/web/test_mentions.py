@@ -345,3 +345,27 @@ def test_odd_links_to_the_log_show_a_page_not_an_error(logged_in, seeded, query)
     client, _ = logged_in(Role.COMMS)
     response = client.get(f"/mentions?{query}")
     assert response.status_code == 200 and 'data-testid="filters"' in response.text
+
+
+@pytest.mark.parametrize("query", ["period=2026-13", "period=igår", "from=2026-03-10&to=x",
+                                   "from=0001-01-01&to=9999-12-31", "period=%00",
+                                   "from=2026-03-10&to=2026-03-01"])
+def test_odd_report_links_show_last_month_and_say_why(logged_in, seeded, query):
+    client, _ = logged_in(Role.BOARD)
+    response = client.get(f"/reports?{query}")
+    assert response.status_code == 200 and 'data-testid="headline"' in response.text
+    assert 'class="flash flash-warning"' in response.text
+
+
+def test_the_report_counts_the_log_and_exports_csv(logged_in, seeded):
+    client, _ = logged_in(Role.BOARD)
+    today = stockholm_day(STORY["lines"])
+    first = today - timedelta(days=6)
+    html = client.get(f"/reports?from={first}&to={today}").text
+    assert f'data-testid="total">{len(seeded.mentions)}<' in html
+    csv = client.get(f"/reports/issues.csv?period={first}..{today}")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0] == "watchlist_id,issue,mentions,previous_period,change"
+    assert any(line.startswith(f"{seeded.transport_id},") and ",4," in line for line in lines)
+    assert client.get("/reports/secrets.csv").status_code == 404
