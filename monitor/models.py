@@ -145,6 +145,8 @@ class Mention(Base):
         Index("ix_mentions_source_kind_sort_at", "source_kind", "sort_at", "id"),
         Index("ix_mentions_triage_sort_at", "triage", "sort_at", "id"),
         Index("ix_mentions_assigned_to_id_sort_at", "assigned_to_id", "sort_at", "id"),
+        # The board's report: a period's mentions by outlet and kind, read from the index alone.
+        Index("ix_mentions_sort_at_outlet_kind", "sort_at", "outlet", "source_kind", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -196,7 +198,10 @@ class MentionWatchlist(Base):
 
     __tablename__ = "mention_watchlists"
     __table_args__ = (Index("ix_mention_watchlists_watchlist_id_sort_at",
-                            "watchlist_id", "sort_at", "mention_id"),)
+                            "watchlist_id", "sort_at", "mention_id"),
+                      # The report: a period's links, counted from the index alone.
+                      Index("ix_mention_watchlists_sort_at", "sort_at", "watchlist_id",
+                            "mention_id"))
 
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"),
                                             primary_key=True)
@@ -212,7 +217,8 @@ class MentionParty(Base):
 
     __tablename__ = "mention_parties"
     __table_args__ = (Index("ix_mention_parties_party_sort_at", "party", "sort_at",
-                            "mention_id"),)
+                            "mention_id"),
+                      Index("ix_mention_parties_sort_at", "sort_at", "party", "mention_id"))
 
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"),
                                             primary_key=True)
@@ -227,7 +233,8 @@ class MentionPerson(Base):
 
     __tablename__ = "mention_people"
     __table_args__ = (Index("ix_mention_people_person_id_sort_at", "person_id", "sort_at",
-                            "mention_id"),)
+                            "mention_id"),
+                      Index("ix_mention_people_sort_at", "sort_at", "person_id", "mention_id"))
 
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"),
                                             primary_key=True)
@@ -299,7 +306,9 @@ class Sighting(Base):
     """One copy of a story: this source, this URL/GUID, this time."""
 
     __tablename__ = "sightings"
-    __table_args__ = (UniqueConstraint("source_id", "item_key"),)
+    __table_args__ = (UniqueConstraint("source_id", "item_key"),
+                      # Top stories: how many outlets carried each, from the index alone.
+                      Index("ix_sightings_mention_id_outlet", "mention_id", "outlet"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"),
