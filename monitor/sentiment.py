@@ -45,7 +45,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Literal
 
@@ -180,14 +180,18 @@ def _inflected(words: dict[str, float], word: str) -> float | None:
     return None
 
 
-def _word_score(lexicon: _Lexicon, word: str, rules: Rules) -> float | None:
-    found = lexicon.words.get(word)
-    if found is not None or rules.inflections == "off":
+@lru_cache(maxsize=1 << 16)
+def _word_score(word: str, inflections: str) -> float | None:
+    """The score of one word (cached: news repeats its words, and an unknown word tries every
+    ending)."""
+    words = _lexicon().words
+    found = words.get(word)
+    if found is not None or inflections == "off":
         return found
-    if rules.inflections == "snowball":
+    if inflections == "snowball":
         stemmer, by_stem = _snowball()
         return by_stem.get(stemmer.stemWord(word))
-    return _inflected(lexicon.words, word)
+    return _inflected(words, word)
 
 
 def _clauses(text: str) -> list[list[str]]:
@@ -217,7 +221,7 @@ def _clause_scores(lexicon: _Lexicon, clause: list[str], rules: Rules) -> list[f
         if value is None and rules.negation and clause[i] in NEGATORS:
             negations.append(i)
         elif value is None:
-            value = _word_score(lexicon, clause[i], rules)
+            value = _word_score(clause[i], rules.inflections)
         if value:
             found.append((i, value))
         i += width
