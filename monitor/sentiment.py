@@ -9,10 +9,11 @@ What it is not: understanding. It cannot tell who is praised or blamed, reads ir
 Region Värmland: ännu en vårdcentral stängd") and quoted criticism as written, misses good or bad
 news told without a sentiment word ("väntetiderna har halverats"), and its list is a translation
 of an English one made for tweets: news words such as "nedläggning", "varsel" or "succé" are not
-in it, a few entries are mistranslations ("räddas" -2). Its agreement with a careful reader is
-measured on a hand-labelled set of Värmland news passages (``tests/monitor/sentiment_labels.json``)
-and is `MEASURED_ACCURACY`, to be shown beside every figure; read the figures as a trend over many
-mentions, never as the verdict on one article.
+in it, a few entries are mistranslations ("dyrt" +3, from "dear"), and the inflection rule
+below can misread a word ("räddas", is saved, as "rädd", afraid). Its agreement with a careful
+reader is measured on a hand-labelled set of Värmland news passages
+(``tests/monitor/sentiment_labels.json``) and is `MEASURED_ACCURACY`, to be shown beside every
+figure; read the figures as a trend over many mentions, never as the verdict on one article.
 
 The rules (`Rules`; tests/monitor/test_sentiment.py prints the agreement without each one):
 
