@@ -7,6 +7,9 @@ prints one line of JSON, {"matched": true|false, "hits": [{"term", "start", "end
 (offsets are characters into the text as read; the hits are those of the query's words, also
 when the query as a whole did not match) and exits 0. A malformed query ends with
 "error: position N: reason" on stderr (N counts characters from 0) and exit code 2.
+
+The JSON also has "sentiment": {"score": …, "label": "positive"|"neutral"|"negative"}, the
+text's tone as monitor.sentiment scores it: what a mention of this text would be given.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import click
 
 from monitor.matcher import Matcher
 from monitor.query import QueryError, parse
+from monitor.sentiment import score
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -48,6 +52,7 @@ def watch_test(query: str, article: TextIO, parties: bool) -> None:
     out: dict[str, object] = {
         "matched": 0 in result.watchlist_ids,
         "hits": [hit.as_dict() for hit in result.hits_for(0)],
+        "sentiment": score(text).as_dict(),
     }
     if parties:
         out["parties"] = result.parties

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
+from monitor.sentiment import score
 
 ARTICLE = ("Kollektivtrafiken i Värmland\n\nBussarna i Karlstad blir färre, säger "
            "Anna Ek (V). Region\u00a0Värmland svarar.")
@@ -39,7 +40,8 @@ def test_no_match_exits_0_and_still_shows_what_was_found() -> None:
 
 def test_nothing_found() -> None:
     result = run("tåg*")
-    assert (result.exit_code, json.loads(result.stdout)) == (0, {"matched": False, "hits": []})
+    assert (result.exit_code, json.loads(result.stdout)) == (0, {
+        "matched": False, "hits": [], "sentiment": {"score": 0.0, "label": "neutral"}})
 
 
 def test_parties_on_request() -> None:
@@ -51,7 +53,19 @@ def test_parties_on_request() -> None:
 def test_stdin_is_read_as_text_with_swedish_letters() -> None:
     out = json.loads(run("får", text="Hon FÅR inte, sa far.").stdout)
     assert out == {"matched": True, "hits": [{"term": "får", "start": 4, "end": 7,
-                                              "text": "FÅR"}]}
+                                              "text": "FÅR"}],
+                   "sentiment": {"score": 0.0, "label": "neutral"}}
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("Bussen i Karlstad är försenad igen, och resenärerna är arga.", "negative"),
+    ("Det är ingen kris för bussarna i Karlstad.", "positive"),
+    ("Bussarna i Karlstad går var tionde minut.", "neutral"),
+])
+def test_the_tone_a_mention_would_be_given(text: str, label: str) -> None:
+    out = json.loads(run("buss*", text=text).stdout)
+    assert out["sentiment"] == score(text).as_dict()
+    assert out["sentiment"]["label"] == label
 
 
 def test_the_article_may_be_a_file(tmp_path) -> None:
