@@ -49,13 +49,18 @@ def bars(labels: Sequence[str], values: Sequence[float], *, title: str, alt: str
     """Horizontal bars, largest first as given, each value printed on its bar; the bar at
     `highlight` (our party) outlined in black."""
     chart = pygal.HorizontalBar(**_config(width=width, height=60 + 34 * max(len(labels), 1),
-                                          title=title, value_formatter=formatter,
-                                          print_zeroes=False))
+                                          title=title, value_formatter=formatter))
     # pygal draws the first label at the bottom: reversed, the list reads top down.
     chart.x_labels = list(reversed(labels))
-    chart.add(title, [
-        {"value": value, "style": "stroke: #000; stroke-width: 4"} if i == highlight
-        else value for i, value in reversed(list(enumerate(values)))])
+    def bar(i: int, value: float) -> dict[str, object]:
+        found: dict[str, object] = {"value": value}
+        if i == highlight:
+            found["style"] = "stroke: #000; stroke-width: 4"
+        if not value:  # nothing to print on a bar that is not there
+            found["formatter"] = lambda _value: ""
+        return found
+
+    chart.add(title, [bar(i, value) for i, value in reversed(list(enumerate(values)))])
     return Chart(chart.render(is_unicode=True), alt)
 
 

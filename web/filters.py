@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_datetime, format_number, get_locale, gettext
+from flask_babel import (
+    format_datetime,
+    format_decimal,
+    format_number,
+    format_percent,
+    get_locale,
+    gettext,
+)
 from flask_login import current_user
 
 from core.auth import Action, can
@@ -50,9 +57,21 @@ def number(value: int) -> str:
     return format_number(value)
 
 
+def share(value: float | None) -> str:
+    """A share (0.333) as the reader writes it: 33,3 % (Swedish), 33.3% (English); – for none."""
+    return "–" if value is None else format_percent(value, "#,##0.0 %")
+
+
+def change(value: float | None) -> str:
+    """A relative change (0.25) with its sign: +25 %; – when there was nothing to compare."""
+    return "–" if value is None else format_decimal(value * 100, "+#,##0;-#,##0") + " %"
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(number)
+    app.add_template_filter(share)
+    app.add_template_filter(change)
     app.add_template_filter(translate_error, "tr_error")
     app.add_template_filter(history_note)
     app.add_template_global(user_can, "can")
