@@ -1,5 +1,5 @@
 """The matcher: one pass over many watchlists, hits that point into the original text, the
-parties named (with the context rule for single letters) and the people named."""
+parties named (with the context rules for single letters) and the people named."""
 
 from __future__ import annotations
 

@@ -5,7 +5,9 @@ not get worse.
 The floors are the figures measured when they were set, rounded down to two decimals: a rule
 change that loses a party somewhere, or starts seeing one in "storlek S, M och L", fails here
 with the whole table in the message. Raise a floor when detection improves; never lower one to
-let a change through. ``pytest -s`` prints the table.
+let a rule change through. New passages are measured before the rules are changed for them, and
+the floors set again from the larger set (a harder set may lower a figure without detection
+getting worse: say so in the commit). ``pytest -s`` prints the table.
 """
 
 from __future__ import annotations
