@@ -14,7 +14,8 @@ every person's name into one Aho-Corasick automaton (pyahocorasick). `Matcher.ma
    match without any of their words): a term that matches its query on its own (the query is
    the term, or an OR with it) decides without evaluation; the others evaluate their compiled
    query, counting words between hits for NEAR only where needed;
-5. works out the parties (with the context rule for single letters) and the people named.
+5. works out the parties (with the context rules for single letters, monitor.parties) and
+   the people named.
 
 Hits are reported with offsets into the original text (``text[hit.start:hit.end]`` is the word
 as written), so the UI can highlight them. A matcher is immutable and safe to share between
@@ -350,25 +351,24 @@ class Matcher:
         people: list[int] = []
         people_hits: dict[int, list[Hit]] = {}
         if special := self._special.intersection(spans):
-            party_codes, party_hits = self._parties(special, spans, norm, words_between)
+            party_codes, party_hits = self._parties(special, spans, norm)
             people, people_hits = self._people(special, spans, norm)
         return MatchResult(sorted(matched), party_codes, party_hits, people, people_hits, spans,
                            norm, self._watchlist_terms, self._term_watchlists)
 
     def _parties(self, special: Iterable[Term], spans: dict[Term, list[Span]],
-                 norm: Normalized, words_between: Callable[[int, int], int]
-                 ) -> tuple[list[str], list[Hit]]:
+                 norm: Normalized) -> tuple[list[str], list[Hit]]:
         found: list[party_rules.PartyHit] = []
         for term in special:
             if (uses := self._party_terms.get(term)) is None:
                 continue
             for s, e in spans[term]:
                 start, end = norm.to_original(s, e)
-                found.extend(party_rules.PartyHit(code, kind, start, end, s, e)
+                found.extend(party_rules.PartyHit(code, kind, start, end)
                              for code, kind in uses)
         if not found:
             return [], []
-        codes, counted = party_rules.named_parties(found, norm.original, words_between)
+        codes, counted = party_rules.named_parties(found, norm.original)
         original = norm.original
         return codes, [Hit(h.code, h.start, h.end, original[h.start:h.end]) for h in counted]
 

@@ -1,4 +1,5 @@
-"""`megafon watch test 'QUERY' < article.txt`: JSON on stdout, exit 2 for a malformed query."""
+"""`megafon watch test 'QUERY' < article.txt`: JSON on stdout (the query's hits, and the parties
+and people ingest would record, by the real matcher), exit 2 for a malformed query."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def test_a_match_prints_the_hits_with_offsets() -> None:
         ("buss*", "Bussarna"), ('"region värmland"', "Region\u00a0Värmland")]
     for hit in out["hits"]:
         assert ARTICLE[hit["start"]:hit["end"]] == hit["text"]
-    assert "parties" not in out
+    assert (out["parties"], out["people"]) == (["V"], [])
+    assert "party_hits" not in out
 
 
 def test_no_match_exits_0_and_still_shows_what_was_found() -> None:
@@ -41,7 +43,8 @@ def test_no_match_exits_0_and_still_shows_what_was_found() -> None:
 def test_nothing_found() -> None:
     result = run("tåg*")
     assert (result.exit_code, json.loads(result.stdout)) == (0, {
-        "matched": False, "hits": [], "sentiment": {"score": 0.0, "label": "neutral"}})
+        "matched": False, "hits": [], "parties": ["V"], "people": [],
+        "sentiment": {"score": 0.0, "label": "neutral"}})
 
 
 def test_parties_on_request() -> None:
@@ -50,10 +53,47 @@ def test_parties_on_request() -> None:
     assert [h["text"] for h in out["party_hits"]] == ["V"]
 
 
+BOARD = ("Budgetdebatten i regionfullmäktige blev lång. M och KD vill sänka skatten med 20 öre, "
+         "medan S och V vill använda pengarna till vårdcentralerna, säger Lena Dalström (V).\n"
+         "Dalström fick medhåll av Per Holm, S. En ek planterades i Sunne.")
+
+
+def test_the_parties_and_people_that_would_be_recorded() -> None:
+    result = run("vårdcentral*", "--person", "Lena Dalström|Dalström",
+                 "--person", " Per Holm | ", "--person", "Ek", text=BOARD)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["matched"] is True
+    # The board's report: all four, in the parliament's order.
+    assert out["parties"] == ["V", "S", "KD", "M"]
+    # In the order given; "ek" in lower case is a tree, not the one-word name "Ek".
+    assert out["people"] == ["Lena Dalström", "Per Holm"]
+
+
+def test_parties_and_people_are_shown_when_the_query_does_not_match() -> None:
+    out = json.loads(run("tåg*", "--person", "Per Holm", text=BOARD).stdout)
+    assert out == {"matched": False, "hits": [], "parties": ["V", "S", "KD", "M"],
+                   "people": ["Per Holm"], "sentiment": score(BOARD).as_dict()}
+
+
+def test_no_false_parties_from_sizes_and_vitamins() -> None:
+    text = "Jackan finns i storlek S, M och L. Ta C-vitamin och köp ett SD-kort."
+    out = json.loads(run("jackan", "--parties", text=text).stdout)
+    assert (out["parties"], out["party_hits"]) == ([], [])
+
+
+def test_a_person_needs_a_name() -> None:
+    result = run("buss*", "--person", "|Dalström")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: --person '|Dalström': the name comes first, "
+                             "e.g. 'Lena Dalström|Dalström'\n")
+    assert result.stdout == ""
+
+
 def test_stdin_is_read_as_text_with_swedish_letters() -> None:
     out = json.loads(run("får", text="Hon FÅR inte, sa far.").stdout)
     assert out == {"matched": True, "hits": [{"term": "får", "start": 4, "end": 7,
-                                              "text": "FÅR"}],
+                                              "text": "FÅR"}], "parties": [], "people": [],
                    "sentiment": {"score": 0.0, "label": "neutral"}}
 
 

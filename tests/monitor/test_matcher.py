@@ -1,5 +1,5 @@
 """The matcher: one pass over many watchlists, hits that point into the original text, the
-parties named (with the context rule for single letters) and the people named."""
+parties named (with the context rules for single letters) and the people named."""
 
 from __future__ import annotations
 
@@ -103,6 +103,18 @@ PARTY_TABLE = [
     ("Centern vill satsa på landsbygden.", ["C"]),
     ("Miljöpartiets språkrör och Folkpartiet", ["MP", "L"]),
     ("SD:s gruppledare", ["SD"]),
+    ("Bengt Andersson (s) och Gunnar Olsson (mp)", ["S", "MP"]),  # the older lower case
+    ("Per-Erik Nilsson, S, ordförande", ["S"]),
+    ("– Det är rimligt, säger Anna Svensson, V.", ["V"]),
+    ("M: Sälj kommunens andel", ["M"]),
+    ("Av kommunerna styrs tre av C-ledda koalitioner", ["C"]),
+    ("Vid debatten deltog företrädare för V, S, C och M.", ["V", "S", "C", "M"]),
+    ("S och V vill", ["V", "S"]),  # a list with V: more than sizes
+    ("S och M överens om skolan", ["S", "M"]),
+    ("Novus: S 34,5 procent, M 18,2, SD 20,1 och V 7,8", ["V", "S", "M", "SD"]),
+    ("M och KD vill sänka skatten med 20 öre, medan S och V vill höja den", ["V", "S", "KD", "M"]),
+    ("S- och V-politiker, S-MP-styret", ["V", "S", "MP"]),
+    ("Liberalen Sofia Ström och moderatledaren", ["L", "M"]),
     # Not a party:
     ("Storlek S, M och L finns i lager.", []),
     ("Gustav V var kung.", []),
@@ -111,9 +123,13 @@ PARTY_TABLE = [
     ("sd och mp i gemener", []),
     ("Hon är moderat och liberal, men inte vänster.", []),
     ("Mitt i centern av stan", []),
-    ("S och V vill", []),  # letters alone, no anchor
-    ("Vänsterpartiet kräver svar. S vill inte", ["V"]),  # a full stop ends the context
+    ("Centern Viktor Andersson gjorde 2–1.", []),  # hockey's centre
+    ("S och M finns i lager", []),  # sizes alone, no anchor
+    ("Vänsterpartiet kräver svar. Vinden vrider till S", ["V"]),  # a full stop ends the context
     ("V. Andersson skriver", []),
+    ("Gustav V:s besök. Pius V vill", []),  # regnal numbers
+    ("KD vill ha C-vitamin och V-ringade tröjor", ["KD"]),  # compounds that are no party
+    ("vän(s) och Höjd (m)", []),  # lower case in brackets only after a name
 ]
 
 
