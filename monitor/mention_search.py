@@ -60,6 +60,8 @@ class MentionFilter:
 
 # Up to this many matches the log counts exactly; beyond, it estimates (and says so).
 EXACT_COUNT_UP_TO = 10_000
+# Where the planner's estimate alone is trusted (a misestimate of five times is rare).
+ESTIMATE_ONLY_ABOVE = 5 * EXACT_COUNT_UP_TO
 
 
 class BadCursor(ValueError):
@@ -287,12 +289,19 @@ def page_query(found: Filtered, *, older_than: Position | None = None,
 
 def count(session: Session, found: Filtered) -> Count:
     """Exact while small (a count that stops at the threshold, read from the same indexes);
-    beyond it PostgreSQL's planner estimate, never a scan of everything that matches."""
+    beyond it PostgreSQL's planner estimate, never a scan of everything that matches. When the
+    planner expects far more than the threshold, its estimate is taken without counting: a
+    common word's capped count alone would read ten thousand matches a page."""
+    postgres = on_postgres(session)
+    if postgres:
+        estimate = _planner_rows(session, found.query)
+        if estimate is not None and estimate > ESTIMATE_ONLY_ABOVE:
+            return Count(estimate, False)
     capped = session.scalar(select(func.count()).select_from(
         found.query.limit(EXACT_COUNT_UP_TO + 1).subquery())) or 0
     if capped <= EXACT_COUNT_UP_TO:
         return Count(capped, True)
-    if on_postgres(session):
+    if postgres:
         estimate = _planner_rows(session, found.query)
         if estimate is not None:
             return Count(max(estimate, capped), False)
