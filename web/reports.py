@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+import logging
+from datetime import date, datetime
 from typing import Any
 
 from babel.dates import format_date
@@ -12,16 +13,18 @@ from flask import Blueprint, Response, abort, flash, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.auth import Action
 from core.clock import STOCKHOLM, utcnow
-from reports import board, charts, tables
+from reports import board, charts, snapshots, tables
 from reports.period import KINDS, Period, PeriodError, parse
 from web.context import db_session, services
 from web.mentions import KIND_LABELS
 from web.permissions import requires
 
 bp = Blueprint("reports", __name__)
+logger = logging.getLogger(__name__)
 
 
 def _today() -> date:
@@ -38,11 +41,19 @@ def _period() -> tuple[Period, str | None]:
         return parse(None, _today()), _(error.message, **error.params)
 
 
-def _report() -> tuple[board.Report, str | None]:
+def _report() -> tuple[board.Report, datetime, str | None]:
+    """The report asked for (from its snapshot while young), when it was counted, and why the
+    period asked for could not be read, if it could not."""
     period, problem = _period()
-    report = board.board_report(db_session(), current_user, period,
-                                own_party=services().settings.own_party)
-    return report, problem
+    session = db_session()
+    report, counted = snapshots.cached_report(session, current_user, period,
+                                              own_party=services().settings.own_party)
+    try:
+        session.commit()
+    except SQLAlchemyError:  # the figures are here; storing them for the next reader failed
+        session.rollback()
+        logger.exception("cannot store the report snapshot")
+    return report, counted, problem
 
 
 def _locale() -> str:
@@ -92,10 +103,11 @@ def _grain_word(grain: str) -> str:
 @bp.get("/reports")
 @requires(Action.VIEW_REPORTS)
 def index() -> str:
-    report, problem = _report()
+    report, counted, problem = _report()
     if problem:
         flash(problem, "warning")
     return render_template("reports/index.html", report=report, charts=_charts(report),
+                           counted=counted, max_age=int(snapshots.MAX_AGE.total_seconds() // 60),
                            kinds=KINDS, kind_labels=_kind_labels(), kind_of=KIND_LABELS,
                            watchlist_names={r.watchlist_id: r.name for r in report.issues})
 
@@ -113,7 +125,7 @@ def table_csv(table: str) -> Response:
     """The rows behind one of the report's tables, as CSV (UTF-8 with BOM, for Excel)."""
     if table not in tables.TABLES:
         abort(404)
-    report, _problem = _report()
+    report, _counted, _problem = _report()
     header, rows = tables.rows(report, table)
     out = io.StringIO()
     out.write("\ufeff")

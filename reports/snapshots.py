@@ -1,0 +1,136 @@
+"""Reports computed once and read many times: a snapshot per period, shared by every worker.
+
+A board meeting opens the same month's report on a dozen screens, and the monthly e-mail and
+the PDF ask for it again; each computation counts tens of thousands of index entries. So a
+report is stored as JSON in `report_snapshots` under its period and party, and served from
+there while it is younger than MAX_AGE; the page says when its figures were counted. The
+snapshot lives in the database, not in one process, so any number of workers share it; two that
+compute at once both write, and the later write wins (the same figures).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields, is_dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, Text, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core.auth import Action, require
+from core.clock import ensure_utc, utcnow
+from core.db import Base, UTCDateTime
+from core.users import User
+from monitor.models import SourceKind
+from reports.board import (
+    IssueRow,
+    OutletRow,
+    PersonRow,
+    Report,
+    StoryRow,
+    VoiceRow,
+    board_report,
+)
+from reports.period import Bucket, Period
+
+MAX_AGE = timedelta(minutes=10)
+KEPT_FOR = timedelta(days=7)  # older snapshots are dropped when a new one is written
+
+
+class ReportSnapshot(Base):
+    """A computed report, as JSON (`encode`), and when it was computed."""
+
+    __tablename__ = "report_snapshots"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    payload: Mapped[str] = mapped_column(Text)
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, SourceKind):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def encode(report: Report, computed_at: datetime) -> str:
+    """The report as JSON: every figure, the period and when it was counted."""
+    return json.dumps({"computed_at": computed_at.isoformat(), "report": _plain(report)},
+                      ensure_ascii=False)
+
+
+def _period(data: dict[str, Any]) -> Period:
+    return Period(date.fromisoformat(data["first"]), date.fromisoformat(data["last"]),
+                  data["kind"])
+
+
+def decode(payload: str) -> tuple[Report, datetime]:
+    """`encode` undone."""
+    whole = json.loads(payload)
+    data = whole["report"]
+    report = Report(
+        period=_period(data["period"]), previous=_period(data["previous"]),
+        buckets=[Bucket(date.fromisoformat(b["first"]), date.fromisoformat(b["last"]),
+                        datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"]))
+                 for b in data["buckets"]],
+        own_party=data["own_party"], total=data["total"],
+        previous_total=data["previous_total"], series=data["series"],
+        issues=[IssueRow(**row) for row in data["issues"]],
+        voice=[VoiceRow(**row) for row in data["voice"]],
+        voice_by_issue={int(k): [VoiceRow(**row) for row in rows]
+                        for k, rows in data["voice_by_issue"].items()},
+        voice_series=data["voice_series"],
+        outlets=[OutletRow(row["outlet"], SourceKind(row["kind"]), row["count"],
+                           row["previous"]) for row in data["outlets"]],
+        outlet_issues={o: {int(k): n for k, n in by.items()}
+                       for o, by in data["outlet_issues"].items()},
+        stories=[StoryRow(**{**row, "at": datetime.fromisoformat(row["at"])})
+                 for row in data["stories"]],
+        people=[PersonRow(**row) for row in data["people"]],
+        notes=data.get("notes", []))
+    return report, datetime.fromisoformat(whole["computed_at"])
+
+
+def _key(period: Period, own_party: str) -> str:
+    return f"board:{period.first.isoformat()}:{period.last.isoformat()}:{own_party}"
+
+
+def cached_report(session: Session, user: User, period: Period, *, own_party: str = "V",
+                  now: datetime | None = None, max_age: timedelta = MAX_AGE
+                  ) -> tuple[Report, datetime]:
+    """The report for `period` and when its figures were counted: the stored snapshot if it is
+    younger than `max_age`, else counted now and stored (in the caller's transaction)."""
+    require(user, Action.VIEW_REPORTS)
+    now = now or utcnow()
+    key = _key(period, own_party)
+    stored = session.get(ReportSnapshot, key)
+    if stored is not None and now - ensure_utc(stored.computed_at) < max_age:
+        report, computed_at = decode(stored.payload)
+        return _with_kind(report, period), computed_at
+    report = board_report(session, user, period, own_party=own_party)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    values = {"key": key, "computed_at": now, "payload": encode(report, now)}
+    session.execute(insert(ReportSnapshot).values(**values).on_conflict_do_update(
+        index_elements=["key"], set_={"computed_at": now, "payload": values["payload"]}))
+    session.execute(delete(ReportSnapshot).where(ReportSnapshot.computed_at < now - KEPT_FOR))
+    return report, now
+
+
+def _with_kind(report: Report, period: Period) -> Report:
+    """The snapshot's figures under the period as asked for ("last-month" and "2026-11" are
+    the same days, one snapshot)."""
+    report.period = period
+    return report
