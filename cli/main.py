@@ -10,6 +10,7 @@ import click
 from sqlalchemy import func, select
 
 from cli.process import limit_malloc_arenas
+from cli.report import report
 from cli.sandbox import sandbox
 from cli.watch import watch
 from core import migrate
@@ -157,6 +158,7 @@ def worker() -> None:
 
 main.add_command(sandbox)
 main.add_command(watch)
+main.add_command(report)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
+import threading
 from datetime import date, datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.auth import Action
 from core.clock import STOCKHOLM, utcnow
-from reports import board, charts, snapshots, tables
+from reports import board, charts, export, snapshots, tables
 from reports.period import KINDS, Period, PeriodError, parse
 from web.context import db_session, services
 from web.mentions import KIND_LABELS
@@ -68,8 +67,29 @@ def _bucket_label(bucket: Any, grain: str, locale: str) -> str:
     return format_date(bucket.first, "MMM yyyy", locale=locale)
 
 
-def _charts(report: board.Report) -> dict[str, charts.Chart]:
-    locale = _locale()
+ISSUES_SHOWN = 25  # the page is read in ten minutes; the CSV and XLSX hold every issue
+
+
+def _charts_of(report: board.Report, counted: datetime, locale: str) -> dict[str, charts.Chart]:
+    """The charts of a report snapshot in a language, drawn once per snapshot and language in
+    this process (a snapshot's figures never change; drawing them is a third of the page)."""
+    key = (report.period.first, report.period.last, report.own_party, counted, locale)
+    with _drawing:
+        found = _drawn.get(key)
+    if found is None:
+        found = _charts(report, locale)
+        with _drawing:
+            while len(_drawn) >= 64:
+                _drawn.pop(next(iter(_drawn)))
+            _drawn[key] = found
+    return found
+
+
+_drawn: dict[tuple[object, ...], dict[str, charts.Chart]] = {}
+_drawing = threading.Lock()
+
+
+def _charts(report: board.Report, locale: str) -> dict[str, charts.Chart]:
     counts, shares = charts.count_formatter(locale), charts.share_formatter(locale)
     labels = [_bucket_label(b, report.period.grain, locale) for b in report.buckets]
     top = report.issues[:10]
@@ -106,7 +126,8 @@ def index() -> str:
     report, counted, problem = _report()
     if problem:
         flash(problem, "warning")
-    return render_template("reports/index.html", report=report, charts=_charts(report),
+    return render_template("reports/index.html", report=report,
+                           charts=_charts_of(report, counted, _locale()), issues_shown=ISSUES_SHOWN,
                            counted=counted, max_age=int(snapshots.MAX_AGE.total_seconds() // 60),
                            kinds=KINDS, kind_labels=_kind_labels(), kind_of=KIND_LABELS,
                            watchlist_names={r.watchlist_id: r.name for r in report.issues})
@@ -126,12 +147,30 @@ def table_csv(table: str) -> Response:
     if table not in tables.TABLES:
         abort(404)
     report, _counted, _problem = _report()
-    header, rows = tables.rows(report, table)
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    name = f"megafon-{table}-{report.period.token().replace('..', '_')}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
+    return _download(export.csv_table(report, table), "text/csv",
+                     f"megafon-{table}-{_file_period(report)}.csv")
+
+
+@bp.get("/reports/report.xlsx")
+@requires(Action.VIEW_REPORTS)
+def workbook() -> Response:
+    """Every table of the report as one workbook, a sheet each."""
+    report, counted, _problem = _report()
+    return _download(export.xlsx(report, _organisation(), counted), XLSX,
+                     f"megafon-rapport-{_file_period(report)}.xlsx")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _organisation() -> str:
+    return current_user.organisation.name if current_user.organisation else "Megafon"
+
+
+def _file_period(report: board.Report) -> str:
+    return report.period.token().replace("..", "_")
+
+
+def _download(body: str | bytes, mimetype: str, name: str) -> Response:
+    return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -369,3 +369,18 @@ def test_the_report_counts_the_log_and_exports_csv(logged_in, seeded):
     assert lines[0] == "watchlist_id,issue,mentions,previous_period,change"
     assert any(line.startswith(f"{seeded.transport_id},") and ",4," in line for line in lines)
     assert client.get("/reports/secrets.csv").status_code == 404
+
+
+def test_the_report_as_a_workbook(logged_in, seeded):
+    import io
+
+    import openpyxl
+
+    client, _ = logged_in(Role.BOARD)
+    today = stockholm_day(STORY["lines"])
+    response = client.get(f"/reports/report.xlsx?period={today - timedelta(days=6)}..{today}")
+    assert response.status_code == 200 and "spreadsheetml" in response.mimetype
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    about = {row[0]: row[1] for row in book["report"].iter_rows(values_only=True)}
+    assert about["mentions"] == len(seeded.mentions) and about["last_day"] == today.isoformat()
+    assert [r[2] for r in book["issues"].iter_rows(min_row=2, values_only=True)] == [4, 1]

@@ -68,6 +68,7 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("mentions.index", "GET"): ALL,
     ("reports.index", "GET"): ALL,
     ("reports.table_csv", "GET"): ALL,
+    ("reports.workbook", "GET"): ALL,
     ("mentions.detail", "GET"): ALL,
     ("mentions.triage", "POST"): TRIAGERS,
     ("mentions.respond", "POST"): TRIAGERS,
