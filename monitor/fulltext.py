@@ -286,13 +286,20 @@ def spans(doc: str, search: Search) -> list[dict[str, int]]:
     if not search.stems and not search.prefixes:
         return found
     for match in _WORD.finditer(doc):
-        folded = fold_term(match.group())
+        folded, stemmed = _word_forms(match.group())
         if not folded:
             continue
-        if any(stem(part) in search.stems for part in folded.split()) or (
+        if not search.stems.isdisjoint(stemmed) or (
                 search.prefixes and folded.startswith(search.prefixes)):
             found.append({"start": match.start(), "end": match.end()})
     return found
+
+
+@lru_cache(maxsize=65536)
+def _word_forms(word: str) -> tuple[str, tuple[str, ...]]:
+    """A written word folded, and the stems of its parts (a page repeats its words)."""
+    folded = fold_term(word)
+    return folded, tuple(stem(part) for part in folded.split())
 
 
 def searched_words(search: Search) -> Iterable[str]:

@@ -10,12 +10,13 @@ compute at once both write, and the later write wins (the same figures).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, Text, delete
+from sqlalchemy import String, Text, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -103,6 +104,12 @@ def decode(payload: str) -> tuple[Report, datetime]:
     return report, datetime.fromisoformat(whole["computed_at"])
 
 
+def _lock_id(key: str) -> int:
+    """A snapshot key as a PostgreSQL advisory lock number (64 bits, signed)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big",
+                          signed=True)
+
+
 def _key(period: Period, own_party: str) -> str:
     return f"board:{period.first.isoformat()}:{period.last.isoformat()}:{own_party}"
 
@@ -119,9 +126,17 @@ def cached_report(session: Session, user: User, period: Period, *, own_party: st
     if stored is not None and now - ensure_utc(stored.computed_at) < max_age:
         report, computed_at = decode(stored.payload)
         return _with_kind(report, period), computed_at
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # One counts, the others wait for its snapshot (a meeting opens the report at once):
+        # a lock on the key until the counting transaction ends, then a fresh look.
+        session.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
+        stored = session.get(ReportSnapshot, key, populate_existing=True)
+        if stored is not None and now - ensure_utc(stored.computed_at) < max_age:
+            report, computed_at = decode(stored.payload)
+            return _with_kind(report, period), computed_at
     report = board_report(session, user, period, own_party=own_party)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite.insert
+    insert = postgresql.insert if postgres else sqlite.insert
     values = {"key": key, "computed_at": now, "payload": encode(report, now)}
     session.execute(insert(ReportSnapshot).values(**values).on_conflict_do_update(
         index_elements=["key"], set_={"computed_at": now, "payload": values["payload"]}))
