@@ -43,14 +43,18 @@ def _deliveries(services: Services, author_id: int, account_id: int, n: int, *,
         return [p.deliveries[0].id for p in made]
 
 
-def test_an_association_sees_its_own_queue_behind_the_districts_hundreds(
-        services, make_org, make_user, make_account):
+@pytest.fixture
+def two_organisations(make_org, make_user, make_account):
+    """The district's admin and account; an association's comms user and account."""
     district = make_org(kind=OrganisationKind.DISTRICT)
     arvika = make_org("Vänsterpartiet Arvika")
-    admin = make_user(Role.ADMIN, district)
-    comms = make_user(Role.COMMS, arvika)
-    district_account, _ = make_account(organisation=district)
-    arvika_account, _ = make_account(organisation=arvika)
+    return (make_user(Role.ADMIN, district), make_user(Role.COMMS, arvika),
+            make_account(organisation=district)[0], make_account(organisation=arvika)[0])
+
+
+def test_an_association_sees_its_own_queue_behind_the_districts_hundreds(
+        services, two_organisations):
+    admin, comms, district_account, arvika_account = two_organisations
     soon = _deliveries(services, admin.id, district_account.id, 120,
                        state=DeliveryState.SCHEDULED, start=NOW, step=timedelta(minutes=1))
     later = _deliveries(services, comms.id, arvika_account.id, 3,
@@ -65,13 +69,8 @@ def test_an_association_sees_its_own_queue_behind_the_districts_hundreds(
 
 
 def test_recent_counts_every_delivery_of_the_period_and_lists_the_latest(
-        services, make_org, make_user, make_account):
-    district = make_org(kind=OrganisationKind.DISTRICT)
-    arvika = make_org("Vänsterpartiet Arvika")
-    admin = make_user(Role.ADMIN, district)
-    comms = make_user(Role.COMMS, arvika)
-    district_account, _ = make_account(organisation=district)
-    arvika_account, _ = make_account(organisation=arvika)
+        services, two_organisations):
+    admin, comms, district_account, arvika_account = two_organisations
     hour = timedelta(hours=1)
     published = _deliveries(services, admin.id, district_account.id, 150,
                             state=DeliveryState.PUBLISHED, start=NOW - 150 * hour, step=hour)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 
 from core.users import Role, User
 from tests.conftest import PASSWORD
+from tests.web.browser import LiveMegafon, live_megafon, require_chromium
 from web import create_app
 
 
@@ -51,3 +53,11 @@ def logged_in(app: Flask, make_user) -> Callable[..., tuple[FlaskClient, User]]:
         return client, user
 
     return make
+
+
+@pytest.fixture
+def megafon(tmp_path: Path, sandbox) -> Iterator[LiveMegafon]:
+    """Megafon serving on loopback for a browser test (Chromium required, in CI never skipped)."""
+    require_chromium()
+    with live_megafon(tmp_path, sandbox.url) as live:
+        yield live

@@ -19,19 +19,10 @@ from tests.web.browser import (
     LiveMegafon,
     Megafon,
     chromium,
-    live_megafon,
     next_minute_but_one,
-    require_chromium,
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def megafon(tmp_path: Path, sandbox) -> Iterator[LiveMegafon]:
-    require_chromium()
-    with live_megafon(tmp_path, sandbox.url) as live:
-        yield live
 
 
 @pytest.fixture

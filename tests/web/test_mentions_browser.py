@@ -15,17 +15,10 @@ from sqlalchemy import select
 
 from core.db import Database
 from monitor.models import Mention, Triage, Watchlist
-from tests.web.browser import LiveMegafon, Megafon, chromium, live_megafon, require_chromium
+from tests.web.browser import LiveMegafon, Megafon, chromium
 from tests.web.mention_seeds import Seeded, seed_mentions
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def megafon(tmp_path: Path, sandbox) -> Iterator[LiveMegafon]:
-    require_chromium()
-    with live_megafon(tmp_path, sandbox.url) as live:
-        yield live
 
 
 @pytest.fixture

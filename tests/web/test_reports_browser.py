@@ -8,7 +8,6 @@ today and the four days before) are in it whatever the date.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,19 +23,10 @@ from tests.web.browser import (
     Megafon,
     artifact,
     chromium,
-    live_megafon,
-    require_chromium,
 )
 from tests.web.mention_seeds import seed_mentions
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def megafon(tmp_path: Path, sandbox) -> Iterator[LiveMegafon]:
-    require_chromium()
-    with live_megafon(tmp_path, sandbox.url) as live:
-        yield live
 
 
 def test_a_board_member_reads_the_report_and_follows_an_issue_to_the_log(
