@@ -8,11 +8,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     MALLOC_ARENA_MAX=2 \
     MEGAFON_INSTANCE_PATH=/var/lib/megafon
 
+# WeasyPrint (the report as PDF) draws text with Pango; DejaVu has å, ä and ö.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       libharfbuzz0b fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md babel.cfg ./
 COPY core ./core
 COPY publisher ./publisher
 COPY monitor ./monitor
+COPY reports ./reports
 COPY web ./web
 COPY schedules ./schedules
 COPY sandbox ./sandbox

@@ -3,6 +3,7 @@
     megafon report --period 2014-08 --format xlsx --out rapport-2014-08.xlsx
     megafon report --period 2014-Q3 --format csv --table issues --out fragor.csv
     megafon report --period last-month --format json --out -
+    megafon report --period 2014-08 --format pdf --language en --out board-2014-08.pdf
 
 The period is written as on the page: a month (2014-08), a quarter (2014-Q3), a range
 (2014-08-01..2014-08-31) or a name (last-month, this-week, …; the default is last month).
@@ -27,7 +28,7 @@ from core.users import Role, User
 from reports import export, snapshots, tables
 from reports.period import PeriodError, parse
 
-FORMATS = ("xlsx", "csv", "json")  # pdf: issue 15, still to come
+FORMATS = ("pdf", "xlsx", "csv", "json")
 
 
 def fail(message: str) -> NoReturn:
@@ -44,7 +45,10 @@ def fail(message: str) -> NoReturn:
               help="With --format csv: which table.")
 @click.option("--out", "out", required=True, help="The file to write; - for standard output.")
 @click.option("--as", "as_email", default="", help="Whose report (default: the first admin).")
-def report(period: str, fmt: str, table: str, out: str, as_email: str) -> None:
+@click.option("--language", type=click.Choice(["sv", "en"]), default=None,
+              help="Of the PDF (default: MEGAFON_DEFAULT_LOCALE).")
+def report(period: str, fmt: str, table: str, out: str, as_email: str,
+           language: str | None) -> None:
     """Write the board's report of a period to a file."""
     try:
         settings = Settings.from_env()
@@ -64,8 +68,11 @@ def report(period: str, fmt: str, table: str, out: str, as_email: str) -> None:
             except NotAllowed as exc:
                 fail(str(exc))
             organisation = user.organisation.name if user.organisation else "Megafon"
-            if fmt == "xlsx":
-                body: bytes = export.xlsx(found, organisation, counted)
+            if fmt == "pdf":
+                body: bytes = _paper(settings, found, counted, organisation,
+                                     language or settings.default_locale)
+            elif fmt == "xlsx":
+                body = export.xlsx(found, organisation, counted)
             elif fmt == "csv":
                 body = export.csv_table(found, table).encode()
             else:
@@ -82,6 +89,19 @@ def report(period: str, fmt: str, table: str, out: str, as_email: str) -> None:
         fail(f"cannot write {out}: {exc.strerror}")
     click.echo(f"{chosen.first.isoformat()} – {chosen.last.isoformat()}: {found.total} "
                f"mentions → {out}", err=True)
+
+
+def _paper(settings: Settings, found: object, counted: object, organisation: str,
+           language: str) -> bytes:
+    """The PDF is the web app's board paper (its template, charts and translations)."""
+    from flask_babel import force_locale
+
+    from web import create_app
+    from web.reports import render_paper
+
+    app = create_app(settings)
+    with app.test_request_context(), force_locale(language):
+        return render_paper(found, counted, organisation)  # type: ignore[arg-type]
 
 
 def _user(session, email: str) -> User:  # noqa: ANN001 - a Session

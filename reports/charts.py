@@ -70,6 +70,7 @@ def line(labels: Sequence[str], values: Sequence[int], *, title: str, alt: str,
     step = max(1, len(labels) // 12)
     chart = pygal.Line(**_config(width=width, height=300, title=title, value_formatter=formatter,
                                  print_values=len(values) <= 16, x_label_rotation=0,
+                                 truncate_label=-1,
                                  show_minor_x_labels=False, dots_size=3, fill=False))
     chart.x_labels = list(labels)
     chart.x_labels_major = list(labels)[::step]

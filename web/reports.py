@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.auth import Action
 from core.clock import STOCKHOLM, utcnow
-from reports import board, charts, export, snapshots, tables
+from reports import board, charts, export, pdf, snapshots, tables
 from reports.period import KINDS, Period, PeriodError, parse
 from web.context import db_session, services
 from web.mentions import KIND_LABELS
@@ -161,6 +161,25 @@ def workbook() -> Response:
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/reports/report.pdf")
+@requires(Action.VIEW_REPORTS)
+def paper() -> Response:
+    """The report as a board paper: A4, a title page, the charts and the tables."""
+    report, counted, _problem = _report()
+    return _download(render_paper(report, counted, _organisation()), "application/pdf",
+                     f"megafon-rapport-{_file_period(report)}.pdf")
+
+
+def render_paper(report: board.Report, counted: datetime, organisation: str) -> bytes:
+    """The board paper as PDF in the current language (a request context, or the command
+    line's, with the locale forced)."""
+    html = render_template("reports/paper.html", report=report, counted=counted,
+                           charts=_charts_of(report, counted, _locale()),
+                           organisation=organisation, issues_shown=ISSUES_SHOWN,
+                           kind_of=KIND_LABELS)
+    return pdf.from_html(html)
 
 
 def _organisation() -> str:

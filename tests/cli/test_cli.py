@@ -74,3 +74,19 @@ def test_the_installed_command_runs_outside_the_source_tree(tmp_path):
         result = subprocess.run([str(command), *args], cwd=tmp_path, env=env,
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
+
+
+def test_the_image_copies_every_package_the_install_lists():
+    """The Dockerfile copies packages one by one; one left out is an image that cannot start."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    listed = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"]["find"]["include"]
+    packages = {pattern.rstrip("*") for pattern in listed}
+    on_disk = {p.parent.name for p in root.glob("*/__init__.py")} - {"tests", "bench"}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (root / "Dockerfile").read_text(), re.M))
+    assert on_disk <= packages, on_disk - packages
+    assert packages <= copied, packages - copied

@@ -79,3 +79,17 @@ def test_what_cannot_be_used_exits_2_and_writes_nothing(cli_world: World, tmp_pa
     out = tmp_path / "x.xlsx"
     result = run(*args, "--out", str(out))
     assert result.exit_code == 2 and message in result.stderr and not out.exists()
+
+
+def test_the_board_paper_as_pdf_in_either_language(cli_world: World, tmp_path: Path):
+    import subprocess
+
+    for language, title in (("sv", "Synlighet i media"), ("en", "Media visibility")):
+        out = tmp_path / f"rapport-{language}.pdf"
+        result = run("--period", "2026-03", "--format", "pdf", "--language", language,
+                     "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert out.read_bytes().startswith(b"%PDF")
+        text = subprocess.run(["pdftotext", str(out), "-"], check=True, capture_output=True,
+                              text=True, timeout=60).stdout
+        assert title in text and "2026-03-01 – 2026-03-31" in text

@@ -384,3 +384,29 @@ def test_the_report_as_a_workbook(logged_in, seeded):
     about = {row[0]: row[1] for row in book["report"].iter_rows(values_only=True)}
     assert about["mentions"] == len(seeded.mentions) and about["last_day"] == today.isoformat()
     assert [r[2] for r in book["issues"].iter_rows(min_row=2, values_only=True)] == [4, 1]
+
+
+def test_the_report_as_a_board_paper_pdf(logged_in, seeded, tmp_path):
+    """A4 PDF: page 1 (the title page) renders to an image that is not blank, and the text
+    layer holds the period and the headline figure."""
+    import subprocess
+
+    from PIL import Image
+
+    client, _ = logged_in(Role.BOARD)
+    today = stockholm_day(STORY["lines"])
+    first = today - timedelta(days=6)
+    response = client.get(f"/reports/report.pdf?period={first}..{today}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    paper = tmp_path / "rapport.pdf"
+    paper.write_bytes(response.data)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(paper),
+                    str(tmp_path / "page")], check=True, timeout=60)
+    page = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
+    assert page.getextrema()[0] < 100  # some ink on the title page
+    assert abs(page.width / page.height - 210 / 297) < 0.01  # A4
+    text = subprocess.run(["pdftotext", str(paper), "-"], check=True, capture_output=True,
+                          text=True, timeout=60).stdout
+    assert f"{first.isoformat()} – {today.isoformat()}" in text
+    assert "Synlighet i media" in text and "I korthet" in text
+    assert f"{len(seeded.mentions)} omnämnanden" in text  # the title page's headline figure

@@ -69,6 +69,7 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("reports.index", "GET"): ALL,
     ("reports.table_csv", "GET"): ALL,
     ("reports.workbook", "GET"): ALL,
+    ("reports.paper", "GET"): ALL,
     ("mentions.detail", "GET"): ALL,
     ("mentions.triage", "POST"): TRIAGERS,
     ("mentions.respond", "POST"): TRIAGERS,
