@@ -57,6 +57,7 @@ from monitor.models import (
     SourceKind,
     Watchlist,
 )
+from monitor.sentiment import score
 
 URL_LENGTH = 2000
 OUTLET_LENGTH = 200
@@ -206,6 +207,7 @@ class _Batch:
             name_parties(mention, result.parties, replace=True)
             name_people(mention, self.people_of(result), replace=True)
             mention.signature = sig.dumps()
+            mention.sentiment, mention.tone = _tone(title, text)
             if mention.published_at is None and item.published_at is not None:
                 mention.published_at = item.published_at
         else:
@@ -247,11 +249,13 @@ class _Batch:
                sig: Signature, sighting: Sighting) -> Mention:
         source_kind = item.source_kind or (self.source.kind if self.source is not None
                                            else SourceKind.MANUAL)
+        tone = _tone(title, text)
         mention = Mention(
             title=title, url=sighting.url, normalized_url=sighting.normalized_url,
             outlet=sighting.outlet, source_kind=source_kind, text=text,
             published_at=item.published_at, first_seen_at=self.now, signature=sig.dumps(),
             hits=_hits_json(result), updated_at=self.now,
+            sentiment=tone[0], tone=tone[1],
             watchlists=[MentionWatchlist(watchlist_id=w) for w in watchlist_ids],
             party_rows=[MentionParty(party=code) for code in dict.fromkeys(result.parties)],
             person_rows=[MentionPerson(person_id=p) for p in self.people_of(result)],
@@ -263,6 +267,12 @@ class _Batch:
         self.session.flush()
         remember(self.session, mention, sig)
         return mention
+
+
+def _tone(title: str, text: str) -> tuple[float, str]:
+    """The story's tone (monitor.sentiment) as stored: its score and label."""
+    found = score(f"{title}\n{text}")
+    return round(found.score, 4), found.label
 
 
 def ingest_items(session: Session, source: Source | None, items: Iterable[Any], matcher: Any,

@@ -17,7 +17,17 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy import (
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.clock import utcnow
@@ -164,6 +174,10 @@ class Mention(Base):
     # JSON: MinHash signature of the text (near-duplicate detection) and the match details.
     signature: Mapped[str | None] = mapped_column(Text)
     hits: Mapped[str] = mapped_column(Text, default="[]")
+    # The text's tone at ingest (monitor.sentiment): its score and label; None before tone
+    # was scored (mentions stored earlier).
+    sentiment: Mapped[float | None] = mapped_column(Float)
+    tone: Mapped[str | None] = mapped_column(String(8))
     triage: Mapped[Triage] = mapped_column(_enum(Triage, "triage_state"), default=Triage.NEW)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)

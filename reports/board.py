@@ -40,6 +40,8 @@ from monitor.models import (
 from monitor.parties import CODES
 from reports.period import Bucket, Period
 
+TONES = ("positive", "neutral", "negative")
+UNSCORED = "unscored"
 TOP_STORIES = 10
 TOP_PEOPLE = 10
 TOP_OUTLETS = 15
@@ -120,6 +122,10 @@ class Report:
     outlet_issues: dict[str, dict[int, int]]  # outlet -> watchlist id -> mentions
     stories: list[StoryRow]
     people: list[PersonRow]
+    # Tone (monitor.sentiment, scored at ingest): mentions per label ("positive", "neutral",
+    # "negative"; "unscored" for those stored before tone was scored), per issue and per bucket.
+    tone_by_issue: dict[int, dict[str, int]] = field(default_factory=dict)
+    tone_series: dict[str, list[int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -224,9 +230,22 @@ def board_report(session: Session, user: User, period: Period, *, own_party: str
             .group_by(Mention.outlet, mw.watchlist_id)):
         outlet_issues[outlet][watchlist_id] = n
 
+    tone_by_issue: dict[int, dict[str, int]] = defaultdict(dict)
+    for watchlist_id, tone, n in session.execute(
+            select(mw.watchlist_id, Mention.tone, func.count())
+            .join(Mention, Mention.id == mw.mention_id)
+            .where(_in(mw.sort_at, period)).group_by(mw.watchlist_id, Mention.tone)):
+        tone_by_issue[watchlist_id][tone or UNSCORED] = n
+    tone_series: dict[str, list[int]] = {label: [0] * len(buckets) for label in TONES}
+    for tone, index, n in session.execute(
+            select(Mention.tone, bucket := _bucket_of(Mention.sort_at, buckets), func.count())
+            .where(_in(Mention.sort_at, period)).group_by(Mention.tone, bucket)):
+        tone_series.setdefault(tone or UNSCORED, [0] * len(buckets))[index] += n
+
     return Report(period, previous, buckets, own_party, sum(series), total(previous), series,
                   issues, voice, dict(voice_by_issue), voice_series, outlets,
-                  dict(outlet_issues), _stories(session, period), _people(session, period))
+                  dict(outlet_issues), _stories(session, period), _people(session, period),
+                  dict(tone_by_issue), tone_series)
 
 
 def _voice(now: dict[str, int], before: dict[str, int]) -> list[VoiceRow]:

@@ -100,6 +100,8 @@ def decode(payload: str) -> tuple[Report, datetime]:
         stories=[StoryRow(**{**row, "at": datetime.fromisoformat(row["at"])})
                  for row in data["stories"]],
         people=[PersonRow(**row) for row in data["people"]],
+        tone_by_issue={int(k): counts for k, counts in data.get("tone_by_issue", {}).items()},
+        tone_series=data.get("tone_series", {}),
         notes=data.get("notes", []))
     return report, datetime.fromisoformat(whole["computed_at"])
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from reports.board import Report
 
-TABLES = ("series", "issues", "voice", "outlets", "stories", "people")
+TABLES = ("series", "issues", "voice", "tone", "outlets", "stories", "people")
 
 
 def rows(report: Report, table: str) -> tuple[list[str], list[list[Any]]]:
@@ -28,6 +28,13 @@ def rows(report: Report, table: str) -> tuple[list[str], list[list[Any]]]:
                 [[r.party, r.count, round(r.share, 4),
                   "" if r.previous_share is None else round(r.previous_share, 4),
                   r.party == report.own_party] for r in report.voice])
+    if table == "tone":
+        names = {r.watchlist_id: r.name for r in report.issues}
+        return (["watchlist_id", "issue", "positive", "neutral", "negative", "unscored"],
+                [[w, names.get(w, "?"), *(counts.get(t, 0) for t in
+                                          ("positive", "neutral", "negative", "unscored"))]
+                 for w, counts in sorted(report.tone_by_issue.items(),
+                                         key=lambda kv: (-sum(kv[1].values()), kv[0]))])
     if table == "outlets":
         return (["outlet", "source_kind", "mentions", "previous_period"],
                 [[r.outlet, r.kind.value, r.count, r.previous] for r in report.outlets])

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.auth import Action
 from core.clock import STOCKHOLM, utcnow
+from monitor import sentiment
 from reports import board, charts, export, pdf, snapshots, tables
 from reports.period import KINDS, Period, PeriodError, parse
 from web.context import db_session, services
@@ -129,6 +130,9 @@ def index() -> str:
     return render_template("reports/index.html", report=report,
                            charts=_charts_of(report, counted, _locale()), issues_shown=ISSUES_SHOWN,
                            counted=counted, max_age=int(snapshots.MAX_AGE.total_seconds() // 60),
+                           tone_agreed=sentiment.MEASURED_AGREED,
+                           tone_total=sentiment.MEASURED_TOTAL,
+                           tone_accuracy=sentiment.MEASURED_ACCURACY,
                            kinds=KINDS, kind_labels=_kind_labels(), kind_of=KIND_LABELS,
                            watchlist_names={r.watchlist_id: r.name for r in report.issues})
 

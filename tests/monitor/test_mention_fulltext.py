@@ -239,3 +239,17 @@ def test_a_search_beyond_the_exact_count_is_estimated(world: World, monkeypatch)
     with world.db.session() as session:
         page = search(session, world.user, MentionFilter(text="Värmland"), per_page=5)
     assert len(page.items) == 5 and not page.total.exact and page.total.value >= 4
+
+
+def test_each_mention_is_given_its_tone_at_ingest_and_again_when_it_changes(world: World):
+    from monitor.sentiment import score
+
+    with world.db.session() as session:
+        for mention in session.scalars(select(Mention)):
+            expected = score(f"{mention.title}\n{mention.text}")
+            assert (mention.sentiment, mention.tone) == (round(expected.score, 4),
+                                                         expected.label), mention.title
+    changed = {"buses": ("Bussarna rullar igen", "Värmland får bättre och fantastisk trafik.")}
+    _ingest(world.db, world.watchlist_id, changed, now=MOMENT + timedelta(hours=1))
+    with world.db.session() as session:
+        assert session.get(Mention, world.ids["buses"]).tone == "positive"

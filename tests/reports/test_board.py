@@ -50,6 +50,7 @@ class Seeded:
     outlet: str
     kind: SourceKind
     sighting_outlets: tuple[str, ...]
+    tone: str | None
 
 
 @dataclass
@@ -89,7 +90,7 @@ def world(any_db_url: str) -> Iterator[World]:
             mention = Mention(
                 title=f"Nyhet {n}", outlet=outlets[0], source_kind=rng.choice(tuple(SourceKind)),
                 text="", published_at=published, first_seen_at=seen, hits="[]",
-                updated_at=seen,
+                updated_at=seen, tone=rng.choice(("positive", "neutral", "negative", None)),
                 watchlists=[MentionWatchlist(watchlist_id=w.id)
                             for w in rng.sample(issues, rng.randint(1, 2))],
                 party_rows=[MentionParty(party=c) for c in rng.sample(CODES, rng.randint(0, 3))],
@@ -105,7 +106,7 @@ def world(any_db_url: str) -> Iterator[World]:
                            frozenset(w.watchlist_id for w in m.watchlists),
                            frozenset(p.party for p in m.party_rows),
                            frozenset(p.person_id for p in m.person_rows), m.outlet,
-                           m.source_kind, tuple(s.outlet for s in m.sightings))
+                           m.source_kind, tuple(s.outlet for s in m.sightings), m.tone)
                     for m in seeded]
         found = World(db, user, {w.id: w.name for w in issues},
                       {p.id: p.name for p in people}, mentions)
@@ -204,3 +205,15 @@ def test_the_csv_tables_hold_the_reports_rows(world: World):
     for table in tables.TABLES:
         header, rows = tables.rows(report, table)
         assert all(len(row) == len(header) for row in rows), table
+
+
+def test_tone_per_issue_and_over_time(world: World):
+    with world.db.session() as session:
+        report = board_report(session, world.user, MARCH)
+    now = _within(world, MARCH)
+    for watchlist_id in world.issue_names:
+        counted = Counter(m.tone or "unscored" for m in now if watchlist_id in m.issues)
+        assert report.tone_by_issue.get(watchlist_id, {}) == dict(counted)
+    for tone in ("positive", "neutral", "negative", "unscored"):
+        daily = Counter(_day(m.at) for m in now if (m.tone or "unscored") == tone)
+        assert report.tone_series[tone] == [daily[date(2026, 3, d)] for d in range(1, 32)]
