@@ -74,6 +74,14 @@ def on_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def dialect_insert(session: Session) -> Any:
+    """The INSERT construct of the session's database, with its ON CONFLICT clauses (both
+    PostgreSQL and SQLite have them; the generic insert does not)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if on_postgres(session) else sqlite.insert
+
+
 class Database:
     """Engine plus session factory; built once from settings and passed to whoever needs it."""
 

@@ -32,10 +32,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
+from core.db import dialect_insert
 from monitor.dedupe import (
     Signature,
     find_same_story,
@@ -113,9 +113,8 @@ def remember_outlet(session: Session, name: str) -> None:
     at the same moment is no error (ON CONFLICT DO NOTHING; on SQLite, INSERT OR IGNORE)."""
     if not name:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(Outlet).values(name=name[:OUTLET_LENGTH]).on_conflict_do_nothing())
+    session.execute(dialect_insert(session)(Outlet).values(name=name[:OUTLET_LENGTH])
+                    .on_conflict_do_nothing())
 
 
 def _add_watchlists(session: Session, mention: Mention, watchlist_ids: Iterable[int]) -> bool:

@@ -17,12 +17,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, Text, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.auth import Action, require
 from core.clock import ensure_utc, utcnow
-from core.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime, dialect_insert, on_postgres
 from core.users import User
 from monitor.models import SourceKind
 from reports.board import (
@@ -128,8 +127,7 @@ def cached_report(session: Session, user: User, period: Period, *, own_party: st
     if stored is not None and now - ensure_utc(stored.computed_at) < max_age:
         report, computed_at = decode(stored.payload)
         return _with_kind(report, period), computed_at
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
+    if on_postgres(session):
         # One counts, the others wait for its snapshot (a meeting opens the report at once):
         # a lock on the key until the counting transaction ends, then a fresh look.
         session.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
@@ -138,7 +136,7 @@ def cached_report(session: Session, user: User, period: Period, *, own_party: st
             report, computed_at = decode(stored.payload)
             return _with_kind(report, period), computed_at
     report = board_report(session, user, period, own_party=own_party)
-    insert = postgresql.insert if postgres else sqlite.insert
+    insert = dialect_insert(session)
     values = {"key": key, "computed_at": now, "payload": encode(report, now)}
     session.execute(insert(ReportSnapshot).values(**values).on_conflict_do_update(
         index_elements=["key"], set_={"computed_at": now, "payload": values["payload"]}))
