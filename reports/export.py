@@ -12,6 +12,7 @@ import io
 from datetime import datetime
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from reports import tables
@@ -19,6 +20,12 @@ from reports.board import Report
 from reports.snapshots import encode
 
 SHARE_COLUMNS = {"share", "previous_share", "change"}
+
+
+def _cell(value: object) -> object:
+    """A value a worksheet can hold: text without the control characters XLSX cannot store
+    (feeds carry stray ones); everything else as it is."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def csv_table(report: Report, table: str) -> str:
@@ -45,7 +52,7 @@ def xlsx(report: Report, organisation: str, counted: datetime) -> bytes:
                 ("mentions", report.total), ("mentions_previous_period", report.previous_total),
                 ("own_party", report.own_party),
                 ("counted_utc", counted.isoformat(timespec="seconds"))):
-        about.append(row)
+        about.append([_cell(value) for value in row])
     for table in tables.TABLES:
         sheet = book.create_sheet(table)
         header, rows = tables.rows(report, table)
@@ -53,7 +60,7 @@ def xlsx(report: Report, organisation: str, counted: datetime) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append(row)
+            sheet.append([_cell(value) for value in row])
         for index, name in enumerate(header, start=1):
             if name in SHARE_COLUMNS:
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):

@@ -71,3 +71,21 @@ def test_two_workers_writing_the_same_snapshot_do_not_conflict(world: World):  #
         if session.get_bind().dialect.name == "postgresql":
             # One counted; the other waited on the key's lock and served that snapshot.
             assert counted[0] == counted[1]
+
+
+def test_a_title_with_control_characters_still_makes_a_workbook(world: World):  # noqa: F811
+    """Feeds carry stray control characters (a vertical tab, an escape); Excel's format cannot
+    hold them, so they are dropped from the workbook instead of failing the download."""
+    import io
+
+    import openpyxl
+
+    from reports.export import xlsx
+
+    with world.db.session() as session:
+        report = board_report(session, world.user, MARCH)
+    report.stories[0].title = "Nyhet\x0bmed\x1bkontrolltecken"
+    book = openpyxl.load_workbook(io.BytesIO(xlsx(report, "Distriktet\x07", NOW)))
+    titles = [row[1] for row in book["stories"].iter_rows(min_row=2, values_only=True)]
+    assert titles[0] == "Nyhetmedkontrolltecken"
+    assert book["report"]["B1"].value == "Distriktet"
