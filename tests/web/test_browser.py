@@ -18,6 +18,7 @@ from core.clock import STOCKHOLM
 from tests.web.browser import (
     LiveMegafon,
     Megafon,
+    artifact,
     chromium,
     next_minute_but_one,
 )
@@ -71,7 +72,7 @@ def test_a_scheduled_post_goes_out_on_x_and_facebook(person: Megafon, tmp_path: 
         text, 2, until=datetime.now(STOCKHOLM) + timedelta(seconds=30))
     expect(published).to_have_count(2)
     expect(published.locator(".badge")).to_have_text(["Published", "Published"])
-    page.screenshot(path=str(tmp_path / f"overview-{lang}.png"), full_page=True)
+    page.screenshot(path=str(artifact(f"overview-{lang}.png")), full_page=True)
 
     for row in published.all():
         with page.context.expect_page() as opened:

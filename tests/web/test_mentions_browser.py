@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.db import Database
 from monitor.models import Mention, Triage, Watchlist
-from tests.web.browser import LiveMegafon, Megafon, chromium
+from tests.web.browser import LiveMegafon, Megafon, artifact, chromium
 from tests.web.mention_seeds import Seeded, seed_mentions
 
 pytestmark = pytest.mark.browser
@@ -57,7 +57,7 @@ def test_filter_triage_and_respond_from_the_mention_log(person: Megafon, live_db
     expect(mentions).to_have_count(len(seeded.mentions))
     expect(page.locator("[data-testid=mention-badge]")).to_have_count(0)  # seen now
     expect(page.locator("mark.hit").first).to_be_visible()
-    page.screenshot(path=str(tmp_path / "mention-log.png"), full_page=True)
+    page.screenshot(path=str(artifact("mention-log.png")), full_page=True)
 
     # Filter by issue: the care story drops out.
     page.select_option("select[name=watchlist]", label=transport)
