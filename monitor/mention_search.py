@@ -292,20 +292,14 @@ def count(session: Session, found: Filtered) -> Count:
     beyond it PostgreSQL's planner estimate, never a scan of everything that matches. When the
     planner expects far more than the threshold, its estimate is taken without counting: a
     common word's capped count alone would read ten thousand matches a page."""
-    postgres = on_postgres(session)
-    if postgres:
-        estimate = _planner_rows(session, found.query)
-        if estimate is not None and estimate > ESTIMATE_ONLY_ABOVE:
-            return Count(estimate, False)
+    estimate = _planner_rows(session, found.query) if on_postgres(session) else None
+    if estimate is not None and estimate > ESTIMATE_ONLY_ABOVE:
+        return Count(estimate, False)
     capped = session.scalar(select(func.count()).select_from(
         found.query.limit(EXACT_COUNT_UP_TO + 1).subquery())) or 0
     if capped <= EXACT_COUNT_UP_TO:
         return Count(capped, True)
-    if postgres:
-        estimate = _planner_rows(session, found.query)
-        if estimate is not None:
-            return Count(max(estimate, capped), False)
-    return Count(capped, False)
+    return Count(max(estimate or 0, capped), False)
 
 
 def _planner_rows(session: Session, query: Select[Any]) -> int | None:
