@@ -114,6 +114,8 @@ class Delivery(Base):
         # The dashboard's lists (publisher.queue): upcoming by due time, recent by last change.
         Index("ix_deliveries_state_due_at", "state", "due_at", "id"),
         Index("ix_deliveries_state_updated_at", "state", "updated_at", "id"),
+        # The board's report reads publications by when they went out (reports.publishing).
+        Index("ix_deliveries_published_at", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -39,6 +39,7 @@ from monitor.models import (
 )
 from monitor.parties import CODES
 from reports.period import Bucket, Period
+from reports.publishing import Publishing, our_publishing
 
 TONES = ("positive", "neutral", "negative")
 UNSCORED = "unscored"
@@ -127,6 +128,8 @@ class Report:
     tone_by_issue: dict[int, dict[str, int]] = field(default_factory=dict)
     tone_series: dict[str, list[int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # What we said (reports.publishing): our accounts' publications, in the reader's scope.
+    publishing: Publishing | None = None
 
     @property
     def change(self) -> float | None:
@@ -245,7 +248,8 @@ def board_report(session: Session, user: User, period: Period, *, own_party: str
     return Report(period, previous, buckets, own_party, sum(series), total(previous), series,
                   issues, voice, dict(voice_by_issue), voice_series, outlets,
                   dict(outlet_issues), _stories(session, period), _people(session, period),
-                  dict(tone_by_issue), tone_series)
+                  dict(tone_by_issue), tone_series,
+                  publishing=our_publishing(session, user, period, buckets))
 
 
 def _voice(now: dict[str, int], before: dict[str, int]) -> list[VoiceRow]:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from core.auth import Action, require
 from core.clock import ensure_utc, utcnow
 from core.db import Base, UTCDateTime, dialect_insert, on_postgres
-from core.users import User
+from core.users import OrganisationKind, User
 from monitor.models import SourceKind
 from reports.board import (
     IssueRow,
@@ -34,6 +34,7 @@ from reports.board import (
     board_report,
 )
 from reports.period import Bucket, Period
+from reports.publishing import IssuePosts, OrganisationPosts, Publishing, TopPost
 
 MAX_AGE = timedelta(minutes=10)
 KEPT_FOR = timedelta(days=7)  # older snapshots are dropped when a new one is written
@@ -101,8 +102,21 @@ def decode(payload: str) -> tuple[Report, datetime]:
         people=[PersonRow(**row) for row in data["people"]],
         tone_by_issue={int(k): counts for k, counts in data.get("tone_by_issue", {}).items()},
         tone_series=data.get("tone_series", {}),
-        notes=data.get("notes", []))
+        notes=data.get("notes", []),
+        publishing=_publishing(data.get("publishing")))
     return report, datetime.fromisoformat(whole["computed_at"])
+
+
+def _publishing(data: dict[str, Any] | None) -> Publishing | None:
+    if data is None:
+        return None
+    return Publishing(
+        scope=data["scope"], count=data["count"], previous=data["previous"],
+        series=data["series"], reach=data["reach"], engagement=data["engagement"],
+        by_issue={int(k): IssuePosts(**row) for k, row in data["by_issue"].items()},
+        by_organisation=[OrganisationPosts(**row) for row in data["by_organisation"]],
+        top=[TopPost(**{**row, "at": datetime.fromisoformat(row["at"])})
+             for row in data["top"]])
 
 
 def _lock_id(key: str) -> int:
@@ -111,8 +125,13 @@ def _lock_id(key: str) -> int:
                           signed=True)
 
 
-def _key(period: Period, own_party: str) -> str:
-    return f"board:{period.first.isoformat()}:{period.last.isoformat()}:{own_party}"
+def _key(period: Period, own_party: str, user: User) -> str:
+    """Coverage is the same for every reader; our publishing is the reader's scope's: the
+    district's users share one snapshot, each association's users another."""
+    scope = ("all" if user.organisation.kind is OrganisationKind.DISTRICT
+             else f"org{user.organisation_id}")
+    return (f"board:{period.first.isoformat()}:{period.last.isoformat()}:{own_party}:"
+            f"{scope}")
 
 
 def cached_report(session: Session, user: User, period: Period, *, own_party: str = "V",
@@ -122,7 +141,7 @@ def cached_report(session: Session, user: User, period: Period, *, own_party: st
     younger than `max_age`, else counted now and stored (in the caller's transaction)."""
     require(user, Action.VIEW_REPORTS)
     now = now or utcnow()
-    key = _key(period, own_party)
+    key = _key(period, own_party, user)
     stored = session.get(ReportSnapshot, key)
     if stored is not None and now - ensure_utc(stored.computed_at) < max_age:
         report, computed_at = decode(stored.payload)

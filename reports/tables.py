@@ -10,7 +10,8 @@ from typing import Any
 
 from reports.board import Report
 
-TABLES = ("series", "issues", "voice", "tone", "outlets", "stories", "people")
+TABLES = ("series", "issues", "voice", "tone", "outlets", "stories", "people", "posts",
+          "publishers", "top_posts")
 
 
 def rows(report: Report, table: str) -> tuple[list[str], list[list[Any]]]:
@@ -45,4 +46,37 @@ def rows(report: Report, table: str) -> tuple[list[str], list[list[Any]]]:
     if table == "people":
         return (["person_id", "name", "party", "mentions"],
                 [[r.person_id, r.name, r.party or "", r.count] for r in report.people])
+    if table in {"posts", "publishers", "top_posts"}:
+        return _publishing(report, table)
     raise KeyError(table)
+
+
+def _publishing(report: Report, table: str) -> tuple[list[str], list[list[Any]]]:
+    """Our own publishing beside the coverage (reports.publishing)."""
+    ours = report.publishing
+    by_issue = ours.by_issue if ours else {}
+    if table == "posts":
+        names = {r.watchlist_id: r.name for r in report.issues}
+        names.update({w: row.name for w, row in by_issue.items()})
+        counts = {r.watchlist_id: r.count for r in report.issues}
+        order = sorted(names, key=lambda w: (-counts.get(w, 0),
+                                             -(by_issue[w].count if w in by_issue else 0),
+                                             names[w].casefold()))
+        return (["watchlist_id", "issue", "mentions", "our_publications", "reach",
+                 "engagement"],
+                [[w, names[w], counts.get(w, 0),
+                  *((by_issue[w].count, by_issue[w].reach, by_issue[w].engagement)
+                    if w in by_issue else (0, 0, 0))] for w in order])
+    if table == "publishers":
+        return (["organisation_id", "organisation", "kind", "publications", "previous_period",
+                 "reach", "engagement"],
+                [[r.organisation_id, r.name, r.kind, r.count, r.previous, r.reach,
+                  r.engagement] for r in (ours.by_organisation if ours else [])])
+    return (["delivery_id", "post_id", "time_utc", "account", "platform", "organisation",
+             "likes", "reposts", "replies", "quotes", "comments", "impressions", "engagement",
+             "issues", "url", "text"],
+            [[p.delivery_id, p.post_id, p.at.isoformat(), p.account, p.platform,
+              p.organisation, p.likes, p.reposts, p.replies, p.quotes, p.comments,
+              "" if p.impressions is None else p.impressions, p.engagement,
+              "; ".join(by_issue[w].name if w in by_issue else str(w) for w in p.issues),
+              p.url or "", p.text] for p in (ours.top if ours else [])])

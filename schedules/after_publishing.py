@@ -1,4 +1,5 @@
-"""Jobs after publishing: metrics every 5 minutes, token checks every hour.
+"""Jobs after publishing: metrics every 5 minutes, token checks every hour, and every minute
+the filing of newly published posts under issues for the board's report.
 
 Each run asks the database what is due (publisher.metrics, publisher.token_checks) and claims it
 there, so every scheduler may run these jobs side by side without doing anything twice.
@@ -15,9 +16,12 @@ from core.clock import utcnow
 from publisher.metrics import collect_due_metrics
 from publisher.services import Services
 from publisher.token_checks import check_accounts
+from reports.post_issues import classify_due
 from schedules.guard import add_job
 
 METRICS_EVERY = timedelta(minutes=5)
+FILING_EVERY = timedelta(minutes=1)
+FILING_BATCH = 500
 TOKEN_CHECKS_EVERY = timedelta(hours=1)
 METRICS_BATCH = 200
 CHECKS_BATCH = 50
@@ -50,6 +54,19 @@ def check_tokens(services: Services) -> int:
     return checked
 
 
+def file_posts(services: Services) -> int:
+    """File every published post not yet filed under the current watchlist queries, a batch
+    (one transaction) at a time, within the time budget."""
+    started, filed = time.monotonic(), 0
+    while time.monotonic() - started < BUDGET_SECONDS:
+        with services.db.session() as session:
+            done = classify_due(session, limit=FILING_BATCH)
+        filed += done
+        if done < FILING_BATCH:
+            break
+    return filed
+
+
 def add_after_publishing_jobs(scheduler: BaseScheduler, services: Services,
                               worker_id: str) -> None:
     add_job(scheduler, "collect_metrics", lambda: collect_metrics(services, worker_id),
@@ -58,3 +75,6 @@ def add_after_publishing_jobs(scheduler: BaseScheduler, services: Services,
     add_job(scheduler, "check_tokens", lambda: check_tokens(services),
             "interval", seconds=TOKEN_CHECKS_EVERY.total_seconds(), max_instances=1,
             coalesce=True, next_run_time=utcnow() + FIRST_RUN_AFTER, jitter=60)
+    add_job(scheduler, "file_posts", lambda: file_posts(services), "interval",
+            seconds=FILING_EVERY.total_seconds(), max_instances=1, coalesce=True,
+            next_run_time=utcnow() + FIRST_RUN_AFTER, jitter=10)

@@ -94,6 +94,7 @@ def _charts(report: board.Report, locale: str) -> dict[str, charts.Chart]:
     counts, shares = charts.count_formatter(locale), charts.share_formatter(locale)
     labels = [_bucket_label(b, report.period.grain, locale) for b in report.buckets]
     top = report.issues[:10]
+    ours = report.publishing
     voice = sorted(report.voice, key=lambda r: -r.count)
     own = next((i for i, r in enumerate(voice) if r.party == report.own_party), None)
     return {
@@ -114,6 +115,14 @@ def _charts(report: board.Report, locale: str) -> dict[str, charts.Chart]:
             formatter=shares, highlight=own,
             alt=_("Bar chart of each party's share of the parties named: %(list)s.",
                   list=", ".join(f"{r.party} {shares(r.share)}" for r in voice))),
+        "said": charts.two_lines(
+            labels, report.series, ours.series if ours else [0] * len(labels),
+            titles=(_("Mentions in media"), _("Our publications (right axis)")),
+            title=_("What media wrote and what we said"), formatter=counts,
+            alt=_("Line chart of mentions in media per %(grain)s (%(mentions)s in all, solid "
+                  "line) and our own publications (%(posts)s in all, dashed line, right axis).",
+                  grain=_grain_word(report.period.grain), mentions=counts(report.total),
+                  posts=counts(ours.count if ours else 0))),
     }
 
 
@@ -130,11 +139,29 @@ def index() -> str:
     return render_template("reports/index.html", report=report,
                            charts=_charts_of(report, counted, _locale()), issues_shown=ISSUES_SHOWN,
                            counted=counted, max_age=int(snapshots.MAX_AGE.total_seconds() // 60),
-                           tone_agreed=sentiment.MEASURED_AGREED,
-                           tone_total=sentiment.MEASURED_TOTAL,
-                           tone_accuracy=sentiment.MEASURED_ACCURACY,
+                           **_tone_figures(),
                            kinds=KINDS, kind_labels=_kind_labels(), kind_of=KIND_LABELS,
-                           watchlist_names={r.watchlist_id: r.name for r in report.issues})
+                           watchlist_names=_watchlist_names(report),
+                           said=_said(report)[:ISSUES_SHOWN])
+
+
+def _watchlist_names(report: board.Report) -> dict[int, str]:
+    names = {r.watchlist_id: r.name for r in report.issues}
+    if report.publishing:
+        names.update({w: row.name for w, row in report.publishing.by_issue.items()})
+    return names
+
+
+def _said(report: board.Report) -> list[dict[str, Any]]:
+    """Per issue, the coverage beside our publications: the rows of the "posts" table."""
+    header, rows = tables.rows(report, "posts")
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def _tone_figures() -> dict[str, Any]:
+    """How far the tone figure can be trusted, said beside it."""
+    return {"tone_agreed": sentiment.MEASURED_AGREED, "tone_total": sentiment.MEASURED_TOTAL,
+            "tone_accuracy": sentiment.MEASURED_ACCURACY}
 
 
 def _kind_labels() -> dict[str, str]:
@@ -182,7 +209,8 @@ def render_paper(report: board.Report, counted: datetime, organisation: str) -> 
     html = render_template("reports/paper.html", report=report, counted=counted,
                            charts=_charts_of(report, counted, _locale()),
                            organisation=organisation, issues_shown=ISSUES_SHOWN,
-                           kind_of=KIND_LABELS)
+                           kind_of=KIND_LABELS, watchlist_names=_watchlist_names(report),
+                           said=_said(report)[:ISSUES_SHOWN], **_tone_figures())
     return pdf.from_html(html)
 
 

@@ -44,7 +44,7 @@ def test_a_workbook_with_a_sheet_per_table(cli_world: World, tmp_path: Path):
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["report", "series", "issues", "voice", "tone", "outlets",
-                               "stories", "people"]
+                               "stories", "people", "posts", "publishers", "top_posts"]
     about = {row[0]: row[1] for row in book["report"].iter_rows(values_only=True)}
     report = expected(cli_world)
     assert (about["first_day"], about["last_day"], about["mentions"]) == (

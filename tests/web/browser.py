@@ -25,6 +25,7 @@ from core.clock import STOCKHOLM, utcnow
 from core.db import Database
 from core.users import Role
 from publisher.models import Delivery, Post
+from publisher.services import Services
 from schedules.jobs import start_background
 from tests.conftest import PASSWORD, build_services
 from web import create_app
@@ -103,6 +104,7 @@ class LiveMegafon:
     email: str
     database_url: str
     password: str = PASSWORD
+    services: Services | None = None  # the live server's own, to act as its scheduler would
 
     def its_time_has_come(self, text: str) -> int:
         """The moment a post was queued for arrives now: the test moves its due time instead of
@@ -133,7 +135,7 @@ def live_megafon(directory: Path, sandbox_url: str) -> Iterator[LiveMegafon]:
     scheduler = start_background(services)
     try:
         yield LiveMegafon(f"http://127.0.0.1:{server.server_port}", sandbox_url, email,
-                          services.settings.database_url)
+                          services.settings.database_url, services=services)
     finally:
         scheduler.shutdown(wait=True)
         server.shutdown()

@@ -38,7 +38,11 @@ def test_a_board_member_reads_the_report_and_follows_an_issue_to_the_log(
     with db.session() as session:
         create_user(session, email="styrelsen@example.org", name="Stina Styrelse",
                     password=PASSWORD, role=Role.BOARD)
+        author = create_user(session, email="komms@example.org", name="Kim Komms",
+                             password=PASSWORD, role=Role.COMMS)
     db.dispose()
+    said = publish_with_figures(megafon, author, "Kollektivtrafiken i Värmland måste gå oftare!",
+                                likes=31, reposts=4, impressions=700)
     today = datetime.now(STOCKHOLM).date()
     first = today - timedelta(days=6)
 
@@ -60,11 +64,22 @@ def test_a_board_member_reads_the_report_and_follows_an_issue_to_the_log(
         expect(page.locator("[data-testid=report-period]")).to_have_text(
             f"{first.isoformat()} – {today.isoformat()}")
         expect(page.locator("[data-testid=total]")).to_have_text(str(len(seeded.mentions)))
-        for chart in ("over-time", "issues", "voice"):
+        for chart in ("over-time", "issues", "voice", "said"):
             image = page.locator(f"[data-testid=chart-{chart}]")
             expect(image).to_be_visible()
             assert image.get_attribute("alt"), chart
             assert image.evaluate("img => img.naturalWidth") > 0, chart  # the SVG drew
+        # What we said: the published post beside the coverage, under its issue.
+        section = page.locator("[data-testid=said]")
+        expect(section.locator("[data-testid=publications]")).to_have_text("1")
+        expect(section.locator("[data-testid=engagement]")).to_have_text("35")
+        expect(section.locator("[data-testid=reach]")).to_have_text("700")
+        expect(section.locator(f"tr[data-said-issue='{seeded.transport_id}'] "
+                               "[data-testid=issue-publications]")).to_have_text("1")
+        expect(section.locator(f"[data-testid=top-posts] li[data-delivery='{said}']")
+               ).to_contain_text("Kollektivtrafiken i Värmland")
+        assert section.locator("[data-testid=chart-said]").evaluate(
+            "img => img.naturalWidth") > 0
         page.screenshot(path=str(artifact("report-sv.png")), full_page=True)
 
         # The transport issue: four of the five stories; its link opens the log filtered.
@@ -82,3 +97,32 @@ def test_a_board_member_reads_the_report_and_follows_an_issue_to_the_log(
         expect(page.locator("[data-testid=voice] h2")).to_contain_text("Share of voice")
         page.screenshot(path=str(artifact("report-en.png")), full_page=True)
         context.close()
+
+
+def publish_with_figures(megafon: LiveMegafon, author: object, text: str, **figures: int
+                         ) -> int:
+    """A post published on an X account through the live server's own services (the real
+    dispatcher and clients against the sandbox), its numbers fetched, and filed under its
+    issues, as the scheduler's jobs would; the delivery's id."""
+    import requests
+
+    from core.clock import utcnow
+    from publisher.dispatch import Dispatcher
+    from publisher.metrics import collect_due_metrics
+    from publisher.models import Platform
+    from reports.post_issues import classify_due
+    from tests.conftest import connect_sandbox_account
+    from tests.factories import deliveries, queue_post
+
+    services = megafon.services
+    account, _ = connect_sandbox_account(services, Platform.X, name="Vänsterpartiet Värmland")
+    queue_post(services.db, author, [account], text=text)
+    Dispatcher(services.db, services.platforms, services.box, "test").run_once()
+    [delivery] = [d for d in deliveries(services.db) if d.post.text == text]
+    requests.post(f"{megafon.sandbox_url}/sandbox/api/posts/{delivery.external_id}/metrics",
+                  json=figures, timeout=10).raise_for_status()
+    collect_due_metrics(services.db, services.box, services.platforms,
+                        now=utcnow() + timedelta(minutes=16))
+    with services.db.session() as session:
+        classify_due(session)
+    return delivery.id
