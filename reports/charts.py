@@ -81,10 +81,11 @@ def line(labels: Sequence[str], values: Sequence[int], *, title: str, alt: str,
 
 def two_lines(labels: Sequence[str], first: Sequence[int], second: Sequence[int], *,
               titles: tuple[str, str], title: str, alt: str,
-              formatter: Callable[[float], str], width: int = 760) -> Chart:
-    """Two counts over the same time, each on its own axis (the second on the right), told
-    apart without colour: the first a solid line with dots, the second dashed, named in the
-    legend below."""
+              formatter: Callable[[float], str], width: int = 760,
+              one_axis: bool = False) -> Chart:
+    """Two series over the same time, told apart without colour: the first a solid line with
+    dots, the second dashed, named in the legend below. Counts of different sizes: the second
+    on its own axis, on the right; shares (`one_axis`): both on one axis."""
     step = max(1, len(labels) // 10)
     chart = pygal.Line(**_config(width=width, height=320, title=title, value_formatter=formatter,
                                  print_values=False, x_label_rotation=0, truncate_label=-1,
@@ -94,9 +95,10 @@ def two_lines(labels: Sequence[str], first: Sequence[int], second: Sequence[int]
                                  style=Style(**{**STYLE.to_dict(), "colors": (RED, INK)})))
     chart.x_labels = list(labels)
     chart.x_labels_major = list(labels)[::step]
-    chart.y_labels = whole_ticks(max(first, default=0))
+    if not one_axis:
+        chart.y_labels = whole_ticks(max(first, default=0))
     chart.add(titles[0], list(first), stroke_style={"width": 3})
-    chart.add(titles[1], list(second), secondary=True, show_dots=False,
+    chart.add(titles[1], list(second), secondary=not one_axis, show_dots=False,
               stroke_style={"width": 3, "dasharray": "8, 5"})
     return Chart(chart.render(is_unicode=True), alt)
 

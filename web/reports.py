@@ -115,6 +115,7 @@ def _charts(report: board.Report, locale: str) -> dict[str, charts.Chart]:
             formatter=shares, highlight=own,
             alt=_("Bar chart of each party's share of the parties named: %(list)s.",
                   list=", ".join(f"{r.party} {shares(r.share)}" for r in voice))),
+        "tone": _tone_chart(report, labels, shares),
         "said": charts.two_lines(
             labels, report.series, ours.series if ours else [0] * len(labels),
             titles=(_("Mentions in media"), _("Our publications (right axis)")),
@@ -124,6 +125,29 @@ def _charts(report: board.Report, locale: str) -> dict[str, charts.Chart]:
                   grain=_grain_word(report.period.grain), mentions=counts(report.total),
                   posts=counts(ours.count if ours else 0))),
     }
+
+
+def _tone_chart(report: board.Report, labels: list[str], shares: Any) -> charts.Chart:
+    """Of each bucket's scored mentions, the share positive and the share negative."""
+    series = report.tone_series
+    scored = [sum(series.get(t, [0] * len(labels))[i] for t in board.TONES)
+              for i in range(len(labels))]
+    def share(tone: str) -> list[float | None]:
+        counts = series.get(tone, [0] * len(labels))
+        return [counts[i] / scored[i] if scored[i] else None for i in range(len(labels))]
+
+    positive, negative = share("positive"), share("negative")
+    def mean(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return sum(known) / len(known) if known else None
+
+    return charts.two_lines(
+        labels, positive, negative, titles=(_("Positive"), _("Negative")),
+        title=_("Tone over time"), formatter=shares, one_axis=True,
+        alt=_("Line chart of the share of positive (solid line) and negative (dashed line) "
+              "mentions per %(grain)s; on average %(positive)s positive and %(negative)s "
+              "negative.", grain=_grain_word(report.period.grain),
+              positive=shares(mean(positive)), negative=shares(mean(negative))))
 
 
 def _grain_word(grain: str) -> str:
