@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,11 +70,12 @@ from psycopg import sql  # noqa: E402
 
 from bench.words import WORDS  # noqa: E402
 from core import migrate  # noqa: E402
+from reports.post_issues import fingerprint  # noqa: E402
 
 DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SEED = 16_4  # issue 16, benchmark 4
 # Bump when the generated rows change, so --reuse does not keep a seed of another shape.
-SEED_FORMAT = 1
+SEED_FORMAT = 2  # 2: post metrics and posts filed under issues
 # A fixed key: sealed account credentials and login cookies stay valid across --reuse runs.
 SECRET_KEY = "b4-bench-only-not-a-secret-0123456789abcdef"
 USER_EMAIL = "b4@megafon.test"
@@ -341,14 +343,18 @@ def mention_rows(world: World, rng: random.Random, first_id: int, times: list[fl
     return out
 
 
-def post_rows(world: World, rng: random.Random, count: int
+def post_rows(world: World, rng: random.Random, count: int, filed_version: str
               ) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """(table, row) for `count` posts over the same two years and the month to come: one or two
-    deliveries each, published with a few failed or cancelled, the future ones scheduled."""
+    deliveries each, published with a few failed or cancelled, the future ones scheduled; each
+    published one with one to three fetches of its metrics (growing), and each post filed under
+    none to two issues (post_watchlists) under the current queries' fingerprint, as
+    reports.post_issues leaves them."""
     span = (DAYS + 30) * 86400
     moments = sorted(rng.random() * span for _ in range(count))
     start = world.end - timedelta(days=DAYS)
-    delivery_id = event_id = 0
+    delivery_id = event_id = metric_id = 0
+    watchlist_ids = range(1, WATCHLIST_COUNT + 1)
     for post_id, at in enumerate(moments, start=1):
         scheduled = start + timedelta(seconds=at)
         created = scheduled - timedelta(seconds=rng.randint(600, 5 * 86400))
@@ -356,6 +362,11 @@ def post_rows(world: World, rng: random.Random, count: int
         link = (f"https://vansterpartiet.example/varmland/{post_id}" if rng.random() < 0.3
                 else None)
         yield "posts", (post_id, rng.choice(world.users), text, link, None, scheduled, created)
+        if scheduled <= world.end:
+            for watchlist_id in sorted({pick(rng, watchlist_ids, world.watchlist_cum)
+                                        for _ in range(rng.choice((0, 1, 1, 2)))}):
+                yield "post_watchlists", (post_id, watchlist_id)
+            yield "post_classifications", (post_id, filed_version, scheduled)
         for account_id in rng.sample(world.accounts, rng.choice((1, 1, 2))):
             delivery_id += 1
             if scheduled > world.end:
@@ -374,6 +385,14 @@ def post_rows(world: World, rng: random.Random, count: int
                 "permanent" if state == "failed" else None,
                 "187" if state == "failed" else None,
                 "Status is a duplicate." if state == "failed" else None, published, updated)
+            if published is not None:
+                base = rng.randint(0, 60)
+                for fetch in range(1, rng.randint(1, 3) + 1):
+                    metric_id += 1
+                    yield "post_metrics", (
+                        metric_id, delivery_id, published + timedelta(hours=fetch ** 2),
+                        base * fetch, base * fetch // 5, fetch, base // 10,
+                        200 * base * fetch if account_id % 2 else None, base // 8)
             event_id += 1
             yield "delivery_events", (event_id, delivery_id, created, None, "scheduled", None)
             if state != "scheduled":
@@ -387,6 +406,12 @@ DELIVERY_COLUMNS = ("id", "post_id", "account_id", "state", "due_at", "next_atte
                     "first_attempt_at", "attempts", "external_id", "external_url", "error_kind",
                     "error_code", "error_message", "published_at", "updated_at")
 EVENT_COLUMNS = ("id", "delivery_id", "at", "from_state", "to_state", "detail")
+METRIC_COLUMNS = ("id", "delivery_id", "fetched_at", "likes", "reposts", "replies", "quotes",
+                  "impressions", "comments")
+POST_TABLES = {"posts": POST_COLUMNS, "deliveries": DELIVERY_COLUMNS,
+               "delivery_events": EVENT_COLUMNS, "post_metrics": METRIC_COLUMNS,
+               "post_watchlists": ("post_id", "watchlist_id"),
+               "post_classifications": ("post_id", "version", "classified_at")}
 
 
 # -- seeding ---------------------------------------------------------------------------------
@@ -550,8 +575,8 @@ def fill(url: str, mentions: int, posts: int) -> dict[str, float]:
                   sentences=sentences, signatures=signature_pool(rng, sentences, 300))
 
     filled = ("mentions", "sightings", "mention_watchlists", "mention_parties", "mention_people",
-              "posts", "deliveries", "delivery_events", "sources", "watchlists", "people",
-              "outlets")
+              "posts", "deliveries", "delivery_events", "post_metrics", "post_watchlists",
+              "post_classifications", "sources", "watchlists", "people", "outlets")
     with psycopg.connect(libpq(url)) as conn:
         conn.execute("SET session_replication_role = replica")  # no row-by-row FK checks
         conn.execute("SET synchronous_commit = off")
@@ -569,6 +594,9 @@ def fill(url: str, mentions: int, posts: int) -> dict[str, float]:
                       "{}", 300, "ok", 0, end, end - timedelta(days=DAYS))
                      for sid, kind, outlet in sources))
         topics_places = [(t, p) for t in TOPICS for p in PLACES][:WATCHLIST_COUNT]
+        queries = [SimpleNamespace(id=i, query=f"({t[1]}) AND {p}")
+                   for i, (t, p) in enumerate(topics_places, 1)]
+        filed_version = fingerprint(queries)  # type: ignore[arg-type]
         copier.copy("watchlists", ("id", "name", "query", "priority", "active", "created_at",
                                    "updated_at"),
                     ((i, f"{t[0]} i {p}", f"({t[1]}) AND {p}", "high" if i % 10 == 0
@@ -584,13 +612,11 @@ def fill(url: str, mentions: int, posts: int) -> dict[str, float]:
         with multiprocessing.get_context("fork").Pool(min(PARTS, os.cpu_count() or 1)) as pool:
             running = pool.map_async(seed_mentions_part, parts)
             posts_started = time.perf_counter()
-            by_table: dict[str, list[tuple[Any, ...]]] = {"posts": [], "deliveries": [],
-                                                           "delivery_events": []}
-            for table, row in post_rows(world, rng, posts):
+            by_table: dict[str, list[tuple[Any, ...]]] = {table: [] for table in POST_TABLES}
+            for table, row in post_rows(world, rng, posts, filed_version):
                 by_table[table].append(row)
-            copier.copy("posts", POST_COLUMNS, by_table["posts"])
-            copier.copy("deliveries", DELIVERY_COLUMNS, by_table["deliveries"])
-            copier.copy("delivery_events", EVENT_COLUMNS, by_table["delivery_events"])
+            for table, columns in POST_TABLES.items():
+                copier.copy(table, columns, by_table[table])
             del by_table
             timings["posts_s"] = time.perf_counter() - posts_started
             for counted in running.get():
