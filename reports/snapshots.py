@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import fields, is_dataclass
+import threading
+from dataclasses import fields, is_dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -142,18 +143,16 @@ def cached_report(session: Session, user: User, period: Period, *, own_party: st
     require(user, Action.VIEW_REPORTS)
     now = now or utcnow()
     key = _key(period, own_party, user)
-    stored = session.get(ReportSnapshot, key)
-    if stored is not None and now - ensure_utc(stored.computed_at) < max_age:
-        report, computed_at = decode(stored.payload)
-        return _with_kind(report, period), computed_at
+    found = _fresh(session, key, now, max_age)
+    if found is not None:
+        return _with_kind(found[0], period), found[1]
     if on_postgres(session):
         # One counts, the others wait for its snapshot (a meeting opens the report at once):
         # a lock on the key until the counting transaction ends, then a fresh look.
         session.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
-        stored = session.get(ReportSnapshot, key, populate_existing=True)
-        if stored is not None and now - ensure_utc(stored.computed_at) < max_age:
-            report, computed_at = decode(stored.payload)
-            return _with_kind(report, period), computed_at
+        found = _fresh(session, key, now, max_age)
+        if found is not None:
+            return _with_kind(found[0], period), found[1]
     report = board_report(session, user, period, own_party=own_party)
     insert = dialect_insert(session)
     values = {"key": key, "computed_at": now, "payload": encode(report, now)}
@@ -163,8 +162,37 @@ def cached_report(session: Session, user: User, period: Period, *, own_party: st
     return report, now
 
 
+def _fresh(session: Session, key: str, now: datetime, max_age: timedelta
+           ) -> tuple[Report, datetime] | None:
+    """The stored snapshot under `key` if it is young enough. Its JSON is read and decoded once
+    per process: a snapshot never changes once written, so its database, key and computed_at
+    name it."""
+    computed_at = session.scalar(select(ReportSnapshot.computed_at)
+                                 .where(ReportSnapshot.key == key))
+    if computed_at is None or now - ensure_utc(computed_at) >= max_age:
+        return None
+    computed_at = ensure_utc(computed_at)
+    name = (session.get_bind().url.render_as_string(hide_password=True), key, computed_at)
+    with _decoding:
+        report = _decoded.get(name)
+    if report is None:
+        payload = session.scalar(select(ReportSnapshot.payload).where(
+            ReportSnapshot.key == key, ReportSnapshot.computed_at == computed_at))
+        if payload is None:  # rewritten since the first look: that one is at least as young
+            return _fresh(session, key, now, max_age)
+        report, computed_at = decode(payload)
+        with _decoding:
+            while len(_decoded) >= 32:
+                _decoded.pop(next(iter(_decoded)))
+            _decoded[name] = report
+    return report, computed_at
+
+
+_decoded: dict[tuple[str, str, datetime], Report] = {}
+_decoding = threading.Lock()
+
+
 def _with_kind(report: Report, period: Period) -> Report:
     """The snapshot's figures under the period as asked for ("last-month" and "2026-11" are
     the same days, one snapshot)."""
-    report.period = period
-    return report
+    return replace(report, period=period)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
+from babel import Locale
 from flask import Flask
 from flask_babel import (
     format_datetime,
@@ -52,19 +55,68 @@ def _translated_note(text: str) -> str:
     return gettext(msgid, **{name: _translated_note(value) for name, value in values.items()})
 
 
+# A report page prints some hundreds of numbers; Babel's pattern engine takes ~25 µs for each,
+# a third of the page. The fast paths below give Babel's very output (its rounding: half to
+# even on the decimal written form; the locale's own grouping, decimal and minus signs, read
+# from Babel) and fall back to Babel for anything else; tests/web/test_filters.py compares them.
+_TENTH, _WHOLE = Decimal("0.1"), Decimal("1")
+
+
+@lru_cache(maxsize=16)
+def _symbols(locale: str) -> tuple[str, str] | None:
+    """(group, decimal) of a locale whose numbers are plain Western digits, else None. (Babel
+    writes the hyphen-minus of its patterns, not the locale's minus sign.)"""
+    found = Locale.parse(locale)
+    if found.default_numbering_system != "latn":
+        return None
+    symbols = found.number_symbols["latn"]
+    return symbols["group"], symbols["decimal"]
+
+
+def _localised(text: str, locale: str) -> str | None:
+    symbols = _symbols(locale)
+    if symbols is None:
+        return None
+    group, decimal = symbols
+    return text.translate({ord(","): group, ord("."): decimal})
+
+
+def _locale() -> str:
+    return str(get_locale() or "sv")
+
+
 def number(value: int) -> str:
     """A whole number in the reader's language (Swedish: 12 345; English: 12,345)."""
+    if type(value) is int:
+        found = _localised(f"{value:,}", _locale())
+        if found is not None:
+            return found
     return format_number(value)
 
 
 def share(value: float | None) -> str:
     """A share (0.333) as the reader writes it: 33,3 % (Swedish), 33.3% (English); – for none."""
-    return "–" if value is None else format_percent(value, "#,##0.0 %")
+    if value is None:
+        return "–"
+    if isinstance(value, float | int):
+        rounded = (Decimal(str(value)) * 100).quantize(_TENTH, ROUND_HALF_EVEN)
+        found = _localised(f"{rounded:,.1f}", _locale())
+        if found is not None:
+            return found + " %"
+    return format_percent(value, "#,##0.0 %")
 
 
 def change(value: float | None) -> str:
     """A relative change (0.25) with its sign: +25 %; – when there was nothing to compare."""
-    return "–" if value is None else format_decimal(value * 100, "+#,##0;-#,##0") + " %"
+    if value is None:
+        return "–"
+    if isinstance(value, float | int):
+        rounded = Decimal(str(value * 100)).quantize(_WHOLE, ROUND_HALF_EVEN)
+        negative = value * 100 < 0
+        found = _localised(f"{'-' if negative else '+'}{abs(rounded):,.0f}", _locale())
+        if found is not None:
+            return found + " %"
+    return format_decimal(value * 100, "+#,##0;-#,##0") + " %"
 
 
 def init_app(app: Flask) -> None:

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, flash, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.auth import Action
@@ -74,7 +75,9 @@ ISSUES_SHOWN = 25  # the page is read in ten minutes; the CSV and XLSX hold ever
 def _charts_of(report: board.Report, counted: datetime, locale: str) -> dict[str, charts.Chart]:
     """The charts of a report snapshot in a language, drawn once per snapshot and language in
     this process (a snapshot's figures never change; drawing them is a third of the page)."""
-    key = (report.period.first, report.period.last, report.own_party, counted, locale)
+    key = (services().settings.database_url, report.period.first, report.period.last,
+           report.own_party, report.publishing.scope if report.publishing else "", counted,
+           locale)
     with _drawing:
         found = _drawn.get(key)
     if found is None:
@@ -160,13 +163,34 @@ def index() -> str:
     report, counted, problem = _report()
     if problem:
         flash(problem, "warning")
-    return render_template("reports/index.html", report=report,
-                           charts=_charts_of(report, counted, _locale()), issues_shown=ISSUES_SHOWN,
-                           counted=counted, max_age=int(snapshots.MAX_AGE.total_seconds() // 60),
-                           **_tone_figures(),
-                           kinds=KINDS, kind_labels=_kind_labels(), kind_of=KIND_LABELS,
-                           watchlist_names=_watchlist_names(report),
-                           said=_said(report)[:ISSUES_SHOWN])
+    return render_template("reports/index.html", report=report, kinds=KINDS,
+                           kind_labels=_kind_labels(), body=_body_of(report, counted, _locale()))
+
+
+def _body_of(report: board.Report, counted: datetime, locale: str) -> Markup:
+    """The report's figures, tables and charts as HTML, rendered once per snapshot, scope,
+    period and language in this process: a snapshot never changes, and rendering its some
+    hundred rows and numbers is most of the page's time when a board meets around it."""
+    ours = report.publishing
+    key = (services().settings.database_url, report.period.token(), report.period.first,
+           report.period.last, report.own_party, ours.scope if ours else "", counted, locale)
+    with _drawing:
+        found = _bodies.get(key)
+    if found is None:
+        found = Markup(render_template(
+            "reports/_body.html", report=report, charts=_charts_of(report, counted, locale),
+            issues_shown=ISSUES_SHOWN, counted=counted,
+            max_age=int(snapshots.MAX_AGE.total_seconds() // 60), **_tone_figures(),
+            kind_of=KIND_LABELS, watchlist_names=_watchlist_names(report),
+            said=_said(report)[:ISSUES_SHOWN]))
+        with _drawing:
+            while len(_bodies) >= 16:
+                _bodies.pop(next(iter(_bodies)))
+            _bodies[key] = found
+    return found
+
+
+_bodies: dict[tuple[object, ...], Markup] = {}
 
 
 def _watchlist_names(report: board.Report) -> dict[int, str]:
