@@ -39,7 +39,8 @@ def test_every_job_of_every_scheduler_goes_through_the_one_guard(services):
     jobs = scheduler.get_jobs()
     assert {job.id for job in jobs} == {
         "dispatch", "heartbeat", "send_mail", "collect_metrics", "check_tokens",
-        "poll_sources", "prune_source_history", "send_digests", "alert_failing_sources"}
+        "poll_sources", "prune_source_history", "send_digests", "alert_failing_sources",
+        "send_board_reports"}
     assert all(isinstance(job.func, Guarded) and job.func.name == job.id for job in jobs)
 
 
