@@ -65,7 +65,7 @@ from core.notifications import translations_for
 from core.users import Role, User
 from reports import snapshots
 from reports.board import Report, board_report
-from reports.period import Period, parse
+from reports.period import Period, PeriodError, parse
 
 log = logging.getLogger(__name__)
 
@@ -245,14 +245,16 @@ def _settings(session: Session) -> ReportMailSettings:
 
 # --- planning a month --------------------------------------------------------------------------
 
-def plan_due(db: Database, *, now: datetime | None = None, own_party: str = "V"
-             ) -> str | None:
-    """Plan the month that is due, unless it is planned already: its run and one mailing per
-    recipient. Returns the month ("2014-08") when this call planned it."""
+def plan_due(db: Database, *, now: datetime | None = None, own_party: str = "V",
+             period: Period | None = None) -> str | None:
+    """Plan the month that is due (or `period`, a month an operator names), unless it is
+    planned already: its run and one mailing per recipient. Returns the month ("2014-08") when
+    this call planned it."""
     now = now or utcnow()
     with db.session() as session:  # reading only: the figures, the recipients
-        settings = _settings(session)
-        period = due_period(now, settings.day, settings.hour)
+        if period is None:
+            settings = _settings(session)
+            period = due_period(now, settings.day, settings.hour)
         key = period.token()
         if session.get(ReportMailRun, key) is not None:
             return None
@@ -283,6 +285,44 @@ def plan_due(db: Database, *, now: datetime | None = None, own_party: str = "V"
             .on_conflict_do_nothing(index_elements=["period", "user_id"]))
     log.info("monthly report %s planned for %s recipients", key, len(ids))
     return key
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One copy of a month's report: to whom, in which language, and (once the month is
+    planned) its state and last error."""
+
+    email: str
+    language: str
+    state: str | None = None
+    error: str | None = None
+
+
+def preview(db: Database, period: Period, *, default_locale: str = "sv"
+            ) -> tuple[bool, list[Planned]]:
+    """Whether the month is planned, and its copies: the planned mailings, or else who would
+    receive it now. Writes nothing."""
+    with db.session() as session:
+        if session.get(ReportMailRun, period.token()) is not None:
+            rows = session.scalars(select(ReportMailing)
+                                   .where(ReportMailing.period == period.token())
+                                   .order_by(ReportMailing.id))
+            return True, [Planned(row.sent_to or row.user.email,
+                                  row.language or row.user.locale or default_locale,
+                                  row.state, row.error) for row in rows]
+        return False, [Planned(user.email, user.locale or default_locale)
+                       for user in recipients(session)]
+
+
+def month_of(text: str, today: date) -> Period:
+    """A month as an operator writes it ("2014-08"), or the default, last month; PeriodError
+    for anything that is not one whole month."""
+    period = parse(text or None, today)
+    if period.first.day != 1 or _months_before(period.first, -1) != (
+            period.last + timedelta(days=1)):
+        raise PeriodError(N_("The monthly report covers one month: write it as 2014-08."),
+                          field="period")
+    return _month(period.first)
 
 
 # --- sending -----------------------------------------------------------------------------------
@@ -323,11 +363,21 @@ def send_due(db: Database, sender: Mailer, paper: PaperMaker, *, worker_id: str 
              lease_seconds: int = LEASE_SECONDS) -> MailingReport:
     """Plan the month that is due and send what is waiting: the scheduled job, safe in any
     number of workers at once. Without e-mail configured nothing is planned or sent."""
-    report = MailingReport()
     if not sender.configured:
-        return report
+        return MailingReport()
+    planned = plan_due(db, now=now, own_party=own_party)
+    report = send_waiting(db, sender, paper, worker_id=worker_id, now=now, limit=limit,
+                          lease_seconds=lease_seconds)
+    report.planned = planned
+    return report
+
+
+def send_waiting(db: Database, sender: Mailer, paper: PaperMaker, *,
+                 worker_id: str | None = None, now: datetime | None = None, limit: int = BATCH,
+                 lease_seconds: int = LEASE_SECONDS) -> MailingReport:
+    """Send every mailing that is due (new, or waiting to be tried again)."""
+    report = MailingReport()
     worker_id = worker_id or f"report-mail-{uuid.uuid4().hex[:8]}"
-    report.planned = plan_due(db, now=now, own_party=own_party)
     while True:
         claimed = claim_mailings(db, worker_id, limit=limit, lease_seconds=lease_seconds,
                                  now=now)

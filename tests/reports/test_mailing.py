@@ -401,3 +401,40 @@ def test_an_admin_chooses_recipients_and_day_and_sees_the_mailings(
         assert mailing_admin(session, session.get(User, admin.id), now=NOW).day is None
     no_token = client.post("/admin/report-mail", data={"day": "5", "hour": "7"})
     assert no_token.status_code == 400
+
+
+# --- the command line --------------------------------------------------------------------------
+
+def test_an_operator_sends_a_named_month_from_the_command_line(
+        world: World, smtp_server: SmtpServer, tmp_path: Path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    [asa], [brian] = world.sv, world.en
+    monkeypatch.setenv("MEGAFON_DATABASE_URL", world.services.settings.database_url)
+    monkeypatch.setenv("MEGAFON_INSTANCE_PATH", str(tmp_path / "cli-instance"))
+    monkeypatch.setenv("MEGAFON_BASE_URL", BASE)
+    monkeypatch.setenv("MEGAFON_SMTP_URL", smtp_server.url)
+
+    def run(*args: str):
+        return CliRunner().invoke(main, ["report-mail", *args])
+
+    dry = run("--period", "2014-06", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "2014-06: not planned yet; would go to 2 recipient(s)" in dry.output
+    assert f"{asa.email} [sv]" in dry.output and f"{brian.email} [en]" in dry.output
+    assert _mailings(world.db) == [] and smtp_server.messages(to=asa.email) == []
+
+    sent = run("--period", "2014-06")
+    assert sent.exit_code == 0, sent.output
+    assert "2014-06: planned now; sent 2" in sent.output
+    [got] = smtp_server.messages(to=asa.email)
+    assert got.subject == "Styrelsens rapport för juni 2014"
+    assert f"{BASE}/reports?period=2014-06" in got.body
+    assert run("--period", "2014-06").output.startswith("2014-06: planned before; sent 0")
+    assert f"{brian.email} [en] sent" in run("--period", "2014-06", "--dry-run").output
+    assert len(smtp_server.messages(to=asa.email)) == 1
+
+    quarter = run("--period", "2014-Q2", "--dry-run")
+    assert quarter.exit_code == 2 and "one month" in quarter.output
