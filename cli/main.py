@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from cli.process import limit_malloc_arenas
 from cli.report import report
+from cli.report_mail import report_mail
 from cli.sandbox import sandbox
 from cli.watch import watch
 from core import migrate
@@ -159,6 +160,7 @@ def worker() -> None:
 main.add_command(sandbox)
 main.add_command(watch)
 main.add_command(report)
+main.add_command(report_mail)
 
 
 if __name__ == "__main__":

@@ -94,14 +94,9 @@ def report(period: str, fmt: str, table: str, out: str, as_email: str,
 def _paper(settings: Settings, found: object, counted: object, organisation: str,
            language: str) -> bytes:
     """The PDF is the web app's board paper (its template, charts and translations)."""
-    from flask_babel import force_locale
+    from web.reports import paper_maker
 
-    from web import create_app
-    from web.reports import render_paper
-
-    app = create_app(settings)
-    with app.test_request_context(), force_locale(language):
-        return render_paper(found, counted, organisation)  # type: ignore[arg-type]
+    return paper_maker(settings)(found, counted, organisation, language)  # type: ignore[arg-type]
 
 
 def _user(session, email: str) -> User:  # noqa: ANN001 - a Session

@@ -34,6 +34,7 @@ class Action(enum.StrEnum):
     VIEW_MENTIONS = "view_mentions"  # the mention log and one's own alert settings
     TRIAGE_MENTIONS = "triage_mentions"  # relevant / not relevant, assign, note, respond
     MANAGE_MONITORING = "manage_monitoring"  # sources, watchlists, people, clippings
+    MANAGE_REPORT_MAIL = "manage_report_mail"  # who gets the monthly report by e-mail, and when
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -45,6 +46,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_MENTIONS: frozenset(Role),
     Action.TRIAGE_MENTIONS: frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD}),
     Action.MANAGE_MONITORING: frozenset({Role.ADMIN, Role.COMMS}),
+    Action.MANAGE_REPORT_MAIL: frozenset({Role.ADMIN}),
 }
 
 

@@ -10,6 +10,9 @@ each send; the send happens outside any transaction. Only a worker that dies aft
 accepted a message and before it recorded that can cause a second copy, once its lease runs out
 (the copy carries the same Message-ID). A failed send is retried with backoff a few times, then
 given up with the reason kept in `email_error`. The SMTP password is never logged or stored.
+
+`MailSender` sends any `OutgoingMail`: plain text, with files attached when it has any (the
+monthly board report, reports.mailing, attaches its PDF); other queues use it the same way.
 """
 
 from __future__ import annotations
@@ -55,12 +58,25 @@ class MailError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message: its name as the reader sees it, its bytes and MIME type."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+    def __repr__(self) -> str:  # never the bytes in a log line
+        return f"<Attachment {self.filename} {self.mime_type} {len(self.content)} bytes>"
+
+
+@dataclass(frozen=True)
 class OutgoingMail:
     to: str
     subject: str
     body: str
     message_id: str | None = None
     language: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Mailer(Protocol):
@@ -141,7 +157,8 @@ def _text(raw: bytes | str) -> str:
 
 
 class MailSender:
-    """Sends plain-text UTF-8 e-mail through the configured SMTP server, one connection each."""
+    """Sends plain-text UTF-8 e-mail (with its attachments, if any) through the configured SMTP
+    server, one connection each."""
 
     def __init__(self, smtp_url: str, mail_from: str = "megafon@localhost", *,
                  base_url: str = "", default_locale: str = "sv") -> None:
@@ -181,7 +198,12 @@ class MailSender:
         message["Auto-Submitted"] = "auto-generated"
         # Quoted-printable keeps å, ä, ö intact through any server, 8BITMIME or not.
         message.set_content(mail.body, charset="utf-8", cte="quoted-printable")
-        if mail.language:  # after set_content, which replaces every Content-* header
+        for attachment in mail.attachments:  # the message becomes multipart/mixed, text first
+            maintype, _, subtype = attachment.mime_type.partition("/")
+            message.add_attachment(attachment.content, maintype=maintype,
+                                   subtype=subtype or "octet-stream",
+                                   filename=attachment.filename)
+        if mail.language:  # last: set_content and add_attachment move every Content-* header
             message["Content-Language"] = mail.language
         return message
 

@@ -15,7 +15,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # keep core free of imports from the outer domain packages.
 MODEL_MODULES = (
     "core.users", "core.notifications", "core.workers", "publisher.models", "publisher.metrics",
-    "monitor.models", "reports.snapshots", "reports.post_issues",
+    "monitor.models", "reports.snapshots", "reports.post_issues", "reports.mailing",
 )
 
 

@@ -80,8 +80,17 @@ class Received:
 
     @property
     def body(self) -> str:
-        """The decoded text, with the wire's CRLF line ends as plain newlines."""
-        return self.message.get_content().replace("\r\n", "\n")
+        """The decoded text (of a multipart message, its plain-text part), with the wire's CRLF
+        line ends as plain newlines."""
+        part = self.message.get_body(preferencelist=("plain",))
+        assert part is not None, "the message has no plain-text part"
+        return part.get_content().replace("\r\n", "\n")
+
+    @property
+    def attachments(self) -> dict[str, tuple[str, bytes]]:
+        """The attached files by name: their MIME type and decoded bytes."""
+        return {part.get_filename(): (part.get_content_type(), part.get_content())
+                for part in self.message.iter_attachments()}
 
 
 def free_port() -> int:

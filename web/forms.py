@@ -115,6 +115,14 @@ class UserForm(FlaskForm):
     organisation_id = SelectField(_l("Organisation"), coerce=int)
 
 
+class ReportMailForm(FlaskForm):
+    """Who receives the monthly report by e-mail, and when (choices set by the view)."""
+
+    recipients = CheckboxListField(_l("Receives the report"), coerce=int, validate_choice=False)
+    day = SelectField(_l("Day of the month"))
+    hour = SelectField(_l("Hour (Swedish time)"), coerce=int)
+
+
 class EmptyForm(FlaskForm):
     """Buttons that POST (cancel, disconnect, language): CSRF only."""
 

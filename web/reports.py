@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -17,7 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.auth import Action
 from core.clock import STOCKHOLM, utcnow
+from core.settings import Settings
 from monitor import sentiment
+from publisher.services import Services
 from reports import board, charts, export, pdf, snapshots, tables
 from reports.period import KINDS, Period, PeriodError, parse
 from web.context import db_session, services
@@ -260,6 +263,30 @@ def render_paper(report: board.Report, counted: datetime, organisation: str) -> 
                            kind_of=KIND_LABELS, watchlist_names=_watchlist_names(report),
                            said=_said(report)[:ISSUES_SHOWN], **_tone_figures())
     return pdf.from_html(html)
+
+
+Paper = Callable[[board.Report, datetime, str, str], bytes]
+
+
+def paper_maker(settings: Settings, services: Services | None = None) -> Paper:
+    """The board paper outside any request (`megafon report`, the monthly e-mail): a function
+    of (report, counted, organisation, language) that renders through this app's template,
+    charts and translations, in a request context of its own with the language forced. The app
+    is built once per maker; renderings in one process take turns (WeasyPrint is not known to
+    be thread-safe, and a worker renders a paper a month)."""
+    from flask_babel import force_locale
+
+    from web import create_app
+
+    app = create_app(settings, services)
+    turns = threading.Lock()
+
+    def make(report: board.Report, counted: datetime, organisation: str,
+             language: str) -> bytes:
+        with turns, app.test_request_context(), force_locale(language):
+            return render_paper(report, counted, organisation)
+
+    return make
 
 
 def _organisation() -> str:

@@ -15,6 +15,7 @@ from core.i18n import N_
 from core.mail import (
     MAX_EMAIL_ATTEMPTS,
     RETRY,
+    Attachment,
     MailSender,
     OutgoingMail,
     SmtpTarget,
@@ -105,6 +106,22 @@ def test_a_message_arrives_with_swedish_characters_intact(smtp_server):
 
 
 # --- the queue ---------------------------------------------------------------------------------
+
+def test_a_file_arrives_attached_beside_the_text(smtp_server):
+    sender = _sender(smtp_server.url)
+    paper = b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
+    sender.send(OutgoingMail(
+        to="styrelsen@example.org", subject="Rapporten för augusti", language="sv",
+        body="Hej!\n\nRapporten ligger bifogad — läs den före mötet.\n",
+        attachments=(Attachment("megafon-rapport-2014-08.pdf", paper, "application/pdf"),)))
+    [got] = smtp_server.messages(to="styrelsen@example.org")
+    assert got.message.get_content_type() == "multipart/mixed"
+    assert got.body == "Hej!\n\nRapporten ligger bifogad — läs den före mötet.\n"
+    assert got.attachments == {"megafon-rapport-2014-08.pdf": ("application/pdf", paper)}
+    assert got.message["Content-Language"] == "sv"
+    shown = repr(Attachment("megafon-rapport-2014-08.pdf", paper, "application/pdf"))
+    assert "megafon-rapport-2014-08.pdf" in shown and "%PDF" not in shown  # no bytes in logs
+
 
 def test_pending_notifications_are_emailed_once(db, make_user, smtp_server):
     anna, bo = make_user(Role.COMMS), make_user(Role.BOARD)

@@ -22,6 +22,8 @@ def test_add_jobs_schedules_metrics_every_5_minutes_and_token_checks_hourly(serv
     metrics, tokens = scheduler.get_job("collect_metrics"), scheduler.get_job("check_tokens")
     assert metrics.trigger.interval == timedelta(minutes=5)
     assert tokens.trigger.interval == timedelta(hours=1)
+    # The monthly report by e-mail: a look every ten minutes at what is due.
+    assert scheduler.get_job("send_board_reports").trigger.interval == timedelta(minutes=10)
 
 
 def test_the_jobs_do_what_is_due(services, make_user, make_account):
@@ -39,7 +41,8 @@ def test_every_job_of_every_scheduler_goes_through_the_one_guard(services):
     jobs = scheduler.get_jobs()
     assert {job.id for job in jobs} == {
         "dispatch", "heartbeat", "send_mail", "collect_metrics", "check_tokens",
-        "poll_sources", "prune_source_history", "send_digests", "alert_failing_sources"}
+        "poll_sources", "prune_source_history", "send_digests", "alert_failing_sources",
+        "send_board_reports"}
     assert all(isinstance(job.func, Guarded) and job.func.name == job.id for job in jobs)
 
 

@@ -63,6 +63,8 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("accounts.disconnect", "POST"): ACCOUNT_MANAGERS,
     ("admin.users", "GET"): ADMINS,
     ("admin.users", "POST"): ADMINS,
+    ("admin.report_mail", "GET"): ADMINS,
+    ("admin.report_mail", "POST"): ADMINS,
     ("notifications.index", "GET"): ALL,
     ("notifications.read", "POST"): ALL,
     ("mentions.index", "GET"): ALL,
@@ -101,7 +103,7 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
 # POSTs whose valid form data saves something (so a refusal shows as an unchanged database).
 SAVES = {"compose.compose", "compose.edit", "dashboard.cancel", "dashboard.requeue",
          "accounts.connect_x", "accounts.connect_facebook",
-         "accounts.connect_sandbox", "accounts.disconnect", "admin.users",
+         "accounts.connect_sandbox", "accounts.disconnect", "admin.users", "admin.report_mail",
          "mentions.triage", "mentions.respond", "monitoring.alerts", "monitoring.new_source",
          "monitoring.source", "monitoring.pause", "monitoring.resume", "monitoring.new_clipping",
          "monitoring.new_watchlist", "monitoring.watchlist", "monitoring.people",
@@ -165,6 +167,7 @@ class World:
                                          "sb-organisation_id": org},
             "admin.users": {"name": "Ny Användare", "email": f"ny-{self.tag}@example.org",
                             "password": PASSWORD, "role": "comms", "organisation_id": org},
+            "admin.report_mail": {"day": "3", "hour": "8", "recipients": []},
             "auth.login": {"email": "nobody@example.org", "password": PASSWORD},
             "notifications.read": {"all": "1"},
             **self.monitor.forms(self.tag),
@@ -350,9 +353,10 @@ def test_the_refusals_match_what_each_role_is_for(app, world):
     for path in ("GET /compose", "POST /compose", "POST /accounts/connect/x",
                  f"POST /accounts/{world.facebook.id}/disconnect",
                  f"POST /deliveries/{world.delivery_id}/cancel", "GET /admin/users",
-                 "POST /admin/users"):
+                 "POST /admin/users", "GET /admin/report-mail", "POST /admin/report-mail"):
         assert path in board
-    assert {"GET /admin/users", "POST /admin/users"} <= comms & lead
+    assert {"GET /admin/users", "POST /admin/users", "GET /admin/report-mail",
+            "POST /admin/report-mail"} <= comms & lead
     assert "POST /accounts/connect/sandbox" in lead - comms
     mention = world.monitor.mention_id
     assert {f"POST /mentions/{mention}/triage", f"POST /mentions/{mention}/respond",
