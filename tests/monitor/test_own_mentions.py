@@ -8,11 +8,13 @@ connected through publisher.accounts.connect_account (tests/conftest.py)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select, update
 
 from core.auth import district
 from core.users import Role, User
-from monitor.alerts import MENTION, unread_mentions
+from monitor.alerts import DIGEST, MENTION, send_digests, unread_mentions
 from monitor.items import Author, Item
 from monitor.mention_search import OWN_HIDDEN, OWN_ONLY, MentionFilter, search
 from monitor.models import AlertSubscription, Mention, Priority, SourceKind
@@ -166,3 +168,25 @@ def test_without_an_id_the_handle_decides_in_any_case_with_an_id_only_the_id(ser
         session.execute(update(Mention).where(Mention.text.contains(word))
                         .values(own_account_id=None))
         assert mark_own_mentions(session, ours.id) == 1
+
+
+def test_our_post_is_left_out_of_the_daily_digest(services, db, make_user):
+    word = unique_word()
+    watchlist = make_watchlist(db, word, name=f"Vården {word}")
+    reader = make_user(Role.COMMS)
+    with db.session() as session:
+        session.add(AlertSubscription(user_id=reader.id, watchlist_id=watchlist.id,
+                                      immediate=False, digest_hour=7))
+    ours, creds = connect_sandbox_account(services, Platform.X, name=f"V {word}")
+    at = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)  # 07:30 in Stockholm
+    run(db, None, [
+        Item(item_key="x:1", url="https://x.com/v/status/1", title=f"@v: Vårt inlägg {word}",
+             text=f"Vårt inlägg {word}", published_at=None, outlet="X",
+             source_kind=SourceKind.X_SEARCH, author=Author("x", creds["user_id"])),
+        story("nwt-1", f"Tidningens artikel {word}", f"Om vården, {word}", outlet="NWT")],
+        now=at - timedelta(hours=1))
+
+    assert send_digests(db, at) == 1
+    [digest] = notices(db, reader, DIGEST)
+    assert f"Tidningens artikel {word}" in digest.parameters["listing"]
+    assert "Vårt inlägg" not in digest.parameters["listing"] and digest.parameters["count"] == 1
