@@ -18,6 +18,7 @@ from core.clock import to_local, utcnow
 from core.i18n import ValidationErrors
 from core.users import Organisation, OrganisationKind, Role, User
 from monitor.models import Person, Priority, Source, SourceKind, Watchlist
+from monitor.own import mark_own_mentions
 from publisher.accounts import connect_account
 from publisher.adapters.base import PlatformError
 from publisher.adapters.sandbox_directory import SandboxDirectory
@@ -195,6 +196,7 @@ def seed_publishing(session: Session, services: Services) -> None:
                     session, box=services.box, platforms=services.platforms, user=admin,
                     platform=platform, name=name,
                     organisation_id=organisations[organisation].id, credentials=credentials)
+                mark_own_mentions(session, account.id)
             except (PlatformError, ValidationErrors) as exc:
                 log.warning("demo account %s not connected: %s", name, exc)
                 continue

@@ -20,6 +20,9 @@ run.
   told again.
 - Unread mentions: mentions first seen after the user last opened the mention log
   (`mentions_seen`), leaving out those triaged as not relevant.
+
+Our own accounts' posts (monitor.own) are never news to us: no immediate alert, no place in a
+digest, not unread.
 """
 
 from __future__ import annotations
@@ -108,8 +111,8 @@ def alert_new_mentions(session: Session, mention_ids: Iterable[int], *,
     created: list[Notification] = []
     for mention_id in dict.fromkeys(mention_ids):
         mention = session.get(Mention, mention_id)
-        if mention is None:
-            continue
+        if mention is None or mention.own_account_id is not None:
+            continue  # gone, or our own post
         rows = session.execute(
             select(User, Watchlist.name)
             .join(AlertSubscription, AlertSubscription.user_id == User.id)
@@ -163,7 +166,8 @@ def _digest_listing(session: Session, user: User, watchlist_ids: list[int], sinc
         mentions = list(session.scalars(
             select(Mention).join(MentionWatchlist, MentionWatchlist.mention_id == Mention.id)
             .where(MentionWatchlist.watchlist_id == watchlist.id, Mention.first_seen_at > since,
-                   Mention.first_seen_at <= now, Mention.triage != Triage.NOT_RELEVANT, ~already)
+                   Mention.first_seen_at <= now, Mention.triage != Triage.NOT_RELEVANT,
+                   Mention.own_account_id.is_(None), ~already)
             .order_by(Mention.first_seen_at, Mention.id)))
         if mentions:
             listing.append((watchlist, mentions))
@@ -317,14 +321,15 @@ UNREAD_COUNTED_UP_TO = 999
 
 def unread_mentions(session: Session, user: User) -> int:
     """How many mentions arrived since the user last opened the mention log (not counting the
-    ones triaged as not relevant), up to UNREAD_COUNTED_UP_TO + 1; a new user counts from
-    when the account was made."""
+    ones triaged as not relevant, nor our own posts), up to UNREAD_COUNTED_UP_TO + 1; a new
+    user counts from when the account was made."""
     if not can(user, Action.VIEW_MENTIONS):
         return 0
     seen = session.get(MentionsSeen, user.id)
     since = seen.seen_until if seen is not None else user.created_at
     newer = (select(Mention.id)
-             .where(Mention.first_seen_at > since, Mention.triage != Triage.NOT_RELEVANT)
+             .where(Mention.first_seen_at > since, Mention.triage != Triage.NOT_RELEVANT,
+                    Mention.own_account_id.is_(None))
              .limit(UNREAD_COUNTED_UP_TO + 1).subquery())
     return session.scalar(select(func.count()).select_from(newer)) or 0
 

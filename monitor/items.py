@@ -16,6 +16,18 @@ SKIP_TAGS = {"script", "style", "noscript", "template", "iframe", "svg"}
 
 
 @dataclass(frozen=True)
+class Author:
+    """Who wrote a post or comment, as the platform names them: the platform ("x",
+    "facebook"), the platform's id of the user or Page, and the handle (X username) where
+    known. At ingest, an author who is one of our accounts makes the mention ours
+    (monitor.own)."""
+
+    platform: str
+    id: str | None = None
+    handle: str | None = None
+
+
+@dataclass(frozen=True)
 class Item:
     """One article, post, tweet, comment or clipping, as a source saw it."""
 
@@ -26,6 +38,7 @@ class Item:
     published_at: datetime | None  # aware UTC
     outlet: str
     source_kind: SourceKind
+    author: Author | None = None  # where the source knows it (X search, Facebook comments)
 
 
 def item_key(guid: str | None, link: str | None, *fallback: str) -> str:

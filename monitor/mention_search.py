@@ -52,6 +52,9 @@ class MentionFilter:
     triage: Triage | None = None
     assignee_id: int | None = None
     text: str | None = None  # a search (monitor.fulltext: Swedish, the watchlists' syntax)
+    # Our own accounts' posts (monitor.own): None shows them with the rest (marked), "hide"
+    # leaves them out, "only" shows nothing else.
+    own: str | None = None
 
     @property
     def active(self) -> bool:
@@ -171,6 +174,7 @@ def _links(filters: MentionFilter) -> list[tuple[Any, Any, object]]:
 
 
 ORDERS = ("time", "arrival", "relevance")
+OWN_HIDDEN, OWN_ONLY = "hide", "only"  # MentionFilter.own
 # Ranked results are paged by offset (a rank is no keyset), as far as this many.
 MOST_RANKED = 1000
 
@@ -214,6 +218,10 @@ def filtered(filters: MentionFilter, order: str = "time", *, postgres: bool = Fa
         query = query.where(Mention.triage == filters.triage)
     if filters.assignee_id:
         query = query.where(Mention.assigned_to_id == filters.assignee_id)
+    if filters.own == OWN_HIDDEN:
+        query = query.where(Mention.own_account_id.is_(None))
+    elif filters.own == OWN_ONLY:  # the partial index ix_mentions_own_sort_at, in order
+        query = query.where(Mention.own_account_id.is_not(None))
     if search is not None:
         query = query.where(fulltext.condition(search, Mention.id, postgres=postgres))
     return Filtered(query, sort_at, id_)

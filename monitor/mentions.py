@@ -11,6 +11,10 @@
   the copy matched that it did not have yet;
 - anything else is a new mention with its watchlists and its first sighting.
 
+A new mention stores its author where the source knew it, and is ours (`own_account_id`) when
+that author is one of our accounts (monitor.own). Our post and another's copy of the same words
+are kept apart: an outlet quoting our post in full is coverage, not a sighting of our post.
+
 The parties and people a mention names are rows (MentionParty, MentionPerson); a new outlet
 is added to `outlets` (the log's outlet choices). Mention.sort_at and its copies on the link rows
 follow published_at by themselves (monitor.models._keep_sort_times).
@@ -57,6 +61,7 @@ from monitor.models import (
     SourceKind,
     Watchlist,
 )
+from monitor.own import OwnAccounts, author_columns
 from monitor.sentiment import score
 
 URL_LENGTH = 2000
@@ -145,6 +150,7 @@ class _Batch:
         self.people = set(session.scalars(select(Person.id)))
         self.locked = False
         self.outlets: set[str] = set()
+        self.own = OwnAccounts.load(session)
 
     def lock(self) -> bool:
         """Before the batch's first write to a mention: one writer of mentions at a time
@@ -227,7 +233,10 @@ class _Batch:
         if not watchlist_ids:
             return None
         sig = signature_of(title, text)
+        own_account_id = self.own.account_of(getattr(item, "author", None))
         story = find_same_story(self.session, item, sig, now=self.now, fresh=self.lock())
+        if story is not None and story.own_account_id != own_account_id:
+            story = None  # ours and another's are never one story (see above)
         sighting = self.sighting(item, title)
         if story is not None:
             story.sightings.append(sighting)
@@ -240,12 +249,13 @@ class _Batch:
             self.session.flush()
             self.result.sightings += 1
             return sighting
-        mention = self.create(item, title, text, result, watchlist_ids, sig, sighting)
+        mention = self.create(item, title, text, result, watchlist_ids, sig, sighting,
+                              own_account_id)
         self.result.new.append(mention.id)
         return sighting
 
     def create(self, item: Any, title: str, text: str, result: Any, watchlist_ids: list[int],
-               sig: Signature, sighting: Sighting) -> Mention:
+               sig: Signature, sighting: Sighting, own_account_id: int | None) -> Mention:
         source_kind = item.source_kind or (self.source.kind if self.source is not None
                                            else SourceKind.MANUAL)
         tone = _tone(title, text)
@@ -258,7 +268,8 @@ class _Batch:
             watchlists=[MentionWatchlist(watchlist_id=w) for w in watchlist_ids],
             party_rows=[MentionParty(party=code) for code in dict.fromkeys(result.parties)],
             person_rows=[MentionPerson(person_id=p) for p in self.people_of(result)],
-            sightings=[sighting])
+            sightings=[sighting], own_account_id=own_account_id,
+            **author_columns(getattr(item, "author", None)))
         if mention.outlet and mention.outlet not in self.outlets:
             remember_outlet(self.session, mention.outlet)
             self.outlets.add(mention.outlet)

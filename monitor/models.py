@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
     inspect,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.clock import utcnow
@@ -157,6 +158,18 @@ class Mention(Base):
         Index("ix_mentions_assigned_to_id_sort_at", "assigned_to_id", "sort_at", "id"),
         # The board's report: a period's mentions by outlet and kind, read from the index alone.
         Index("ix_mentions_sort_at_outlet_kind", "sort_at", "outlet", "source_kind", "id"),
+        # Our own accounts' posts (monitor.own): few, so partial indexes. The log's "only ours"
+        # newest first, and the set the report and alerts leave out (the ids, index only).
+        Index("ix_mentions_own_sort_at", "sort_at", "id",
+              postgresql_where=sql_text("own_account_id IS NOT NULL"),
+              sqlite_where=sql_text("own_account_id IS NOT NULL")),
+        # The mentions an account wrote, found when the account is connected later.
+        Index("ix_mentions_author_id", "author_platform", "author_id",
+              postgresql_where=sql_text("author_id IS NOT NULL"),
+              sqlite_where=sql_text("author_id IS NOT NULL")),
+        Index("ix_mentions_author_handle", "author_platform", "author_handle",
+              postgresql_where=sql_text("author_handle IS NOT NULL"),
+              sqlite_where=sql_text("author_handle IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -183,6 +196,16 @@ class Mention(Base):
     note: Mapped[str | None] = mapped_column(Text)
     response_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Who wrote it, where the source said (monitor.items.Author; the copy the mention was made
+    # from): the platform, its id of the author, the handle in lower case.
+    author_platform: Mapped[str | None] = mapped_column(String(16))
+    author_id: Mapped[str | None] = mapped_column(String(64))
+    author_handle: Mapped[str | None] = mapped_column(String(200))
+    # Set when the author is one of our own accounts (monitor.own): the district's or an
+    # association's own post, shown in the log marked as ours, never counted as coverage
+    # (the board's report) and never alerted.
+    # (Accounts are never deleted, only disconnected: a disconnected account's posts stay ours.)
+    own_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
     watchlists: Mapped[list[MentionWatchlist]] = relationship(back_populates="mention",
                                                               cascade="all, delete-orphan")

@@ -14,6 +14,9 @@ What a figure means, said once here and on the page:
   party (a mention naming three parties counts once for each);
 - *outlets*: the outlet that carried the mention first; *top stories* rank by how many outlets
   carried the story (its sightings), then by how many times it was seen.
+
+Our own accounts' posts (monitor.own) are not coverage: every query counts only what passes
+`_counted`, the one condition for all of them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from monitor.models import (
     SourceKind,
     Watchlist,
 )
+from monitor.own import coverage
 from monitor.parties import CODES
 from reports.period import Bucket, Period
 from reports.publishing import Publishing, our_publishing
@@ -154,6 +158,14 @@ def _in(column: ColumnElement[datetime], period: Period) -> ColumnElement[bool]:
     return (column >= period.start) & (column < period.end)
 
 
+def _counted(at: ColumnElement[datetime], mention_id: ColumnElement[int], period: Period
+             ) -> ColumnElement[bool]:
+    """The report's one condition on what a figure counts, used by every query: a row of a
+    mention in the period (`at`: its stored time, on whichever table is read) that is
+    coverage, never one of our own accounts' posts (monitor.own.coverage)."""
+    return _in(at, period) & coverage(mention_id)
+
+
 def _bucket_of(column: ColumnElement[datetime], buckets: list[Bucket]) -> ColumnElement[int]:
     """The index of the bucket a time falls in: one CASE over the buckets' UTC edges, the same
     SQL on both databases (no time-zone arithmetic in the database)."""
@@ -171,12 +183,12 @@ def board_report(session: Session, user: User, period: Period, *, own_party: str
 
     def total(p: Period) -> int:
         return session.scalar(select(func.count()).select_from(Mention)
-                              .where(_in(Mention.sort_at, p))) or 0
+                              .where(_counted(Mention.sort_at, Mention.id, p))) or 0
 
     series = [0] * len(buckets)
     for index, n in session.execute(
             select(bucket := _bucket_of(Mention.sort_at, buckets), func.count())
-            .where(_in(Mention.sort_at, period)).group_by(bucket)):
+            .where(_counted(Mention.sort_at, Mention.id, period)).group_by(bucket)):
         series[index] = n
 
     # Issues: per bucket now, in total before.
@@ -184,10 +196,11 @@ def board_report(session: Session, user: User, period: Period, *, own_party: str
     per_issue: dict[int, list[int]] = defaultdict(lambda: [0] * len(buckets))
     for watchlist_id, index, n in session.execute(
             select(mw.watchlist_id, bucket := _bucket_of(mw.sort_at, buckets), func.count())
-            .where(_in(mw.sort_at, period)).group_by(mw.watchlist_id, bucket)):
+            .where(_counted(mw.sort_at, mw.mention_id, period))
+            .group_by(mw.watchlist_id, bucket)):
         per_issue[watchlist_id][index] = n
     before = dict(session.execute(select(mw.watchlist_id, func.count())
-                                  .where(_in(mw.sort_at, previous))
+                                  .where(_counted(mw.sort_at, mw.mention_id, previous))
                                   .group_by(mw.watchlist_id)).all())
     issues = [IssueRow(w, names.get(w, "?"), sum(per_issue[w]), before.get(w, 0), per_issue[w])
               for w in set(per_issue) | set(before) if w in names]
@@ -195,7 +208,8 @@ def board_report(session: Session, user: User, period: Period, *, own_party: str
 
     # Share of voice: overall (now and before), per issue, per bucket.
     def namings(p: Period) -> dict[str, int]:
-        return dict(session.execute(select(mp.party, func.count()).where(_in(mp.sort_at, p))
+        return dict(session.execute(select(mp.party, func.count())
+                                    .where(_counted(mp.sort_at, mp.mention_id, p))
                                     .group_by(mp.party)).all())
 
     now_counts, before_counts = namings(period), namings(previous)
@@ -204,13 +218,15 @@ def board_report(session: Session, user: User, period: Period, *, own_party: str
     for watchlist_id, party, n in session.execute(
             select(mw.watchlist_id, mp.party, func.count())
             .join(mp, mp.mention_id == mw.mention_id)
-            .where(_in(mw.sort_at, period)).group_by(mw.watchlist_id, mp.party)):
+            .where(_counted(mw.sort_at, mw.mention_id, period))
+            .group_by(mw.watchlist_id, mp.party)):
         by_issue[watchlist_id][party] = n
     voice_by_issue = {w: _voice(counts, {}) for w, counts in by_issue.items()}
     voice_series: dict[str, list[int]] = {code: [0] * len(buckets) for code in CODES}
     for party, index, n in session.execute(
             select(mp.party, bucket := _bucket_of(mp.sort_at, buckets), func.count())
-            .where(_in(mp.sort_at, period)).group_by(mp.party, bucket)):
+            .where(_counted(mp.sort_at, mp.mention_id, period))
+            .group_by(mp.party, bucket)):
         if party in voice_series:
             voice_series[party][index] = n
 
@@ -218,7 +234,8 @@ def board_report(session: Session, user: User, period: Period, *, own_party: str
     def by_outlet(p: Period) -> dict[tuple[str, SourceKind], int]:
         return {(o, SourceKind(k)): n for o, k, n in session.execute(
             select(Mention.outlet, Mention.source_kind, func.count())
-            .where(_in(Mention.sort_at, p)).group_by(Mention.outlet, Mention.source_kind))}
+            .where(_counted(Mention.sort_at, Mention.id, p))
+            .group_by(Mention.outlet, Mention.source_kind))}
 
     outlets_now, outlets_before = by_outlet(period), by_outlet(previous)
     outlets = sorted((OutletRow(o or "", k, n, outlets_before.get((o, k), 0))
@@ -229,7 +246,7 @@ def board_report(session: Session, user: User, period: Period, *, own_party: str
     for outlet, watchlist_id, n in session.execute(
             select(Mention.outlet, mw.watchlist_id, func.count())
             .join(mw, mw.mention_id == Mention.id)
-            .where(_in(Mention.sort_at, period), Mention.outlet.in_(shown))
+            .where(_counted(Mention.sort_at, Mention.id, period), Mention.outlet.in_(shown))
             .group_by(Mention.outlet, mw.watchlist_id)):
         outlet_issues[outlet][watchlist_id] = n
 
@@ -237,12 +254,14 @@ def board_report(session: Session, user: User, period: Period, *, own_party: str
     for watchlist_id, tone, n in session.execute(
             select(mw.watchlist_id, Mention.tone, func.count())
             .join(Mention, Mention.id == mw.mention_id)
-            .where(_in(mw.sort_at, period)).group_by(mw.watchlist_id, Mention.tone)):
+            .where(_counted(mw.sort_at, mw.mention_id, period))
+            .group_by(mw.watchlist_id, Mention.tone)):
         tone_by_issue[watchlist_id][tone or UNSCORED] = n
     tone_series: dict[str, list[int]] = {label: [0] * len(buckets) for label in TONES}
     for tone, index, n in session.execute(
             select(Mention.tone, bucket := _bucket_of(Mention.sort_at, buckets), func.count())
-            .where(_in(Mention.sort_at, period)).group_by(Mention.tone, bucket)):
+            .where(_counted(Mention.sort_at, Mention.id, period))
+            .group_by(Mention.tone, bucket)):
         tone_series.setdefault(tone or UNSCORED, [0] * len(buckets))[index] += n
 
     return Report(period, previous, buckets, own_party, sum(series), total(previous), series,
@@ -267,7 +286,7 @@ def _stories(session: Session, period: Period) -> list[StoryRow]:
     seen = func.count(Sighting.id).label("seen")
     widest = (select(Sighting.mention_id, outlets, seen)
               .join(Mention, Mention.id == Sighting.mention_id)
-              .where(_in(Mention.sort_at, period))
+              .where(_counted(Mention.sort_at, Sighting.mention_id, period))
               .group_by(Sighting.mention_id)
               .order_by(outlets.desc(), seen.desc(), Sighting.mention_id.desc())
               .limit(TOP_STORIES).subquery())
@@ -284,7 +303,7 @@ def _people(session: Session, period: Period) -> list[PersonRow]:
     rows = session.execute(
         select(Person.id, Person.name, Person.party, func.count())
         .join(MentionPerson, MentionPerson.person_id == Person.id)
-        .where(_in(MentionPerson.sort_at, period))
+        .where(_counted(MentionPerson.sort_at, MentionPerson.mention_id, period))
         .group_by(Person.id, Person.name, Person.party)
         .order_by(func.count().desc(), Person.name).limit(TOP_PEOPLE)).all()
     return [PersonRow(*row) for row in rows]

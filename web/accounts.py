@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from core.auth import Action, organisations_for
 from core.i18n import ValidationErrors
+from monitor.own import mark_own_mentions
 from publisher.accounts import connect_account, disconnect_account, visible_accounts
 from publisher.adapters.base import PlatformError
 from publisher.adapters.sandbox_directory import SandboxDirectory
@@ -62,6 +63,7 @@ def _connect(platform: Platform, form: FlaskForm, credentials: dict[str, str], a
     except ValidationErrors as exc:
         session.rollback()
         return _page(exc, active, forms)
+    mark_own_mentions(session, account.id)  # what it posted before is ours, not coverage
     session.commit()
     flash(_("%(name)s is connected and verified.", name=account.name), "success")
     return redirect(url_for("accounts.index"))

@@ -140,6 +140,7 @@ class FilterForm(Form):
     kind = SelectField(_l("Source type"), validate_choice=False)
     triage = SelectField(_l("Triage"), validate_choice=False)
     assignee = SelectField(_l("Assigned to"), validate_choice=False)
+    own = SelectField(_l("Our accounts' posts"), validate_choice=False)
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
     q = StringField(_l("Words"))

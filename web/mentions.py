@@ -34,7 +34,7 @@ from monitor.models import (
     Watchlist,
 )
 from monitor.query import QueryError
-from publisher.models import Post
+from publisher.models import Account, Post
 from web.context import db_session
 from web.forms import EmptyForm, FilterForm, Rendered, TriageForm, submit
 from web.permissions import requires
@@ -85,11 +85,15 @@ def _filter_form(args: MultiDict[str, str]) -> tuple[FilterForm, mention_search.
     form.triage.choices = anything + [(t.value, str(label)) for t, label in TRIAGE_LABELS.items()]
     form.assignee.choices = anything + [(str(u.id), u.name)
                                         for u in triage_service.assignees(session)]
+    form.own.choices = [("", _("Shown, marked")),
+                        (mention_search.OWN_HIDDEN, _("Hidden")),
+                        (mention_search.OWN_ONLY, _("Only ours"))]
     form.order.choices = [("time", _("Newest first")), ("arrival", _("Latest arrivals first")),
                           ("relevance", _("Best match first (when searching)"))]
     form.validate()  # only the dates can be wrong; a wrong date is ignored and marked
     kind = args.get("kind") or ""
     triage = args.get("triage") or ""
+    own = args.get("own") or ""
     filters = mention_search.MentionFilter(
         watchlist_id=_int(args.get("watchlist")),
         party=(args.get("party") or "").strip().upper() or None,
@@ -101,6 +105,7 @@ def _filter_form(args: MultiDict[str, str]) -> tuple[FilterForm, mention_search.
         triage=Triage(triage) if triage in set(Triage) else None,
         assignee_id=_int(args.get("assignee")),
         text=(args.get("q") or "").replace("\x00", " ").strip()[:200] or None,
+        own=own if own in (mention_search.OWN_HIDDEN, mention_search.OWN_ONLY) else None,
     )
     return form, filters
 
@@ -158,7 +163,7 @@ def index() -> str:
         search_error=search_error, search_hits=_search_hits(searched),
         issues=mention_search.watchlist_names(session, found.items),
         person_names=_person_names(found.items),
-        users=users,
+        own_accounts=_own_accounts(found.items), users=users,
         seen_until=seen_until, action_form=EmptyForm(), **_texts(), **_labels())
 
 
@@ -210,6 +215,13 @@ def _person_names(mentions: Any = None) -> Any:
     return names
 
 
+def _own_accounts(mentions: Any) -> dict[int, str]:
+    """The names of our accounts that wrote these mentions (monitor.own), by account id."""
+    ids = {m.own_account_id for m in mentions if m.own_account_id}
+    return dict(db_session().execute(select(Account.id, Account.name)
+                                     .where(Account.id.in_(ids))).all()) if ids else {}
+
+
 def _mention_or_404(mention_id: int):  # noqa: ANN202 - a Mention
     mention = mention_search.get_mention(db_session(), current_user, mention_id)
     if mention is None:
@@ -230,7 +242,7 @@ def _detail(mention_id: int, form: TriageForm | None = None,
     return render_template(
         "mentions/detail.html", mention=mention, form=form, errors=errors,
         issues=mention_search.watchlist_names(session, [mention])[mention.id],
-        person_names=_person_names(),
+        person_names=_person_names(), own_accounts=_own_accounts([mention]),
         assignee=session.get(User, mention.assigned_to_id) if mention.assigned_to_id else None,
         response=response, suggestions=suggestions, action_form=EmptyForm(), **_texts(),
         watchlists={w.id: w for w in session.scalars(select(Watchlist))}, **_labels(),

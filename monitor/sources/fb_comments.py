@@ -15,7 +15,7 @@ import requests
 
 from core.i18n import N_
 from monitor.fetch import FetchError
-from monitor.items import Item
+from monitor.items import Author, Item
 from monitor.models import Source, SourceKind
 from monitor.sources.base import PollContext, PollResult, config_of, credentials, session
 
@@ -73,14 +73,16 @@ def _parse_time(raw: str | None) -> datetime | None:
 
 def _item(comment: dict[str, Any], outlet: str, ctx: PollContext,
           created: datetime | None) -> Item:
-    author = (comment.get("from") or {}).get("name") or ""
+    by = comment.get("from") or {}
+    author = by.get("name") or ""
     message = str(comment.get("message") or "")
     short = " ".join(message.split())
     short = short[:97] + "…" if len(short) > 100 else short
     title = f"{author}: {short}" if author else short
     url = comment.get("permalink_url") or ctx.facebook_url.format(id=comment["id"])
     return Item(item_key=f"fb:{comment['id']}", url=url, title=title, text=message,
-                published_at=created, outlet=outlet, source_kind=SourceKind.FB_COMMENTS)
+                published_at=created, outlet=outlet, source_kind=SourceKind.FB_COMMENTS,
+                author=Author("facebook", str(by["id"])) if by.get("id") else None)
 
 
 def _call(fn: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import tweepy
 
 from core.i18n import N_
 from monitor.fetch import FetchError
-from monitor.items import Item
+from monitor.items import Author, Item
 from monitor.models import Source, SourceKind
 from monitor.sources.base import PollContext, PollResult, config_of, credentials, session
 
@@ -102,4 +102,6 @@ def _item(tweet: Any, user: Any, outlet: str, ctx: PollContext) -> Item:
     return Item(item_key=f"x:{tweet.id}", url=ctx.x_status_url.format(username=username,
                                                                       id=tweet.id),
                 title=title, text=str(tweet.text), published_at=tweet.created_at, outlet=outlet,
-                source_kind=SourceKind.X_SEARCH)
+                source_kind=SourceKind.X_SEARCH,
+                author=Author("x", str(tweet.author_id) if tweet.author_id else None,
+                              user.username if user is not None else None))

@@ -124,3 +124,48 @@ def test_a_search_reads_the_full_text_index_and_never_the_whole_table(seeded: Da
         assert any(n["Node Type"] == "Bitmap Index Scan"
                    and n.get("Index Name") == "ix_mentions_search_vector" for n in nodes), plan
         assert not any(n["Node Type"] == "Seq Scan" for n in nodes), plan
+
+
+@pytest.fixture
+def with_ours(seeded: Database) -> Database:
+    """One mention in a hundred is our own account's post."""
+    with seeded.engine.begin() as conn:
+        conn.execute(text("INSERT INTO organisations (name, kind, created_at) "
+                          "VALUES ('Distriktet', 'district', now())"))
+        conn.execute(text(
+            "INSERT INTO accounts (platform, name, handle, external_id, organisation_id, "
+            "credentials_sealed, active, credentials_status, created_at) "
+            "SELECT 'x', 'V Värmland', 'vpvarmland', '42', min(id), '', true, 'ok', now() "
+            "FROM organisations"))
+        conn.execute(text("UPDATE mentions SET own_account_id = (SELECT min(id) FROM accounts) "
+                          "WHERE id % 100 = 0"))
+        conn.execute(text("ANALYZE"))
+    return seeded
+
+
+def test_only_ours_reads_the_partial_index_backwards_and_hidden_the_log_order(with_ours):
+    _assert_read_in_order(_plan(with_ours, MentionFilter(own="only")), "ix_mentions_own_sort_at")
+    _assert_read_in_order(_plan(with_ours, MentionFilter(own="hide")), "ix_mentions_sort_at_id")
+
+
+def test_the_report_leaves_ours_out_through_the_partial_index(with_ours):
+    """What the report counts (reports.board: every query) passes monitor.own.coverage: a
+    hash anti-join against the ids in ix_mentions_own_sort_at, read from that index alone,
+    never a look-up of each counted row's mention."""
+    from sqlalchemy import func, select
+
+    from monitor.models import MentionWatchlist
+    from monitor.own import coverage
+
+    query = (select(MentionWatchlist.watchlist_id, func.count())
+             .where(coverage(MentionWatchlist.mention_id))
+             .group_by(MentionWatchlist.watchlist_id))
+    sql = str(query.compile(dialect=postgresql.dialect(),
+                            compile_kwargs={"literal_binds": True}))
+    with with_ours.engine.connect() as conn:
+        plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar_one()[0]["Plan"]
+    nodes = list(_nodes(plan))
+    assert any(n["Node Type"] == "Hash Join" and n.get("Join Type") == "Anti"
+               for n in nodes), plan
+    assert any(n["Node Type"] == "Index Only Scan"
+               and n.get("Index Name") == "ix_mentions_own_sort_at" for n in nodes), plan

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
-from core.auth import create_user
+from core.auth import create_user, district
 from core.clock import STOCKHOLM
 from core.db import Database
 from core.users import Role
@@ -32,6 +33,7 @@ from monitor.models import (
     Watchlist,
 )
 from monitor.parties import CODES
+from publisher.models import Account, Platform
 from reports import tables
 from reports.board import board_report
 from reports.period import Period, parse
@@ -217,3 +219,42 @@ def test_tone_per_issue_and_over_time(world: World):
     for tone in ("positive", "neutral", "negative", "unscored"):
         daily = Counter(_day(m.at) for m in now if (m.tone or "unscored") == tone)
         assert report.tone_series[tone] == [daily[date(2026, 3, d)] for d in range(1, 32)]
+
+
+def test_our_own_accounts_posts_count_in_no_figure(world: World):
+    """The district's own tweets found by X search are ours, not coverage: with forty of them
+    added across both periods (naming issues, parties and people, widely seen), every figure of
+    the report is what it was; the same rows, not ours, would change them."""
+    with world.db.session() as session:
+        before = board_report(session, world.user, MARCH)
+        account = Account(platform=Platform.X, name="Vänsterpartiet Värmland", handle="vpvarmland",
+                          external_id="4242", organisation_id=district(session).id,
+                          credentials_sealed="")
+        session.add(account)
+        session.flush()
+        issues, people = sorted(world.issue_names), sorted(world.people)
+        for n in range(40):
+            at = datetime(2026, 2, 10, 12, tzinfo=UTC) + timedelta(days=n, minutes=7 * n)
+            session.add(Mention(
+                title=f"@vpvarmland: Vårt inlägg {n}", outlet="X", source_kind=SourceKind.X_SEARCH,
+                text="", published_at=at, first_seen_at=at, hits="[]", updated_at=at,
+                tone="positive", own_account_id=account.id, author_platform="x",
+                author_id="4242", author_handle="vpvarmland",
+                watchlists=[MentionWatchlist(watchlist_id=issues[n % len(issues)])],
+                party_rows=[MentionParty(party="V"), MentionParty(party=CODES[n % len(CODES)])]
+                if CODES[n % len(CODES)] != "V" else [MentionParty(party="V")],
+                person_rows=[MentionPerson(person_id=people[n % len(people)])],
+                sightings=[Sighting(item_key=f"own-{n}-{i}", outlet=o, title="", seen_at=at)
+                           for i, o in enumerate(OUTLETS)]))
+    with world.db.session() as session:
+        assert board_report(session, world.user, MARCH) == before
+        session.execute(update(Mention).where(Mention.own_account_id.is_not(None))
+                        .values(own_account_id=None))
+        counted = board_report(session, world.user, MARCH)
+    in_march = sum(1 for n in range(40) if (datetime(2026, 2, 10, 12, tzinfo=UTC)
+                                            + timedelta(days=n, minutes=7 * n)).month == 3)
+    assert counted.total == before.total + in_march
+    assert counted.previous_total == before.previous_total + 40 - in_march
+    assert counted.own_share.count > before.own_share.count
+    assert sum(r.count for r in counted.issues) == sum(r.count for r in before.issues) + in_march
+    assert counted.stories[0].outlets == len(OUTLETS) and counted.stories != before.stories

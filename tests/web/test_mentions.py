@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from core.auth import district
 from core.db import Database
 from core.users import Role
 from monitor.highlight import excerpt_with_highlights
@@ -20,6 +21,9 @@ from monitor.mention_search import MentionFilter, search
 from monitor.models import Mention, Triage
 from monitor.not_terms import suggested_not_terms
 from publisher.models import Platform, Post
+from tests.conftest import connect_sandbox_account
+from tests.monitor.own_posts import poll, tweet, unique_word, x_search_source
+from tests.monitor.stories import make_watchlist
 from tests.web.conftest import csrf_token
 from tests.web.mention_seeds import STORIES, Seeded, seed_mentions, stockholm_day
 
@@ -410,3 +414,76 @@ def test_the_report_as_a_board_paper_pdf(logged_in, seeded, tmp_path):
     assert f"{first.isoformat()} – {today.isoformat()}" in text
     assert "Synlighet i media" in text and "I korthet" in text
     assert f"{len(seeded.mentions)} omnämnanden" in text  # the title page's headline figure
+
+
+def listed_blocks(html: str) -> dict[int, str]:
+    """The HTML of each mention listed, by mention id."""
+    return {int(m): body for m, body in re.findall(
+        r'<li class="card mention[^"]*" data-mention="(\d+)"(.*?)(?=<li class="card mention|</ol>)',
+        html, re.S)}
+
+
+def own_badges(html: str) -> dict[int, str]:
+    """The "our account" badge of each mention listed (its words), by mention id."""
+    found = {}
+    for mention_id, body in listed_blocks(html).items():
+        badge = re.search(r'data-testid="own-badge"[^>]*>([^<]*)<', body)
+        if badge:
+            found[mention_id] = badge.group(1)
+    return found
+
+
+def test_our_tweet_is_marked_ours_in_the_log_and_the_filter_hides_or_shows_only_ours(
+        services, db, logged_in, sandbox):
+    """The real tweepy client finds our tweet and a stranger's in the sandbox's X search: the
+    log marks ours with the account's name, in the list and on its page; "Hidden" leaves it
+    out, "Only ours" shows nothing else; it is not new for anyone."""
+    word = unique_word()
+    make_watchlist(db, word, name=f"Akuten {word}")
+    name = f"Vänsterpartiet Värmland {word}"
+    ours, creds = connect_sandbox_account(services, Platform.X, name=name)
+    stranger = sandbox.state.add_account("x", f"Pendlare {word}")
+    tweet(sandbox, creds, f"Vi står upp för akuten! {word}")
+    tweet(sandbox, stranger, f"Akuten stänger, {word}")
+    client, _ = logged_in(Role.COMMS)
+    poll(services, x_search_source(db, word))
+    with db.session() as session:
+        mine, theirs = (session.scalar(select(Mention.id).where(Mention.text.contains(w)))
+                        for w in ("står upp", "stänger"))
+
+    page = client.get(f"/mentions?q={word}").text
+    assert own_badges(page) == {mine: f"Vårt konto: {name}"}
+    assert re.search(rf'<li class="card mention own[^"]*" data-mention="{mine}"', page)
+    blocks = listed_blocks(page)
+    assert "Nytt för dig" in blocks[theirs] and "Nytt för dig" not in blocks[mine]
+    detail = client.get(f"/mentions/{mine}").text
+    assert f"Vårt konto: {name}" in detail and 'data-testid="own-badge"' in detail
+    assert 'data-testid="own-badge"' not in client.get(f"/mentions/{theirs}").text
+
+    assert listed(client, f"?q={word}") == {mine, theirs}
+    assert listed(client, f"?q={word}&own=hide") == {theirs}
+    assert listed(client, f"?q={word}&own=only") == {mine}
+    assert listed(client, "?own=only") == {mine}
+    assert 'name="own"' in page and '<option value="only">Bara våra</option>' in page
+
+
+def test_an_account_connected_in_the_app_later_marks_its_earlier_posts(services, db,
+                                                                       logged_in, sandbox):
+    """A tweet from an association's X account arrives as a stranger's; an admin connects that
+    account on the Accounts page: the tweet already in the log is now ours."""
+    word = unique_word()
+    make_watchlist(db, word)
+    name = f"V Arvika {word}"
+    tweet(sandbox, sandbox.state.add_account("x", name), f"Möte om akuten {word}")
+    admin, _ = logged_in(Role.ADMIN)
+    poll(services, x_search_source(db, word))
+    assert listed(admin, f"?q={word}&own=only") == set()
+    with db.session() as session:
+        organisation = district(session).id
+
+    response = admin.post("/accounts/connect/sandbox", data={
+        "sb-platform": "x", "sb-name": name, "sb-organisation_id": organisation,
+        "csrf_token": csrf_token(admin, "/accounts/")})
+    assert response.status_code == 302, response.text
+    [marked] = listed(admin, f"?q={word}&own=only")
+    assert own_badges(admin.get(f"/mentions?q={word}").text) == {marked: f"Vårt konto: {name}"}

@@ -1,7 +1,7 @@
 """our posts filed under issues, and the index the report reads publications by
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-02
 
 The board's report puts our own publishing beside the coverage, per issue (reports.publishing):
@@ -16,7 +16,7 @@ import core.db
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
