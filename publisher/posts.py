@@ -34,7 +34,7 @@ from publisher.models import (
     PostMedia,
     PostPart,
 )
-from publisher.text_rules import FACEBOOK_MAX_CHARS, X_MAX_WEIGHTED, x_weighted_length
+from publisher.text_rules import FACEBOOK_MAX_CHARS, X_MAX_WEIGHTED, as_typed, x_count
 
 # A form submitted a little after the minute it named is still "now", not "the past".
 PAST_GRACE = timedelta(minutes=2)
@@ -96,7 +96,7 @@ def _check(session: Session, user: User, draft: PostDraft, now: datetime,
     if not can(user, Action.COMPOSE):
         raise NotAllowed("role may not compose posts")
     errors: list[UserError] = list(draft.errors)
-    text = draft.text.strip()
+    text = as_typed(draft.text).strip()
     link = (draft.link or "").strip() or None
     if not text:
         errors.append(UserError(N_("Write something to post."), field="text"))
@@ -114,7 +114,7 @@ def _check(session: Session, user: User, draft: PostDraft, now: datetime,
 
     full_text = f"{text}\n\n{link}" if link and link not in text else text
     if text and any(a.platform is Platform.X for a in accounts):
-        count = x_weighted_length(full_text)
+        count = x_count(draft.text, link)
         if count > X_MAX_WEIGHTED:
             errors.append(UserError(
                 N_("Too long for X: %(count)s of %(limit)s characters (every link counts as 23)."),
@@ -221,7 +221,8 @@ def _check_images(session: Session, images: list[DraftImage], platforms: set[Pla
 def _check_thread(thread: list[str], first: str, platforms: set[Platform],
                   errors: list[UserError]) -> list[str]:
     """Follow-up tweets: only with an X account, each within X's limit, none repeated."""
-    parts = [p.strip() for p in thread if p and p.strip()]
+    typed = [as_typed(p) for p in thread if p and p.strip()]
+    parts = [p.strip() for p in typed]
     if not parts:
         return []
     if Platform.X not in platforms:
@@ -232,8 +233,8 @@ def _check_thread(thread: list[str], first: str, platforms: set[Platform],
         errors.append(UserError(N_("A thread may have at most %(limit)s follow-up parts."),
                                 field="thread", limit=MAX_THREAD_PARTS))
     seen = {first.strip()}
-    for number, part in enumerate(parts, 2):
-        count = x_weighted_length(part)
+    for number, (part, as_written) in enumerate(zip(parts, typed, strict=True), 2):
+        count = x_count(as_written)
         if count > X_MAX_WEIGHTED:
             errors.append(UserError(
                 N_("Part %(number)s of the thread is too long for X: %(count)s of %(limit)s "
@@ -249,7 +250,7 @@ def _check_thread(thread: list[str], first: str, platforms: set[Platform],
 
 def _check_first_comment(comment: str | None, platforms: set[Platform],
                          errors: list[UserError]) -> str | None:
-    comment = (comment or "").strip() or None
+    comment = as_typed(comment or "").strip() or None
     if comment is None:
         return None
     if Platform.FACEBOOK not in platforms:
