@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.auth import Action, can, in_scope
 from core.clock import LocalTimeError, local_to_utc, to_local, utcnow
+from core.entered_time import EnteredTime, read_wall_clock
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from publisher.accounts import NotAllowed
@@ -58,8 +59,11 @@ class PostDraft:
     text: str
     account_ids: list[int]
     link: str | None = None
-    # Wall-clock time in Stockholm as entered; None means "as soon as possible".
+    # Wall-clock time in Stockholm (its fold: which occurrence of the doubled autumn hour);
+    # None means "as soon as possible".
     scheduled_local: datetime | None = None
+    # The time as typed in a form (ÅÅÅÅ-MM-DD, TT:MM), read here; when given, it decides.
+    entered_time: EnteredTime | None = None
     # Problems found before the draft was made (e.g. refused uploads), shown with the rest.
     errors: list[UserError] = field(default_factory=list)
     media: list[DraftImage] = field(default_factory=list)
@@ -90,9 +94,10 @@ class _Checked:
 
 
 def _check(session: Session, user: User, draft: PostDraft, now: datetime,
-           keep_due: datetime | None = None) -> _Checked:
+           current_due: datetime | None = None) -> _Checked:
     """The whole draft against every chosen platform's rules; all problems at once.
-    `keep_due`: an edited post's time, left as it was (even if it has passed)."""
+    `current_due`: an edited post's time, kept as it was (even if it has passed) when the
+    draft names the same minute."""
     if not can(user, Action.COMPOSE):
         raise NotAllowed("role may not compose posts")
     errors: list[UserError] = list(draft.errors)
@@ -126,16 +131,31 @@ def _check(session: Session, user: User, draft: PostDraft, now: datetime,
     images = _check_images(session, draft.media, platforms, errors)
     parts = _check_thread(draft.thread, full_text, platforms, errors)
     first_comment = _check_first_comment(draft.first_comment, platforms, errors)
-    due = keep_due or _check_time(draft.scheduled_local, now, errors)
+    due = _check_time(draft, now, errors, current_due)
     if errors:
         raise ValidationErrors(errors)
     return _Checked(text, link, accounts, images, parts, first_comment, due)
 
 
-def _check_time(scheduled_local: datetime | None, now: datetime,
-                errors: list[UserError]) -> datetime:
+def _check_time(draft: PostDraft, now: datetime, errors: list[UserError],
+                current_due: datetime | None = None) -> datetime:
+    """When the post is due (UTC): now, or the Stockholm time chosen. Refused: a malformed date
+    or time, one in the spring gap, one in the doubled autumn hour without saying which, one
+    past or more than a year ahead (an edited post's unchanged time may have passed)."""
+    scheduled_local = draft.scheduled_local
+    if draft.entered_time is not None:
+        if draft.entered_time.soon:
+            return now
+        scheduled_local = read_wall_clock(draft.entered_time, "scheduled_at", errors)
+        if scheduled_local is None:
+            return now
     if scheduled_local is None:
         return now
+    if current_due is not None:
+        shown = to_local(current_due).replace(second=0, microsecond=0)
+        if (scheduled_local == shown.replace(tzinfo=None)
+                and scheduled_local.fold == shown.fold):
+            return current_due
     try:
         due = local_to_utc(scheduled_local)
     except LocalTimeError:
@@ -146,8 +166,8 @@ def _check_time(scheduled_local: datetime | None, now: datetime,
         return now
     if due < now - PAST_GRACE:
         errors.append(UserError(
-            N_("That time has already passed. Choose a time in the future, or leave the "
-               "time empty to publish now."), field="scheduled_at"))
+            N_("That time has already passed. Choose a time in the future, or choose as soon "
+               "as possible."), field="scheduled_at"))
     elif due > now + MAX_AHEAD:
         errors.append(UserError(N_("Schedule at most a year ahead."), field="scheduled_at"))
     return due
@@ -295,9 +315,7 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
         raise ValidationErrors([UserError(N_(
             "This post can no longer be changed: it has gone out, or is going out, on at least "
             "one account. Cancel what is still waiting and write a new post."))])
-    shown = to_local(post.scheduled_at).replace(tzinfo=None, second=0, microsecond=0)
-    keep = post.scheduled_at if draft.scheduled_local == shown else None
-    checked = _check(session, user, draft, now, keep_due=keep)
+    checked = _check(session, user, draft, now, current_due=post.scheduled_at)
     moved = checked.due != post.scheduled_at
     _fill(post, checked)
     wanted = {account.id: account for account in checked.accounts}

@@ -96,3 +96,12 @@
   });
   showSlots();
 })();
+
+// When: typing a date or a time chooses "at this time".
+(function () {
+  const at = document.querySelector('input[name="when"][value="at"]');
+  if (!at) return;
+  document.querySelectorAll(".when-at input").forEach(function (input) {
+    input.addEventListener("input", function () { at.checked = true; });
+  });
+})();
