@@ -20,15 +20,30 @@ def local_to_utc(naive_local: datetime, zone: ZoneInfo = STOCKHOLM) -> datetime:
     """Turn a wall-clock time entered by a person into UTC.
 
     Refuses a time in the spring-forward gap (it never happens on the wall clock). In the autumn
-    overlap the first occurrence (summer time) is taken, the reading people mean by default.
+    overlap the time's `fold` says which occurrence: 0 (the default) the first, still summer time,
+    the reading people mean by default; 1 the second, winter time (see `is_doubled`).
     """
     if naive_local.tzinfo is not None:
         raise ValueError("local_to_utc expects a naive wall-clock time")
-    first = naive_local.replace(tzinfo=zone, fold=0)
-    roundtrip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-    if roundtrip != naive_local:
+    if not exists(naive_local, zone):
         raise LocalTimeError(f"{naive_local:%Y-%m-%d %H:%M} does not exist in {zone.key}")
-    return first.astimezone(UTC)
+    return naive_local.replace(tzinfo=zone).astimezone(UTC)
+
+
+def exists(naive_local: datetime, zone: ZoneInfo = STOCKHOLM) -> bool:
+    """Whether the wall clock ever shows this time (not in the spring-forward gap)."""
+    first = naive_local.replace(tzinfo=zone, fold=0)
+    return first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive_local.replace(
+        fold=0)
+
+
+def is_doubled(naive_local: datetime, zone: ZoneInfo = STOCKHOLM) -> bool:
+    """Whether the wall clock shows this time twice (the hour after 02:00 on the autumn night
+    the clocks go back): first in summer time (fold 0), then in winter time (fold 1)."""
+    if not exists(naive_local, zone):
+        return False
+    return (naive_local.replace(tzinfo=zone, fold=0).utcoffset()
+            != naive_local.replace(tzinfo=zone, fold=1).utcoffset())
 
 
 def to_local(moment: datetime, zone: ZoneInfo = STOCKHOLM) -> datetime:

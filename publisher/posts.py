@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.auth import Action, can, in_scope
 from core.clock import LocalTimeError, local_to_utc, to_local, utcnow
+from core.entered_time import EnteredTime, read_wall_clock
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from publisher.accounts import NotAllowed
@@ -34,7 +35,7 @@ from publisher.models import (
     PostMedia,
     PostPart,
 )
-from publisher.text_rules import FACEBOOK_MAX_CHARS, X_MAX_WEIGHTED, x_weighted_length
+from publisher.text_rules import FACEBOOK_MAX_CHARS, X_MAX_WEIGHTED, as_typed, x_count
 
 # A form submitted a little after the minute it named is still "now", not "the past".
 PAST_GRACE = timedelta(minutes=2)
@@ -58,8 +59,11 @@ class PostDraft:
     text: str
     account_ids: list[int]
     link: str | None = None
-    # Wall-clock time in Stockholm as entered; None means "as soon as possible".
+    # Wall-clock time in Stockholm (its fold: which occurrence of the doubled autumn hour);
+    # None means "as soon as possible".
     scheduled_local: datetime | None = None
+    # The time as typed in a form (ÅÅÅÅ-MM-DD, TT:MM), read here; when given, it decides.
+    entered_time: EnteredTime | None = None
     # Problems found before the draft was made (e.g. refused uploads), shown with the rest.
     errors: list[UserError] = field(default_factory=list)
     media: list[DraftImage] = field(default_factory=list)
@@ -90,13 +94,14 @@ class _Checked:
 
 
 def _check(session: Session, user: User, draft: PostDraft, now: datetime,
-           keep_due: datetime | None = None) -> _Checked:
+           current_due: datetime | None = None) -> _Checked:
     """The whole draft against every chosen platform's rules; all problems at once.
-    `keep_due`: an edited post's time, left as it was (even if it has passed)."""
+    `current_due`: an edited post's time, kept as it was (even if it has passed) when the
+    draft names the same minute."""
     if not can(user, Action.COMPOSE):
         raise NotAllowed("role may not compose posts")
     errors: list[UserError] = list(draft.errors)
-    text = draft.text.strip()
+    text = as_typed(draft.text).strip()
     link = (draft.link or "").strip() or None
     if not text:
         errors.append(UserError(N_("Write something to post."), field="text"))
@@ -114,7 +119,7 @@ def _check(session: Session, user: User, draft: PostDraft, now: datetime,
 
     full_text = f"{text}\n\n{link}" if link and link not in text else text
     if text and any(a.platform is Platform.X for a in accounts):
-        count = x_weighted_length(full_text)
+        count = x_count(draft.text, link)
         if count > X_MAX_WEIGHTED:
             errors.append(UserError(
                 N_("Too long for X: %(count)s of %(limit)s characters (every link counts as 23)."),
@@ -126,16 +131,31 @@ def _check(session: Session, user: User, draft: PostDraft, now: datetime,
     images = _check_images(session, draft.media, platforms, errors)
     parts = _check_thread(draft.thread, full_text, platforms, errors)
     first_comment = _check_first_comment(draft.first_comment, platforms, errors)
-    due = keep_due or _check_time(draft.scheduled_local, now, errors)
+    due = _check_time(draft, now, errors, current_due)
     if errors:
         raise ValidationErrors(errors)
     return _Checked(text, link, accounts, images, parts, first_comment, due)
 
 
-def _check_time(scheduled_local: datetime | None, now: datetime,
-                errors: list[UserError]) -> datetime:
+def _check_time(draft: PostDraft, now: datetime, errors: list[UserError],
+                current_due: datetime | None = None) -> datetime:
+    """When the post is due (UTC): now, or the Stockholm time chosen. Refused: a malformed date
+    or time, one in the spring gap, one in the doubled autumn hour without saying which, one
+    past or more than a year ahead (an edited post's unchanged time may have passed)."""
+    scheduled_local = draft.scheduled_local
+    if draft.entered_time is not None:
+        if draft.entered_time.soon:
+            return now
+        scheduled_local = read_wall_clock(draft.entered_time, "scheduled_at", errors)
+        if scheduled_local is None:
+            return now
     if scheduled_local is None:
         return now
+    if current_due is not None:
+        shown = to_local(current_due).replace(second=0, microsecond=0)
+        if (scheduled_local == shown.replace(tzinfo=None)
+                and scheduled_local.fold == shown.fold):
+            return current_due
     try:
         due = local_to_utc(scheduled_local)
     except LocalTimeError:
@@ -146,8 +166,8 @@ def _check_time(scheduled_local: datetime | None, now: datetime,
         return now
     if due < now - PAST_GRACE:
         errors.append(UserError(
-            N_("That time has already passed. Choose a time in the future, or leave the "
-               "time empty to publish now."), field="scheduled_at"))
+            N_("That time has already passed. Choose a time in the future, or choose as soon "
+               "as possible."), field="scheduled_at"))
     elif due > now + MAX_AHEAD:
         errors.append(UserError(N_("Schedule at most a year ahead."), field="scheduled_at"))
     return due
@@ -221,7 +241,8 @@ def _check_images(session: Session, images: list[DraftImage], platforms: set[Pla
 def _check_thread(thread: list[str], first: str, platforms: set[Platform],
                   errors: list[UserError]) -> list[str]:
     """Follow-up tweets: only with an X account, each within X's limit, none repeated."""
-    parts = [p.strip() for p in thread if p and p.strip()]
+    typed = [as_typed(p) for p in thread if p and p.strip()]
+    parts = [p.strip() for p in typed]
     if not parts:
         return []
     if Platform.X not in platforms:
@@ -232,8 +253,8 @@ def _check_thread(thread: list[str], first: str, platforms: set[Platform],
         errors.append(UserError(N_("A thread may have at most %(limit)s follow-up parts."),
                                 field="thread", limit=MAX_THREAD_PARTS))
     seen = {first.strip()}
-    for number, part in enumerate(parts, 2):
-        count = x_weighted_length(part)
+    for number, (part, as_written) in enumerate(zip(parts, typed, strict=True), 2):
+        count = x_count(as_written)
         if count > X_MAX_WEIGHTED:
             errors.append(UserError(
                 N_("Part %(number)s of the thread is too long for X: %(count)s of %(limit)s "
@@ -249,7 +270,7 @@ def _check_thread(thread: list[str], first: str, platforms: set[Platform],
 
 def _check_first_comment(comment: str | None, platforms: set[Platform],
                          errors: list[UserError]) -> str | None:
-    comment = (comment or "").strip() or None
+    comment = as_typed(comment or "").strip() or None
     if comment is None:
         return None
     if Platform.FACEBOOK not in platforms:
@@ -294,9 +315,7 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
         raise ValidationErrors([UserError(N_(
             "This post can no longer be changed: it has gone out, or is going out, on at least "
             "one account. Cancel what is still waiting and write a new post."))])
-    shown = to_local(post.scheduled_at).replace(tzinfo=None, second=0, microsecond=0)
-    keep = post.scheduled_at if draft.scheduled_local == shown else None
-    checked = _check(session, user, draft, now, keep_due=keep)
+    checked = _check(session, user, draft, now, current_due=post.scheduled_at)
     moved = checked.due != post.scheduled_at
     _fill(post, checked)
     wanted = {account.id: account for account in checked.accounts}

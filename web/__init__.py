@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g
+from flask import Flask, g, send_from_directory
+from werkzeug.wrappers import Response
 
 from core.crypto import load_or_create_secret
 from core.settings import Settings
@@ -49,6 +50,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    reports, health):
         app.register_blueprint(module.bp)
     errors.init_app(app)
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        """The tab's icon, for browsers that ask for it without reading the page's <link>."""
+        return send_from_directory(app.static_folder or "static", "favicon.svg",
+                                   mimetype="image/svg+xml", max_age=86400)
 
     @app.teardown_appcontext
     def close_session(_exc: BaseException | None) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from core.auth import Action, NotAllowed
-from core.clock import to_local
+from core.entered_time import EnteredTime
 from core.i18n import UserError, ValidationErrors
 from monitor.models import Mention
 from monitor.respond import link_response, mention_to_answer, response_prefill
@@ -42,7 +42,7 @@ from publisher.posts import (
 from publisher.text_rules import X_MAX_WEIGHTED
 from web.context import db_session, services
 from web.filters import localtime
-from web.forms import ComposeForm
+from web.forms import ComposeForm, entered_time, show_time
 from web.permissions import requires
 
 bp = Blueprint("compose", __name__)
@@ -162,7 +162,7 @@ def _draft(form: ComposeForm, media: list[DraftImage], upload_errors: list[UserE
            ) -> PostDraft:
     return PostDraft(text=form.text.data or "", link=form.link.data,
                      account_ids=list(form.accounts.data or []),
-                     scheduled_local=form.scheduled_at.data, errors=upload_errors, media=media,
+                     entered_time=entered_time(form), errors=upload_errors, media=media,
                      thread=list(form.thread.data or []), first_comment=form.first_comment.data)
 
 
@@ -192,8 +192,7 @@ def _prefill(form: ComposeForm, post: Post) -> None:
     form.accounts.data = [d.account_id for d in post.deliveries if d.state in WAITING]
     form.text.data, form.link.data = post.text, post.link
     form.first_comment.data = post.first_comment
-    form.scheduled_at.data = to_local(post.scheduled_at).replace(tzinfo=None, second=0,
-                                                                 microsecond=0)
+    show_time(form, EnteredTime.showing(post.scheduled_at))
     while form.thread.entries:
         form.thread.pop_entry()
     for part in post.parts or [None]:

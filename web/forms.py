@@ -26,15 +26,17 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.fields import DateTimeLocalField, SelectChoice
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from core.entered_time import AT, SOON, SUMMER_TIME, WINTER_TIME, EnteredTime
 from core.i18n import N_, UserError, ValidationErrors
 from publisher.media import MAX_IMAGES
 from publisher.posts import MAX_THREAD_PARTS
@@ -73,9 +75,17 @@ class ComposeForm(FlaskForm):
     text = TextAreaField(_l("Text"))
     link = StringField(_l("Link (optional)"), validators=[Length(max=2000)])
     accounts = CheckboxListField(_l("Publish to"), coerce=int, validate_choice=False)
-    scheduled_at = DateTimeLocalField(
-        _l("Time (Swedish time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
-    )
+    # When: as soon as possible, or a date and a 24-hour time typed the Swedish way, read by
+    # the domain (core.entered_time), whatever the browser's language.
+    when = RadioField(_l("When"), choices=[(SOON, _l("As soon as possible")),
+                                           (AT, _l("At this time (Swedish time):"))],
+                      validate_choice=False)
+    scheduled_date = StringField(_l("Date"))
+    scheduled_time = StringField(_l("Time (24-hour clock)"))
+    scheduled_reading = RadioField(
+        _l("Which time?"), validate_choice=False,
+        choices=[(SUMMER_TIME, _l("The first time (summer time, before the clocks go back)")),
+                 (WINTER_TIME, _l("The second time (winter time, after the clocks go back)"))])
     # One more than allowed, so that too many reach the domain's check instead of vanishing.
     images = FieldList(FormField(ImageForm), min_entries=MAX_IMAGES, max_entries=MAX_IMAGES + 1)
     thread = FieldList(TextAreaField(_l("Follow-up")), min_entries=1,
@@ -169,8 +179,8 @@ class SourceForm(FlaskForm):
 
 class ClippingForm(FlaskForm):
     outlet = StringField(_l("Outlet"))
-    published_at = DateTimeLocalField(_l("Published (Swedish time)"), format="%Y-%m-%dT%H:%M",
-                                      validators=[Optional()])
+    published_date = StringField(_l("Published on"))
+    published_time = StringField(_l("at (optional, 24-hour clock)"))
     title = StringField(_l("Headline"))
     text = TextAreaField(_l("Text"))
     link = StringField(_l("Link (optional)"))
@@ -189,6 +199,19 @@ class PersonForm(FlaskForm):
     aliases = TextAreaField(_l("Also written as (one per line)"))
     party = SelectField(_l("Party"), validate_choice=False)
     title = StringField(_l("Title"))
+
+
+def entered_time(form: ComposeForm) -> EnteredTime:
+    """The composer's time fields as typed, for the domain to read."""
+    return EnteredTime.chosen(form.when.data, form.scheduled_date.data, form.scheduled_time.data,
+                              form.scheduled_reading.data)
+
+
+def show_time(form: ComposeForm, entered: EnteredTime) -> None:
+    """Fill the composer's time fields (a queued post's time, to change)."""
+    form.when.data = SOON if entered.soon else AT
+    form.scheduled_date.data, form.scheduled_time.data = entered.date, entered.time
+    form.scheduled_reading.data = entered.reading or None
 
 
 # --- Sending a form to the domain -------------------------------------------------------------

@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from core.auth import Action
+from core.entered_time import EnteredTime
 from core.i18n import UserError, ValidationErrors
 from monitor import admin, mention_search, not_terms, query_trial
 from monitor.models import Mention, Person, Priority, Source, SourceKind, Watchlist
@@ -158,7 +159,9 @@ def new_clipping() -> Response | Rendered:
     form = ClippingForm()
     return submit(
         form, lambda session: add_clipping(
-            session, form.outlet.data or "", form.published_at.data, form.title.data or "",
+            session, form.outlet.data or "",
+            EnteredTime(form.published_date.data or "", form.published_time.data or ""),
+            form.title.data or "",
             form.text.data or "", form.link.data, current_user),
         _clipping_added,
         lambda errors: _render("monitoring/clipping.html", errors, form=form,

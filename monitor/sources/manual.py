@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.auth import Action, require
 from core.clock import STOCKHOLM, LocalTimeError, local_to_utc, utcnow
+from core.entered_time import EnteredTime, read_wall_clock
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from monitor.items import Item, item_key
@@ -32,10 +33,16 @@ def manual_source(session: Session) -> Source:
     return source
 
 
-def _moment(published_at: date | datetime, errors: list[UserError]) -> datetime | None:
+def _moment(published_at: date | datetime | EnteredTime, errors: list[UserError]
+            ) -> datetime | None:
     """The moment in UTC. A naive time is what a Stockholm wall clock showed: one in the spring
     gap never happened, so it is refused at the field (in the autumn overlap the first, summer
-    time reading is taken, as core.clock.local_to_utc does for posts)."""
+    time reading is taken: a clipping's hour that night hardly matters). Typed in the form
+    (ÅÅÅÅ-MM-DD, optionally TT:MM), it is read by core.entered_time."""
+    if isinstance(published_at, EnteredTime):
+        local = read_wall_clock(published_at, "published_at", errors, time_required=False,
+                                ask_when_doubled=False)
+        return None if local is None else local_to_utc(local)
     if isinstance(published_at, datetime):
         if published_at.tzinfo is not None:
             return published_at.astimezone(UTC)
@@ -50,17 +57,21 @@ def _moment(published_at: date | datetime, errors: list[UserError]) -> datetime 
     return datetime.combine(published_at, time(), STOCKHOLM).astimezone(UTC)
 
 
-def add_clipping(session: Session, outlet: str, published_at: date | datetime | None,
+def add_clipping(session: Session, outlet: str,
+                 published_at: date | datetime | EnteredTime | None,
                  title: str, text: str, link: str | None, user: User, *,
                  ingest: Ingest | None = None) -> Mention | None:
     """Check the clipping, then ingest it like any polled item (by default with the current
     watchlists and the immediate alerts); returns the mention it is now part of, or None when it
     matches no watchlist (then nothing is stored but the history line).
 
-    A date without a time means that day in Stockholm; a naive datetime is Stockholm time.
+    A date without a time means that day in Stockholm; a naive datetime is Stockholm time;
+    an EnteredTime is what the form's fields held.
     NotAllowed unless the user may set up monitoring; ValidationErrors lists every problem.
     """
     require(user, Action.MANAGE_MONITORING)
+    if isinstance(published_at, EnteredTime) and published_at.empty:
+        published_at = None
     outlet, title, text, link = outlet.strip(), title.strip(), text.strip(), (link or "").strip()
     errors: list[UserError] = []
     if not outlet:

@@ -182,7 +182,8 @@ class Megafon:
         self.page.fill("#text", text)
         for name in account_names:
             self.page.locator("ul.checks label", has_text=name).locator("input").check()
-        self.page.fill("#scheduled_at", at_local.strftime("%Y-%m-%dT%H:%M"))
+        self.page.fill("#scheduled_date", at_local.strftime("%Y-%m-%d"))
+        self.page.fill("#scheduled_time", at_local.strftime("%H:%M"))
         self.page.click("form.compose button[type=submit]")
         self.page.wait_for_load_state()
 

@@ -103,7 +103,7 @@ def test_a_queued_post_changed_to_go_out_now_goes_out_at_once(person: Megafon):
     expect(page.locator("h1")).to_have_text("Ändra inlägg")
     page.fill("#text", f"Torgmöte kl 13 {tag}")
     page.locator("ul.checks label", has_text=fb_name).locator("input").uncheck()
-    page.fill("#scheduled_at", "")
+    page.get_by_test_id("when-soon").check()
     page.get_by_role("button", name="Spara ändringarna").click()
     page.wait_for_load_state()
     expect(page.locator(".flash")).to_contain_text("Inlägget är ändrat.")

@@ -24,7 +24,8 @@ def test_queueing_the_same_words_again_warns_and_still_queues(services, logged_i
     queue_post(services.db, user, [x], text="Kom till torget!", at_local=tomorrow(9))
     page = client.post("/compose", data={
         "csrf_token": csrf_token(client, "/compose"), "text": "Kom till torget!",
-        "accounts": [x.id], "scheduled_at": f"{tomorrow(18):%Y-%m-%dT%H:%M}"},
+        "accounts": [x.id], "when": "at", "scheduled_date": f"{tomorrow(18):%Y-%m-%d}",
+        "scheduled_time": f"{tomorrow(18):%H:%M}"},
         follow_redirects=True).text
     assert "Inlägget ligger i kö för 1 konto." in page
     assert (f"Distriktet på X har redan ett inlägg med samma ord kl. {tomorrow(9):%Y-%m-%d} "
@@ -42,7 +43,8 @@ def test_changing_a_post_close_to_another_warns(services, logged_in, make_accoun
     assert "har ett annat inlägg" not in quiet
     page = client.post(f"/posts/{post.id}/edit", data={
         "csrf_token": csrf_token(client, f"/posts/{post.id}/edit"), "text": "Valstugan",
-        "accounts": [page_account.id], "scheduled_at": f"{tomorrow(12):%Y-%m-%dT%H:%M}"},
+        "accounts": [page_account.id], "when": "at", "scheduled_date": f"{tomorrow(12):%Y-%m-%d}",
+        "scheduled_time": f"{tomorrow(12):%H:%M}"},
         follow_redirects=True).text
     assert "Inlägget är ändrat." in page
     assert f"Arvika har ett annat inlägg kl. {tomorrow(12, 10):%Y-%m-%d} 12:10" in page

@@ -4,6 +4,7 @@ and saved nothing, good ones are what goes out."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -23,6 +24,11 @@ def tomorrow_at(hour: int, minute: int = 0) -> datetime:
     return day.replace(hour=hour, minute=minute, second=0, microsecond=0, tzinfo=None)
 
 
+def at(local: datetime) -> dict[str, str]:
+    """The composer's time fields as a person types them."""
+    return {"when": "at", "scheduled_date": f"{local:%Y-%m-%d}", "scheduled_time": f"{local:%H:%M}"}
+
+
 def test_a_queued_post_is_changed_from_the_overview(services, logged_in, make_account):
     x, _ = make_account(Platform.X)
     fb, _ = make_account(Platform.FACEBOOK)
@@ -34,18 +40,19 @@ def test_a_queued_post_is_changed_from_the_overview(services, logged_in, make_ac
 
     form = client.get(f"/posts/{post.id}/edit").get_data(as_text=True)
     assert "Ändra inlägg" in form and "Torgmöte kl 12" in form
-    assert f'value="{tomorrow_at(12):%Y-%m-%dT%H:%M}"' in form
-    assert form.count('name="accounts"') == 2 and form.count("checked") == 2
+    assert f'value="{tomorrow_at(12):%Y-%m-%d}"' in form and 'value="12:00"' in form
+    assert form.count('name="accounts"') == 2
+    assert len(re.findall(r'name="accounts" value="\d+"[^>]* checked', form)) == 2
 
     token = csrf_token(client, f"/posts/{post.id}/edit")
     refused = client.post(f"/posts/{post.id}/edit", data={
         "csrf_token": token, "text": "x" * 300, "accounts": [x.id, fb.id],
-        "scheduled_at": f"{tomorrow_at(13):%Y-%m-%dT%H:%M}"})
+        **at(tomorrow_at(13))})
     assert refused.status_code == 400 and "För långt för X" in refused.get_data(as_text=True)
 
     saved = client.post(f"/posts/{post.id}/edit", data={
         "csrf_token": token, "text": "Torgmöte kl 13 – med fika", "accounts": [x.id, fb.id],
-        "scheduled_at": f"{tomorrow_at(13, 30):%Y-%m-%dT%H:%M}"}, follow_redirects=True)
+        **at(tomorrow_at(13, 30))}, follow_redirects=True)
     assert "Inlägget är ändrat." in saved.get_data(as_text=True)
     with services.db.session() as session:
         changed = session.get(Post, post.id)
@@ -102,7 +109,7 @@ def test_pictures_and_accounts_are_changed_in_the_same_form(services, logged_in,
     saved = client.post(f"/posts/{post.id}/edit", content_type="multipart/form-data", data={
         "csrf_token": csrf_token(client, f"/posts/{post.id}/edit"), "text": "Bilder från torget",
         "accounts": [str(x.id), str(arvika.id)],
-        "scheduled_at": f"{tomorrow_at(10):%Y-%m-%dT%H:%M}",
+        **at(tomorrow_at(10)),
         "kept-0-alt_text": "Tre personer vid Stora torget",
         "kept-1-alt_text": "Ska bort", "kept-1-remove": "y",
         "images-0-file": (io.BytesIO(picture("PNG", (60, 30))), "banderoll.png"),
@@ -125,11 +132,12 @@ def test_a_refused_change_keeps_the_form_as_written_and_stores_no_new_picture(
     post = queue_post(services.db, user, [fb], text="Bara Facebook", at_local=tomorrow_at(9))
     refused = client.post(f"/posts/{post.id}/edit", content_type="multipart/form-data", data={
         "csrf_token": csrf_token(client, f"/posts/{post.id}/edit"), "text": "x" * 300,
-        "accounts": [str(x.id), str(fb.id)], "scheduled_at": f"{tomorrow_at(9):%Y-%m-%dT%H:%M}",
+        "accounts": [str(x.id), str(fb.id)], **at(tomorrow_at(9)),
         "images-0-file": (io.BytesIO(picture("PNG", (61, 30))), "ny.png")})
     assert refused.status_code == 400
     assert "För långt för X" in refused.text and "Bilder sparas inte" in refused.text
-    assert refused.text.count("checked") == 2  # both accounts, as the author left them
+    # both accounts, as the author left them
+    assert len(re.findall(r'name="accounts" value="\d+"[^>]* checked', refused.text)) == 2
     with services.db.session() as session:
         assert session.scalar(select(MediaFile.id).where(MediaFile.width == 61)) is None
         assert [d.account_id for d in session.get(Post, post.id).deliveries] == [fb.id]

@@ -80,22 +80,31 @@ def x_account(make_account) -> Account:
 
 
 def compose(client: FlaskClient, account: Account | None, **fields: str) -> TestResponse:
-    data: dict[str, object] = {"text": "Hej Värmland!", "link": "", "scheduled_at": "",
+    data: dict[str, object] = {"text": "Hej Värmland!", "link": "", "when": "soon",
                                "csrf_token": csrf_token(client, "/compose"), **fields}
     if account is not None:
         data["accounts"] = [account.id]
     return client.post("/compose", data=data)
 
 
+def at(day: str, clock: str) -> dict[str, str]:
+    return {"when": "at", "scheduled_date": day, "scheduled_time": clock}
+
+
 COMPOSE_CASES = {
     "empty text": ({"text": "   "}, 'id="text"', "Write something to post."),
     "too long for X": ({"text": TOO_LONG_FOR_X}, 'id="text"', "293 of 280"),
-    "time in the past": ({"scheduled_at": "2020-05-04T12:00"}, 'id="scheduled_at"',
+    "time in the past": (at("2020-05-04", "12:00"), 'id="scheduled_at"',
                          "That time has already passed."),
-    "time in the spring DST gap": ({"scheduled_at": "2027-03-28T02:30"}, 'id="scheduled_at"',
+    "time in the spring DST gap": (at("2027-03-28", "02:30"), 'id="scheduled_at"',
                                    "2027-03-28 02:30 does not exist in Swedish time"),
-    "malformed time": ({"scheduled_at": "28/3 kl 14"}, 'id="scheduled_at"',
-                       "Not a valid datetime value."),
+    "time in the doubled autumn hour": (at("2027-10-31", "02:30"), 'id="scheduled_at_reading"',
+                                        "2027-10-31 02:30 happens twice that night"),
+    "malformed date": (at("28/3", "14:00"), 'id="scheduled_at"',
+                       "Write the date as YYYY-MM-DD"),
+    "12-hour time": (at("2027-05-04", "2:30 PM"), 'id="scheduled_at"',
+                     "Write the time as HH:MM on a 24-hour clock"),
+    "a time chosen but none given": (at("", ""), 'id="scheduled_at"', "Give a date"),
     "bad link": ({"link": "vansterpartiet.se"}, 'id="link"', "must be a full web address"),
 }
 
@@ -118,7 +127,7 @@ def test_post_without_an_account_is_refused_at_the_account_list(lang, db, writer
 
 def test_every_problem_is_shown_at_once_and_the_text_is_kept(db, writer, x_account):
     response = compose(in_language(writer, "en"), None, text=TOO_LONG_FOR_X,
-                       scheduled_at="2027-03-28T02:30")
+                       **at("2027-03-28", "02:30"))
     assert_refused_at(response, "en", 'name="accounts"', "Choose at least one account.")
     assert_refused_at(response, "en", 'id="scheduled_at"', "does not exist in Swedish time")
     assert html.escape(TOO_LONG_FOR_X, quote=False) in response.text

@@ -56,7 +56,8 @@ def yesterday_at(hour: int, minute: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=STOCKHOLM)
 
 
-YESTERDAY = f"{yesterday_at(6, 30):%Y-%m-%dT%H:%M}"  # as the form's datetime-local field has it
+YESTERDAY = {"published_date": f"{yesterday_at(6, 30):%Y-%m-%d}",  # as typed in the form
+             "published_time": f"{yesterday_at(6, 30):%H:%M}"}
 
 
 # --- Issues (watchlists) ----------------------------------------------------------------------
@@ -267,7 +268,7 @@ def test_the_sources_list_shows_state_and_history(db, comms):
 def test_a_clipping_that_matches_an_issue_becomes_a_mention(db, comms):
     watchlist_id = add_watchlist(db)
     response = post(comms, "/clippings/new", outlet="NWT papper",
-                    published_at=YESTERDAY, title="Busslinjer dras in",
+                    **YESTERDAY, title="Busslinjer dras in",
                     text="Kollektivtrafiken i Kil drabbas hårt.", link="")
     assert response.status_code == 302, response.text
     with db.session() as session:
@@ -281,7 +282,7 @@ def test_a_clipping_that_matches_an_issue_becomes_a_mention(db, comms):
 def test_a_clipping_that_matches_nothing_is_not_a_mention(db, comms):
     add_watchlist(db)
     response = post(comms, "/clippings/new", outlet="P4 Värmland",
-                    published_at=YESTERDAY, title="Väder", text="Snö i hela länet.")
+                    **YESTERDAY, title="Väder", text="Snö i hela länet.")
     assert response.status_code == 302
     assert count(db, Mention) == 0
     assert "matches none of the issues" in comms.get(response.location).text
@@ -289,7 +290,7 @@ def test_a_clipping_that_matches_nothing_is_not_a_mention(db, comms):
 
 def test_a_clipping_needs_an_outlet_and_a_title(db, comms):
     add_watchlist(db)
-    response = post(comms, "/clippings/new", outlet="", published_at=YESTERDAY,
+    response = post(comms, "/clippings/new", outlet="", **YESTERDAY,
                     title="", text="kollektivtrafik", link="ftp://x")
     assert response.status_code == 400
     assert count(db, Mention) == 0
@@ -298,7 +299,7 @@ def test_a_clipping_needs_an_outlet_and_a_title(db, comms):
 def test_a_clipping_in_the_spring_gap_is_refused_at_the_field(db, comms):
     add_watchlist(db)
     response = post(comms, "/clippings/new", outlet="NWT papper",
-                    published_at="2025-03-30T02:30", title="Busslinjer dras in",
+                    published_date="2025-03-30", published_time="02:30", title="Busslinjer dras in",
                     text="Kollektivtrafiken i Kil drabbas hårt.")
     assert response.status_code == 400
     assert re.search(r'<p class="field-error"[^>]*>2025-03-30 02:30 does not exist in Swedish '

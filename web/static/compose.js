@@ -1,29 +1,28 @@
-// Live X length hint. The server's count (twitter-text rules) decides; this only helps typing.
+// Live X count: X's own rules (twitter-text's JavaScript, web/static/vendor/twitter-text), on the
+// same string the server counts (publisher.text_rules.x_count): the text as typed, then the link on
+// its own line unless the text has it already.
 (function () {
   const text = document.getElementById("text");
   const link = document.getElementById("link");
   const out = document.getElementById("x-count");
   if (!text || !out) return;
   const limit = parseInt(text.dataset.xLimit, 10);
-  const urlPattern = /https?:\/\/\S+/g;
+  const twitterText = window.twttr && window.twttr.txt;  // the server still counts without it
   function weighted(s) {
-    let n = 0;
-    const withoutUrls = s.replace(urlPattern, () => { n += 23; return ""; });
-    for (const ch of withoutUrls) {
-      const cp = ch.codePointAt(0);
-      const light = cp <= 0x10ff || (cp >= 0x2000 && cp <= 0x200d) ||
-        (cp >= 0x2010 && cp <= 0x201f) || (cp >= 0x2032 && cp <= 0x2037);
-      n += light ? 1 : 2;
-    }
-    return n;
+    return twitterText ? twitterText.parseTweet(s).weightedLength : null;
+  }
+  function show(element, n, shown) {
+    if (n === null) return;
+    element.dataset.weightedLength = String(n);
+    element.textContent = shown ? n + " / " + limit : "";
+    element.classList.toggle("over", n > limit);
   }
   function update() {
     const xChosen = document.querySelector('input[name="accounts"][data-platform="x"]:checked');
-    if (!xChosen) { out.textContent = ""; return; }
-    const full = text.value.trim() + (link && link.value.trim() ? "\n\n" + link.value.trim() : "");
-    const n = weighted(full);
-    out.textContent = "X: " + n + " / " + limit;
-    out.classList.toggle("over", n > limit);
+    const url = link ? link.value.trim() : "";
+    const full = url && !text.value.includes(url) ? text.value + "\n\n" + url : text.value;
+    show(out, weighted(full), Boolean(xChosen));
+    if (xChosen) out.textContent = "X: " + out.textContent;
   }
   document.addEventListener("input", update);
   document.addEventListener("change", update);
@@ -34,9 +33,7 @@
   const addPart = document.getElementById("add-part");
   function countPart(area) {
     const hint = area.closest("li").querySelector(".part-count");
-    const n = weighted(area.value.trim());
-    hint.textContent = area.value.trim() ? n + " / " + limit : "";
-    hint.classList.toggle("over", n > limit);
+    show(hint, weighted(area.value), area.value.trim() !== "");
   }
   function renumber() {
     parts.querySelectorAll("li").forEach(function (li, i) {
@@ -52,7 +49,7 @@
     addPart.addEventListener("click", function () {
       const copy = parts.lastElementChild.cloneNode(true);
       copy.querySelector("textarea").value = "";
-      copy.querySelector(".part-count").textContent = "";
+      countPart(copy.querySelector("textarea"));
       parts.appendChild(copy);
       renumber();
       copy.querySelector("textarea").focus();
@@ -98,4 +95,13 @@
     });
   });
   showSlots();
+})();
+
+// When: typing a date or a time chooses "at this time".
+(function () {
+  const at = document.querySelector('input[name="when"][value="at"]');
+  if (!at) return;
+  document.querySelectorAll(".when-at input").forEach(function (input) {
+    input.addEventListener("input", function () { at.checked = true; });
+  });
 })();
