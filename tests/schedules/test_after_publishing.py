@@ -10,7 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from core.users import Role
 from publisher.dispatch import Dispatcher
 from publisher.models import Platform
-from schedules.after_publishing import check_tokens, collect_metrics
+from schedules.after_publishing import check_tokens, collect_metrics, file_posts
 from schedules.guard import Guarded, guarded
 from schedules.jobs import add_jobs
 from tests.factories import queue_post
@@ -24,6 +24,8 @@ def test_add_jobs_schedules_metrics_every_5_minutes_and_token_checks_hourly(serv
     assert tokens.trigger.interval == timedelta(hours=1)
     # The monthly report by e-mail: a look every ten minutes at what is due.
     assert scheduler.get_job("send_board_reports").trigger.interval == timedelta(minutes=10)
+    # Published posts are filed under issues for the report within a minute.
+    assert scheduler.get_job("file_posts").trigger.interval == timedelta(minutes=1)
 
 
 def test_the_jobs_do_what_is_due(services, make_user, make_account):
@@ -33,6 +35,8 @@ def test_the_jobs_do_what_is_due(services, make_user, make_account):
     assert check_tokens(services) == 1
     assert check_tokens(services) == 0  # checked today
     assert collect_metrics(services, "w1") == 0  # the first numbers are due after 15 minutes
+    assert file_posts(services) == 1  # the published post, filed under the (no) issues
+    assert file_posts(services) == 0
 
 
 def test_every_job_of_every_scheduler_goes_through_the_one_guard(services):
@@ -42,7 +46,7 @@ def test_every_job_of_every_scheduler_goes_through_the_one_guard(services):
     assert {job.id for job in jobs} == {
         "dispatch", "heartbeat", "send_mail", "collect_metrics", "check_tokens",
         "poll_sources", "prune_source_history", "send_digests", "alert_failing_sources",
-        "send_board_reports"}
+        "send_board_reports", "file_posts"}
     assert all(isinstance(job.func, Guarded) and job.func.name == job.id for job in jobs)
 
 

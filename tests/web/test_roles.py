@@ -42,7 +42,8 @@ TRIAGERS = frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD})
 MONITOR_MANAGERS = frozenset({Role.ADMIN, Role.COMMS})
 
 # Reachable without logging in; everything else needs a user.
-PUBLIC = {"static", "health.healthz", "health.publishing", "auth.login", "auth.language"}
+PUBLIC = {"static", "favicon", "health.healthz", "health.publishing", "auth.login",
+          "auth.language"}
 
 # (endpoint, method) -> the roles that may use it. HEAD follows GET. Order matters only when
 # an allowed role walks the list: logging out comes last.
