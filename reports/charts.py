@@ -64,29 +64,30 @@ def bars(labels: Sequence[str], values: Sequence[float], *, title: str, alt: str
     return Chart(chart.render(is_unicode=True), alt)
 
 
-def line(labels: Sequence[str], values: Sequence[int], *, title: str, alt: str,
+def line(labels: Sequence[str], values: Sequence[int | None], *, title: str, alt: str,
          formatter: Callable[[float], str], width: int = 760) -> Chart:
     """One line over time with its points marked (few enough labels to read)."""
-    step = max(1, len(labels) // 12)
+    step = _label_step(len(labels))
     chart = pygal.Line(**_config(width=width, height=300, title=title, value_formatter=formatter,
                                  print_values=len(values) <= 16, x_label_rotation=0,
                                  truncate_label=-1,
                                  show_minor_x_labels=False, dots_size=3, fill=False))
     chart.x_labels = list(labels)
     chart.x_labels_major = list(labels)[::step]
-    chart.y_labels = whole_ticks(max(values, default=0))
+    chart.y_labels = whole_ticks(max((v for v in values if v is not None), default=0))
     chart.add(title, list(values), stroke_style={"width": 3})
     return Chart(chart.render(is_unicode=True), alt)
 
 
-def two_lines(labels: Sequence[str], first: Sequence[int], second: Sequence[int], *,
+def two_lines(labels: Sequence[str], first: Sequence[float | None],
+              second: Sequence[float | None], *,
               titles: tuple[str, str], title: str, alt: str,
               formatter: Callable[[float], str], width: int = 760,
               one_axis: bool = False) -> Chart:
     """Two series over the same time, told apart without colour: the first a solid line with
     dots, the second dashed, named in the legend below. Counts of different sizes: the second
     on its own axis, on the right; shares (`one_axis`): both on one axis."""
-    step = max(1, len(labels) // 10)
+    step = _label_step(len(labels))
     chart = pygal.Line(**_config(width=width, height=320, title=title, value_formatter=formatter,
                                  print_values=False, x_label_rotation=0, truncate_label=-1,
                                  show_minor_x_labels=False, dots_size=3, fill=False,
@@ -96,11 +97,17 @@ def two_lines(labels: Sequence[str], first: Sequence[int], second: Sequence[int]
     chart.x_labels = list(labels)
     chart.x_labels_major = list(labels)[::step]
     if not one_axis:
-        chart.y_labels = whole_ticks(max(first, default=0))
+        chart.y_labels = whole_ticks(max((v for v in first if v is not None), default=0))
     chart.add(titles[0], list(first), stroke_style={"width": 3})
     chart.add(titles[1], list(second), secondary=not one_axis, show_dots=False,
               stroke_style={"width": 3, "dasharray": "8, 5"})
     return Chart(chart.render(is_unicode=True), alt)
+
+
+def _label_step(count: int, most: int = 8) -> int:
+    """Every how many buckets a label is written, so at most `most` labels share the axis
+    ("13 dec." side by side crowd a 760 px chart beyond ten)."""
+    return max(1, -(-count // most))
 
 
 def whole_ticks(top: int, most: int = 6) -> list[int]:

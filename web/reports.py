@@ -84,7 +84,7 @@ def _charts_of(report: board.Report, counted: datetime, locale: str) -> dict[str
     with _drawing:
         found = _drawn.get(key)
     if found is None:
-        found = _charts(report, locale)
+        found = _charts(report, locale, counted)
         with _drawing:
             while len(_drawn) >= 64:
                 _drawn.pop(next(iter(_drawn)))
@@ -96,7 +96,15 @@ _drawn: dict[tuple[object, ...], dict[str, charts.Chart]] = {}
 _drawing = threading.Lock()
 
 
-def _charts(report: board.Report, locale: str) -> dict[str, charts.Chart]:
+def _until(values: list[Any], report: board.Report, counted: datetime) -> list[Any]:
+    """A series with the buckets that had not begun when the figures were counted left empty
+    (this month's last weeks are not yet, not zero)."""
+    return [value if bucket.start <= counted else None
+            for value, bucket in zip(values, report.buckets, strict=True)]
+
+
+def _charts(report: board.Report, locale: str, counted: datetime
+            ) -> dict[str, charts.Chart]:
     counts, shares = charts.count_formatter(locale), charts.share_formatter(locale)
     labels = [_bucket_label(b, report.period.grain, locale) for b in report.buckets]
     top = report.issues[:10]
@@ -105,7 +113,8 @@ def _charts(report: board.Report, locale: str) -> dict[str, charts.Chart]:
     own = next((i for i, r in enumerate(voice) if r.party == report.own_party), None)
     return {
         "over_time": charts.line(
-            labels, report.series, title=_("Mentions over time"), formatter=counts,
+            labels, _until(report.series, report, counted), title=_("Mentions over time"),
+            formatter=counts,
             alt=_("Line chart of mentions per %(grain)s: %(total)s in all, most on %(peak)s.",
                   grain=_grain_word(report.period.grain), total=counts(report.total),
                   peak=labels[report.series.index(max(report.series))] if report.series
@@ -121,9 +130,10 @@ def _charts(report: board.Report, locale: str) -> dict[str, charts.Chart]:
             formatter=shares, highlight=own,
             alt=_("Bar chart of each party's share of the parties named: %(list)s.",
                   list=", ".join(f"{r.party} {shares(r.share)}" for r in voice))),
-        "tone": _tone_chart(report, labels, shares),
+        "tone": _tone_chart(report, labels, shares, counted),
         "said": charts.two_lines(
-            labels, report.series, ours.series if ours else [0] * len(labels),
+            labels, _until(report.series, report, counted),
+            _until(ours.series if ours else [0] * len(labels), report, counted),
             titles=(_("Mentions in media"), _("Our publications (right axis)")),
             title=_("What media wrote and what we said"), formatter=counts,
             alt=_("Line chart of mentions in media per %(grain)s (%(mentions)s in all, solid "
@@ -133,7 +143,8 @@ def _charts(report: board.Report, locale: str) -> dict[str, charts.Chart]:
     }
 
 
-def _tone_chart(report: board.Report, labels: list[str], shares: Any) -> charts.Chart:
+def _tone_chart(report: board.Report, labels: list[str], shares: Any, counted: datetime
+                ) -> charts.Chart:
     """Of each bucket's scored mentions, the share positive and the share negative."""
     series = report.tone_series
     scored = [sum(series.get(t, [0] * len(labels))[i] for t in board.TONES)
@@ -148,7 +159,8 @@ def _tone_chart(report: board.Report, labels: list[str], shares: Any) -> charts.
         return sum(known) / len(known) if known else None
 
     return charts.two_lines(
-        labels, positive, negative, titles=(_("Positive"), _("Negative")),
+        labels, _until(positive, report, counted), _until(negative, report, counted),
+        titles=(_("Positive"), _("Negative")),
         title=_("Tone over time"), formatter=shares, one_axis=True,
         alt=_("Line chart of the share of positive (solid line) and negative (dashed line) "
               "mentions per %(grain)s; on average %(positive)s positive and %(negative)s "

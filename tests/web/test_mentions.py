@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from core.auth import district
+from core.clock import STOCKHOLM, utcnow
 from core.db import Database
 from core.users import Role
 from monitor.highlight import excerpt_with_highlights
@@ -373,6 +374,21 @@ def test_the_report_counts_the_log_and_exports_csv(logged_in, seeded):
     assert lines[0] == "watchlist_id,issue,mentions,previous_period,change"
     assert any(line.startswith(f"{seeded.transport_id},") and ",4," in line for line in lines)
     assert client.get("/reports/secrets.csv").status_code == 404
+
+
+def test_the_report_draws_no_days_that_have_not_begun(logged_in, seeded):
+    """This month's chart ends today: the days to come are empty, not a fall to nothing; and
+    its axis names at most eight of the days."""
+    import base64
+
+    client, _ = logged_in(Role.BOARD)
+    html = client.get("/reports?period=this-month").text
+    uri = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"[^>]*data-testid="chart-over-time"',
+                    html).group(1)
+    svg = base64.b64decode(uri).decode()
+    today = utcnow().astimezone(STOCKHOLM).date()
+    assert svg.count('class="dot reactive') == today.day
+    assert len(re.findall(r'<g class="guide major">', svg)) <= 8 + 1
 
 
 def test_the_report_as_a_workbook(logged_in, seeded):
