@@ -99,6 +99,12 @@ def two_lines(labels: Sequence[str], first: Sequence[float | None],
     if not one_axis:
         chart.y_labels = whole_ticks(max((v for v in first if v is not None), default=0))
     chart.add(titles[0], list(first), stroke_style={"width": 3})
+    if not one_axis:
+        # pygal writes the right axis at the left axis's ticks: a top that is a whole multiple
+        # of their intervals gives whole counts there too.
+        top = max((v for v in second if v is not None), default=0)
+        intervals = len(chart.y_labels) - 1
+        chart.secondary_range = (0, max(1, -(-int(top) // intervals)) * intervals)
     chart.add(titles[1], list(second), secondary=not one_axis, show_dots=False,
               stroke_style={"width": 3, "dasharray": "8, 5"})
     return Chart(chart.render(is_unicode=True), alt)
