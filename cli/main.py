@@ -13,6 +13,7 @@ from cli.process import limit_malloc_arenas
 from cli.report import report
 from cli.report_mail import report_mail
 from cli.sandbox import sandbox
+from cli.token import token
 from cli.watch import watch
 from core import migrate
 from core.auth import AuthError, create_user
@@ -161,6 +162,7 @@ main.add_command(sandbox)
 main.add_command(watch)
 main.add_command(report)
 main.add_command(report_mail)
+main.add_command(token)
 
 
 if __name__ == "__main__":

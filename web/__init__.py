@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from web import (
         accounts,
         admin,
+        api,
         auth,
         compose,
         dashboard,
@@ -44,12 +45,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         monitoring,
         notifications,
         reports,
+        tokens,
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   reports, health):
+                   reports, health, tokens):
         app.register_blueprint(module.bp)
     errors.init_app(app)
+    api.init_app(app)
 
     @app.get("/favicon.ico")
     def favicon() -> Response:

@@ -6,7 +6,9 @@ it into 403, so views neither check permissions themselves nor catch the refusal
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from typing import Any
+
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -39,5 +41,9 @@ def init_app(app: Flask) -> None:
         return _page(403)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[str, int]:
+    def http_error(exc: HTTPException) -> Any:
+        if request.path.startswith("/api/"):  # a path under the API that matched no route
+            from web.api.base import from_exception
+
+            return from_exception(exc)
         return _page(exc.code or 500)

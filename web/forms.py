@@ -137,6 +137,15 @@ class EmptyForm(FlaskForm):
     """Buttons that POST (cancel, disconnect, language): CSRF only."""
 
 
+class TokenForm(FlaskForm):
+    """A new API token: what it is for, and whether it may change things."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    scope = SelectField(_l("Scope"), choices=[SelectChoice("read", _l("Read only")),
+                                              SelectChoice("write", _l("Read and write"))],
+                        default="read")
+
+
 # --- The mention log --------------------------------------------------------------------------
 
 

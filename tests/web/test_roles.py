@@ -43,7 +43,12 @@ MONITOR_MANAGERS = frozenset({Role.ADMIN, Role.COMMS})
 
 # Reachable without logging in; everything else needs a user.
 PUBLIC = {"static", "favicon", "health.healthz", "health.publishing", "auth.login",
-          "auth.language"}
+          "auth.language", "api-docs.openapi_json"}
+
+
+def is_api(endpoint: str) -> bool:
+    """The REST API's operations: token-authenticated, no session (tests/web/test_api.py)."""
+    return endpoint.startswith("api_") and endpoint != "api_docs"
 
 # (endpoint, method) -> the roles that may use it. HEAD follows GET. Order matters only when
 # an allowed role walks the list: logging out comes last.
@@ -67,6 +72,10 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("admin.report_mail", "GET"): ADMINS,
     ("admin.report_mail", "POST"): ADMINS,
     ("notifications.index", "GET"): ALL,
+    ("tokens.index", "GET"): ALL,
+    ("tokens.create", "POST"): ALL,
+    ("tokens.revoke", "POST"): ALL,
+    ("api_docs", "GET"): ALL,
     ("notifications.read", "POST"): ALL,
     ("mentions.index", "GET"): ALL,
     ("reports.index", "GET"): ALL,
@@ -108,9 +117,10 @@ SAVES = {"compose.compose", "compose.edit", "dashboard.cancel", "dashboard.reque
          "mentions.triage", "mentions.respond", "monitoring.alerts", "monitoring.new_source",
          "monitoring.source", "monitoring.pause", "monitoring.resume", "monitoring.new_clipping",
          "monitoring.new_watchlist", "monitoring.watchlist", "monitoring.people",
-         "monitoring.person", "monitoring.delete_watchlist", "monitoring.delete_person"}
+         "monitoring.person", "monitoring.delete_watchlist", "monitoring.delete_person",
+         "tokens.create"}
 # POSTs that answer with a page instead of a redirect (they change nothing).
-ANSWERS_IN_PLACE = {"monitoring.test_query"}
+ANSWERS_IN_PLACE = {"monitoring.test_query", "tokens.create"}  # the new token, shown once
 X_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
 
@@ -150,7 +160,7 @@ class World:
                 "media_id": self.media_id,
                 "mention_id": self.monitor.mention_id, "source_id": self.monitor.source_id,
                 "watchlist_id": self.monitor.watchlist_id, "person_id": self.monitor.person_id,
-                "table": "issues"}
+                "table": "issues", "token_id": 1}
 
     def form(self, endpoint: str) -> dict[str, object]:
         """Form data that succeeds for a role allowed to use the endpoint."""
@@ -171,6 +181,7 @@ class World:
             "admin.report_mail": {"day": "3", "hour": "8", "recipients": []},
             "auth.login": {"email": "nobody@example.org", "password": PASSWORD},
             "notifications.read": {"all": "1"},
+            "tokens.create": {"name": f"Rollkontroll {self.tag}", "scope": "read"},
             **self.monitor.forms(self.tag),
         }
         return forms.get(endpoint, {})
@@ -266,7 +277,7 @@ def routes(app: Flask, world: World, *, public: bool = False) -> Iterator[Route]
     """Every rule and method of the app (OPTIONS is answered by Flask itself)."""
     values = world.url_values()
     for rule in app.url_map.iter_rules():
-        if (rule.endpoint in PUBLIC) != public:
+        if (rule.endpoint in PUBLIC) != public or is_api(rule.endpoint):
             continue
         missing = rule.arguments - values.keys()
         assert not missing, f"give {rule.rule} a sample value for {missing} in World.url_values"
@@ -310,7 +321,7 @@ def redirects_to_login(response: TestResponse) -> bool:
 
 def test_every_route_is_classified(app: Flask):
     seen = {(r.endpoint, "GET" if m == "HEAD" else m)
-            for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC
+            for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC and not is_api(r.endpoint)
             for m in (r.methods or set()) - {"OPTIONS"}}
     assert seen == set(ALLOWED), "classify new routes in ALLOWED (or PUBLIC) and drop stale ones"
 

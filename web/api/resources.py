@@ -1,0 +1,225 @@
+"""The API's operations: thin, like the pages' views — read the request, call one domain
+service with the token's user, shape the answer (web.api.schemas)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from sqlalchemy import exists, select
+
+from core.auth import Action, can, scope_condition
+from core.clock import STOCKHOLM, utcnow
+from monitor import mention_search
+from monitor.mention_search import MentionFilter, Position
+from monitor.models import Mention, Watchlist
+from monitor.triage import triage
+from publisher import deliveries as delivery_states
+from publisher.accounts import visible_accounts
+from publisher.deliveries import cancel_for, delivery_for
+from publisher.models import Account, Delivery, Post
+from publisher.posts import PostDraft, create_post, post_for
+from reports import snapshots
+from reports.period import parse
+from web.api import schemas
+from web.api.base import ApiError, api_blueprint, caller, decode_cursor, encode_cursor, writes
+from web.context import db_session, services
+
+accounts_bp = api_blueprint("api_accounts", __name__, "/accounts",
+                            "The accounts the caller may publish to (never credentials)")
+posts_bp = api_blueprint("api_posts", __name__, "/posts",
+                         "Posts: queue, list, read, cancel; each with its deliveries")
+deliveries_bp = api_blueprint("api_deliveries", __name__, "/deliveries",
+                              "A delivery (a post on one account) and its history")
+mentions_bp = api_blueprint("api_mentions", __name__, "/mentions",
+                            "The mention log: search and triage")
+watchlists_bp = api_blueprint("api_watchlists", __name__, "/watchlists",
+                              "The issues watched (watchlists) and their queries")
+reports_bp = api_blueprint("api_reports", __name__, "/reports", "The board's report, as JSON")
+BLUEPRINTS = (accounts_bp, posts_bp, deliveries_bp, mentions_bp, watchlists_bp, reports_bp)
+
+
+def _may(action: Action) -> None:
+    """A role that may not do this at all is told so (403); an object outside the caller's
+    organisation is answered as missing (404, web.api.base)."""
+    if not can(caller().user, action):
+        raise ApiError(403, "Your role may not do this.")
+
+
+@accounts_bp.route("")
+class Accounts(MethodView):
+    @accounts_bp.response(200, schemas.AccountList)
+    def get(self) -> dict[str, Any]:
+        """The active accounts in the caller's organisation(s)."""
+        _may(Action.VIEW_DASHBOARD)
+        return {"items": visible_accounts(db_session(), caller().user)}
+
+
+@posts_bp.route("")
+class Posts(MethodView):
+    @posts_bp.arguments(schemas.PostListArgs, location="query")
+    @posts_bp.response(200, schemas.PostPage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Posts on the caller's accounts, newest first, a page at a time."""
+        _may(Action.VIEW_DASHBOARD)
+        user = caller().user
+        query = (select(Post).where(exists().where(
+            Delivery.post_id == Post.id, Account.id == Delivery.account_id,
+            scope_condition(user, Account.organisation_id))).order_by(Post.id.desc()))
+        if args["cursor"]:
+            before = decode_cursor(args["cursor"])
+            if not before.isdigit() or len(before) > 18:
+                raise ApiError(400, "The cursor is not one this API gave.")
+            query = query.where(Post.id < int(before))
+        found = list(db_session().scalars(query.limit(args["limit"] + 1)).unique())
+        more = len(found) > args["limit"]
+        items = found[:args["limit"]]
+        return {"items": items,
+                "next_cursor": encode_cursor(str(items[-1].id)) if more and items else None}
+
+    @posts_bp.arguments(schemas.PostIn)
+    @posts_bp.response(201, schemas.PostOut)
+    @writes
+    def post(self, body: dict[str, Any]) -> Post:
+        """Queue a post on one or more accounts: at a time (ISO 8601 with offset) or at once.
+        Checked by every chosen network's rules, as in the composer."""
+        _may(Action.COMPOSE)
+        session = db_session()
+        mine = {account.id for account in visible_accounts(session, caller().user)}
+        unknown = [i for i in body["account_ids"] if i not in mine]
+        if unknown:
+            raise ApiError(422, "Not accounts you may publish to.", fields={
+                "account_ids": [f"Not an account you may publish to: {i}" for i in unknown]})
+        when = body["scheduled_at"]
+        local = None
+        if when is not None:
+            local = when.astimezone(STOCKHOLM).replace(tzinfo=None)  # keeps the fold
+        post = create_post(session, caller().user, PostDraft(
+            text=body["text"], account_ids=body["account_ids"], link=body["link"],
+            scheduled_local=local, thread=body["thread"], first_comment=body["first_comment"]))
+        session.commit()
+        return post
+
+
+@posts_bp.route("/<int:post_id>")
+class OnePost(MethodView):
+    @posts_bp.response(200, schemas.PostOut)
+    def get(self, post_id: int) -> Post:
+        """One post and its deliveries."""
+        _may(Action.VIEW_DASHBOARD)
+        return _post(post_id)
+
+
+@posts_bp.route("/<int:post_id>/cancel")
+class CancelPost(MethodView):
+    @posts_bp.response(200, schemas.CancelOut)
+    @writes
+    def post(self, post_id: int) -> dict[str, Any]:
+        """Cancel every delivery of the post that has not gone out yet."""
+        _may(Action.COMPOSE)
+        session = db_session()
+        post = _post(post_id)
+        cancelled = [d.id for d in post.deliveries
+                     if delivery_states.can_cancel(d)
+                     and cancel_for(session, caller().user, d.id)]
+        session.commit()
+        session.refresh(post)
+        return {"cancelled": cancelled, "post": post}
+
+
+def _post(post_id: int) -> Post:
+    if post_id > 2**62:
+        raise ApiError(404, "Not found.")
+    return post_for(db_session(), caller().user, post_id)
+
+
+@deliveries_bp.route("/<int:delivery_id>")
+class OneDelivery(MethodView):
+    @deliveries_bp.response(200, schemas.DeliveryDetail)
+    def get(self, delivery_id: int) -> Delivery:
+        """A delivery with every change of its state and why."""
+        _may(Action.VIEW_DASHBOARD)
+        if delivery_id > 2**62:
+            raise ApiError(404, "Not found.")
+        return delivery_for(db_session(), caller().user, delivery_id)
+
+
+@mentions_bp.route("")
+class Mentions(MethodView):
+    @mentions_bp.arguments(schemas.MentionArgs, location="query")
+    @mentions_bp.response(200, schemas.MentionPage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Mentions newest first, narrowed by a search, an issue, a party or triage state."""
+        _may(Action.VIEW_MENTIONS)
+        older = None
+        if args["cursor"]:
+            try:
+                older = Position.parse(decode_cursor(args["cursor"]))
+            except mention_search.BadCursor:
+                raise ApiError(400, "The cursor is not one this API gave.") from None
+        filters = MentionFilter(watchlist_id=args["watchlist"], party=args["party"],
+                                triage=args["triage"], text=args["q"] or None)
+        page = mention_search.search(db_session(), caller().user, filters,
+                                     per_page=args["limit"], older_than=older)
+        return {"items": page.items,
+                "next_cursor": encode_cursor(page.older.token()) if page.older else None,
+                "total": page.total.value, "total_exact": page.total.exact}
+
+
+@mentions_bp.route("/<int:mention_id>")
+class OneMention(MethodView):
+    @mentions_bp.response(200, schemas.MentionOut)
+    def get(self, mention_id: int) -> Mention:
+        """One mention."""
+        _may(Action.VIEW_MENTIONS)
+        found = (mention_search.get_mention(db_session(), caller().user, mention_id)
+                 if mention_id <= 2**62 else None)
+        if found is None:
+            raise ApiError(404, "Not found.")
+        return found
+
+    @mentions_bp.arguments(schemas.TriageIn)
+    @mentions_bp.response(200, schemas.MentionOut)
+    @writes
+    def patch(self, body: dict[str, Any], mention_id: int) -> Mention:
+        """Triage: relevant, not relevant or new again, and a note."""
+        _may(Action.TRIAGE_MENTIONS)
+        if mention_id > 2**62:
+            raise ApiError(404, "Not found.")
+        session = db_session()
+        changes: dict[str, Any] = {"state": body.get("triage")}
+        if "note" in body and body["note"] is not None:
+            changes["note"] = body["note"]
+        try:
+            mention = triage(session, caller().user, mention_id, **changes)
+        except LookupError:
+            raise ApiError(404, "Not found.") from None
+        session.commit()
+        return mention
+
+
+@watchlists_bp.route("")
+class Watchlists(MethodView):
+    @watchlists_bp.response(200, schemas.WatchlistList)
+    def get(self) -> dict[str, Any]:
+        """Every watchlist (issue) and its query."""
+        _may(Action.VIEW_MENTIONS)
+        return {"items": list(db_session().scalars(select(Watchlist).order_by(Watchlist.name)))}
+
+
+@reports_bp.route("")
+class Report(MethodView):
+    @reports_bp.arguments(schemas.ReportArgs, location="query")
+    @reports_bp.response(200, schemas.ReportOut)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The board's report for a period (last month by default), every figure."""
+        import json
+
+        _may(Action.VIEW_REPORTS)
+        today = utcnow().astimezone(STOCKHOLM).date()
+        period = parse(args["period"], today)
+        session = db_session()
+        report, counted = snapshots.cached_report(session, caller().user, period,
+                                                  own_party=services().settings.own_party)
+        session.commit()
+        return json.loads(snapshots.encode(report, counted))
