@@ -74,6 +74,7 @@ class Settings:
     fetch_max_bytes: int = 5_000_000
     source_failure_alert_minutes: int = 60
     own_party: str = "V"  # the organisation's party code: highlighted in share of voice
+    api_requests_per_minute: int = 120  # per API token, counted in the database (core.tokens)
 
     def __post_init__(self) -> None:
         if not self.database_url:

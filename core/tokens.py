@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.auth import Action, NotAllowed, can
 from core.clock import utcnow
-from core.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime, dialect_insert
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import User, _enum
 
@@ -60,6 +60,49 @@ class ApiToken(Base):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiTokenWindow(Base):
+    """How many requests a token made in one minute: the rate limit's count, shared by every
+    web process (a count in one process's memory would let N workers allow N times as many)."""
+
+    __tablename__ = "api_token_windows"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    requests: Mapped[int] = mapped_column(default=0)
+
+
+WINDOW = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """Where a token stands against its limit in the current minute (the RateLimit headers)."""
+
+    limit: int
+    remaining: int
+    reset_at: datetime
+    allowed: bool
+
+
+def count_request(session: Session, token_id: int, limit: int, now: datetime | None = None
+                  ) -> Allowance:
+    """Count one request of the token in the current minute (one atomic upsert, so concurrent
+    requests in several processes count exactly) and say whether it is within `limit`."""
+    now = now or utcnow()
+    start = now.replace(second=0, microsecond=0)
+    insert = dialect_insert(session)
+    statement = insert(ApiTokenWindow).values(token_id=token_id, window_start=start, requests=1)
+    counted = session.execute(statement.on_conflict_do_update(
+        index_elements=["token_id", "window_start"],
+        set_={"requests": ApiTokenWindow.requests + 1}).returning(ApiTokenWindow.requests)
+    ).scalar_one()
+    if counted == 1:  # the first request of a minute clears the token's older minutes
+        session.execute(ApiTokenWindow.__table__.delete().where(
+            ApiTokenWindow.token_id == token_id, ApiTokenWindow.window_start < start))
+    return Allowance(limit, max(0, limit - counted), start + WINDOW, counted <= limit)
 
 
 @dataclass(frozen=True)

@@ -289,3 +289,68 @@ def test_every_api_operation_refuses_a_caller_without_a_token(app, client):
         response = client.open(path, method=method, json={})
         assert response.status_code == 401, (method, path)
         assert response.json["error"]["code"] == "unauthorized"
+
+
+def test_each_token_has_a_rate_limit_counted_in_the_database(tmp_path, sqlite_url, sandbox):
+    """Three requests a minute: the fourth is a 429 with Retry-After; two app instances (two
+    web processes) share the count; the headers say where the token stands."""
+    from core.auth import create_user
+    from core.clock import utcnow
+    from core.tokens import create_token
+    from tests.conftest import build_services
+    from web import create_app
+
+    services = build_services(tmp_path / "instance", sqlite_url, sandbox.url,
+                              api_requests_per_minute=3)
+    try:
+        with services.db.session() as session:
+            user = create_user(session, email="skript@example.org", name="Skript",
+                               password="correct horse battery", role=Role.COMMS)
+        first, second = (create_app(services.settings, services).test_client()
+                         for _ in range(2))
+        for _attempt in range(2):  # a minute that turns mid-test counts afresh: once more
+            with services.db.session() as session:
+                token = create_token(session, session.merge(user), session.merge(user),
+                                     "skript", "read").secret
+            minute = utcnow().replace(second=0, microsecond=0)
+            answers = [first.get("/api/v1/posts", headers=bearer(token)),
+                       second.get("/api/v1/posts", headers=bearer(token)),
+                       first.get("/api/v1/posts", headers=bearer(token)),
+                       second.get("/api/v1/posts", headers=bearer(token))]
+            if utcnow().replace(second=0, microsecond=0) == minute:
+                break
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+        assert all(a.headers["RateLimit-Limit"] == "3" for a in answers)
+        refused = answers[-1]
+        assert refused.json["error"]["code"] == "rate_limited"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert refused.headers["X-RateLimit-Remaining"] == "0"
+    finally:
+        services.db.dispose()
+
+
+def test_a_queued_post_is_changed_and_one_gone_out_is_not(api, services, make_account):
+    client, token, _ = api(Role.COMMS)
+    x, _ = make_account(Platform.X)
+    fb, _ = make_account(Platform.FACEBOOK)
+    later = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+    post = client.post("/api/v1/posts", headers=bearer(token), json={
+        "text": "Första", "account_ids": [x.id, fb.id], "scheduled_at": later.isoformat()}).json
+    changed = client.patch(f"/api/v1/posts/{post['id']}", headers=bearer(token),
+                           json={"text": "Andra", "account_ids": [fb.id]})
+    assert changed.status_code == 200, changed.json
+    assert changed.json["text"] == "Andra"
+    assert datetime.fromisoformat(changed.json["scheduled_at"]) == later  # kept
+    states = {d["account_id"]: d["state"] for d in changed.json["deliveries"]}
+    assert states == {x.id: "cancelled", fb.id: "scheduled"}
+    too_long = client.patch(f"/api/v1/posts/{post['id']}", headers=bearer(token),
+                            json={"text": "x" * 70_000})
+    assert too_long.status_code == 422
+
+    now_post = client.post("/api/v1/posts", headers=bearer(token),
+                           json={"text": "Nu", "account_ids": [x.id]}).json
+    Dispatcher(services.db, services.platforms, services.box, "w1").run_once()
+    gone = client.patch(f"/api/v1/posts/{now_post['id']}", headers=bearer(token),
+                        json={"text": "För sent"})
+    assert gone.status_code == 422 and "kan inte ändras" in gone.json["error"]["message"]

@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 import marshmallow as ma
-from flask import g, jsonify, request
+from flask import Response, g, jsonify, request
 from flask_babel import gettext
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
 from core.auth import NotAllowed
+from core.clock import utcnow
 from core.i18n import UserError, ValidationErrors
-from core.tokens import Caller, authenticate
+from core.tokens import Allowance, Caller, authenticate, count_request
 from monitor.query import QueryError
-from web.context import db_session, discard_changes
+from web.context import db_session, discard_changes, services
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -125,8 +127,28 @@ def authenticate_request() -> None:
     found = authenticate(session, presented.strip())
     if found is None:
         raise ApiError(401, "The API token is unknown, revoked or its user deactivated.")
-    session.commit()  # when it was last used
+    allowance = count_request(session, found.token_id,
+                              services().settings.api_requests_per_minute)
+    session.commit()  # the count, and when the token was last used
+    g.api_allowance = allowance
+    if not allowance.allowed:
+        raise ApiError(429, "Too many requests with this token; wait for the next minute.")
     g.api_caller = found
+
+
+def rate_headers(response: Response) -> Response:
+    """The token's allowance on every API answer (RateLimit-* as in the IETF draft, and the
+    widespread X-RateLimit-*), Retry-After on a 429."""
+    allowance: Allowance | None = g.get("api_allowance")
+    if allowance is not None:
+        reset = max(0, math.ceil((allowance.reset_at - utcnow()).total_seconds()))
+        for prefix in ("RateLimit", "X-RateLimit"):
+            response.headers[f"{prefix}-Limit"] = str(allowance.limit)
+            response.headers[f"{prefix}-Remaining"] = str(allowance.remaining)
+            response.headers[f"{prefix}-Reset"] = str(reset)
+        if not allowance.allowed:
+            response.headers["Retry-After"] = str(max(1, reset))
+    return response
 
 
 def writes(view: F) -> F:
@@ -144,6 +166,7 @@ def api_blueprint(name: str, import_name: str, url_prefix: str, description: str
     """A blueprint of the API: token-authenticated, errors as JSON."""
     bp = Blueprint(name, import_name, url_prefix=f"/api/v1{url_prefix}", description=description)
     bp.before_request(authenticate_request)
+    bp.after_request(rate_headers)
     for kind in (HTTPException, NotAllowed, ValidationErrors, UserError, QueryError):
         bp.register_error_handler(kind, from_exception)
     return bp

@@ -3,6 +3,7 @@ service with the token's user, shape the answer (web.api.schemas)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask.views import MethodView
@@ -17,8 +18,8 @@ from monitor.triage import triage
 from publisher import deliveries as delivery_states
 from publisher.accounts import visible_accounts
 from publisher.deliveries import cancel_for, delivery_for
-from publisher.models import Account, Delivery, Post
-from publisher.posts import PostDraft, create_post, post_for
+from publisher.models import Account, Delivery, DeliveryState, Post
+from publisher.posts import DraftImage, PostDraft, create_post, edit_post, post_for
 from reports import snapshots
 from reports.period import parse
 from web.api import schemas
@@ -85,18 +86,12 @@ class Posts(MethodView):
         Checked by every chosen network's rules, as in the composer."""
         _may(Action.COMPOSE)
         session = db_session()
-        mine = {account.id for account in visible_accounts(session, caller().user)}
-        unknown = [i for i in body["account_ids"] if i not in mine]
-        if unknown:
-            raise ApiError(422, "Not accounts you may publish to.", fields={
-                "account_ids": [f"Not an account you may publish to: {i}" for i in unknown]})
+        _check_accounts(body["account_ids"])
         when = body["scheduled_at"]
-        local = None
-        if when is not None:
-            local = when.astimezone(STOCKHOLM).replace(tzinfo=None)  # keeps the fold
         post = create_post(session, caller().user, PostDraft(
             text=body["text"], account_ids=body["account_ids"], link=body["link"],
-            scheduled_local=local, thread=body["thread"], first_comment=body["first_comment"]))
+            scheduled_local=_local(when) if when is not None else None, thread=body["thread"],
+            first_comment=body["first_comment"]))
         session.commit()
         return post
 
@@ -108,6 +103,33 @@ class OnePost(MethodView):
         """One post and its deliveries."""
         _may(Action.VIEW_DASHBOARD)
         return _post(post_id)
+
+    @posts_bp.arguments(schemas.PostChange)
+    @posts_bp.response(200, schemas.PostOut)
+    @writes
+    def patch(self, body: dict[str, Any], post_id: int) -> Post:
+        """Change a post that has not gone out anywhere yet, with the composer's rules."""
+        _may(Action.COMPOSE)
+        session = db_session()
+        post = _post(post_id)
+        accounts = body.get("account_ids")
+        if accounts is not None:
+            _check_accounts(accounts)
+        else:
+            accounts = [d.account_id for d in post.deliveries
+                        if d.state is not DeliveryState.CANCELLED]
+        when = body.get("scheduled_at", post.scheduled_at)
+        draft = PostDraft(
+            text=body.get("text", post.text), account_ids=accounts,
+            link=body.get("link", post.link),
+            scheduled_local=_local(when) if when is not None else None,
+            thread=body.get("thread", [part.text for part in post.parts]),
+            first_comment=body.get("first_comment", post.first_comment),
+            media=[DraftImage(m.media_id, m.alt_text, f"#{m.position}") for m in post.media])
+        changed = edit_post(session, caller().user, post_id, draft)
+        session.commit()
+        session.expire_all()  # the deliveries moved in SQL: read them as they are now
+        return changed
 
 
 @posts_bp.route("/<int:post_id>/cancel")
@@ -123,8 +145,22 @@ class CancelPost(MethodView):
                      if delivery_states.can_cancel(d)
                      and cancel_for(session, caller().user, d.id)]
         session.commit()
-        session.refresh(post)
+        session.expire_all()  # the deliveries moved in SQL: read them as they are now
         return {"cancelled": cancelled, "post": post}
+
+
+def _check_accounts(account_ids: list[int]) -> None:
+    """Only accounts the caller may publish to (422 naming the others)."""
+    mine = {account.id for account in visible_accounts(db_session(), caller().user)}
+    unknown = [i for i in account_ids if i not in mine]
+    if unknown:
+        raise ApiError(422, "Not accounts you may publish to.", fields={
+            "account_ids": [f"Not an account you may publish to: {i}" for i in unknown]})
+
+
+def _local(when: datetime) -> datetime:
+    """An instant as Stockholm wall-clock time, its fold kept (which of a doubled hour)."""
+    return when.astimezone(STOCKHOLM).replace(tzinfo=None)
 
 
 def _post(post_id: int) -> Post:

@@ -106,6 +106,20 @@ class PostIn(ma.Schema):
     first_comment = readable_text(max_length=8000, load_default=None, allow_none=True)
 
 
+class PostChange(ma.Schema):
+    """What to change in a queued post; what is left out stays as it is (its pictures too).
+    `account_ids` is the whole new list: an account left out is taken off."""
+
+    text = readable_text(max_length=10_000)
+    account_ids = ma.fields.List(ma.fields.Integer(strict=True),
+                                 validate=ma.validate.Length(min=1, max=100))
+    link = readable_text(max_length=2000, allow_none=True)
+    scheduled_at = ma.fields.AwareDateTime(allow_none=True, metadata={
+        "description": "ISO 8601 with offset; null: as soon as possible"})
+    thread = ma.fields.List(readable_text(max_length=2000), validate=ma.validate.Length(max=25))
+    first_comment = readable_text(max_length=8000, allow_none=True)
+
+
 class PostListArgs(ma.Schema):
     cursor = readable_text(max_length=200, load_default=None)
     limit = ma.fields.Integer(load_default=25, validate=ma.validate.Range(min=1, max=100))

@@ -37,8 +37,19 @@ def upgrade() -> None:
         sa.UniqueConstraint("prefix", name=op.f("uq_api_tokens_prefix")),
     )
     op.create_index("ix_api_tokens_user_id", "api_tokens", ["user_id"], unique=False)
+    op.create_table(
+        "api_token_windows",
+        sa.Column("token_id", sa.Integer(), nullable=False),
+        sa.Column("window_start", core.db.UTCDateTime(), nullable=False),
+        sa.Column("requests", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["token_id"], ["api_tokens.id"],
+                                name=op.f("fk_api_token_windows_token_id_api_tokens"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("token_id", "window_start", name=op.f("pk_api_token_windows")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("api_token_windows")
     op.drop_index("ix_api_tokens_user_id", table_name="api_tokens")
     op.drop_table("api_tokens")
