@@ -10,8 +10,8 @@ from typing import Any
 
 from reports.board import Report
 
-TABLES = ("series", "issues", "voice", "tone", "outlets", "stories", "people", "posts",
-          "publishers", "top_posts")
+TABLES = ("series", "issues", "voice", "voice_series", "tone", "outlets", "stories", "people",
+          "posts", "publishers", "top_posts")
 
 
 def rows(report: Report, table: str) -> tuple[list[str], list[list[Any]]]:
@@ -29,6 +29,11 @@ def rows(report: Report, table: str) -> tuple[list[str], list[list[Any]]]:
                 [[r.party, r.count, round(r.share, 4),
                   "" if r.previous_share is None else round(r.previous_share, 4),
                   r.party == report.own_party] for r in report.voice])
+    if table == "voice_series":
+        header = ["first_day", "last_day", *report.voice_series]
+        return (header, [[b.first.isoformat(), b.last.isoformat(),
+                          *(counts[i] for counts in report.voice_series.values())]
+                         for i, b in enumerate(report.buckets)])
     if table == "tone":
         names = {r.watchlist_id: r.name for r in report.issues}
         return (["watchlist_id", "issue", "positive", "neutral", "negative", "unscored"],

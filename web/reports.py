@@ -131,6 +131,7 @@ def _charts(report: board.Report, locale: str, counted: datetime
             alt=_("Bar chart of each party's share of the parties named: %(list)s.",
                   list=", ".join(f"{r.party} {shares(r.share)}" for r in voice))),
         "tone": _tone_chart(report, labels, shares, counted),
+        "voice_over_time": _voice_chart(report, labels, shares, counted),
         "said": charts.two_lines(
             labels, _until(report.series, report, counted),
             _until(ours.series if ours else [0] * len(labels), report, counted),
@@ -141,6 +142,30 @@ def _charts(report: board.Report, locale: str, counted: datetime
                   grain=_grain_word(report.period.grain), mentions=counts(report.total),
                   posts=counts(ours.count if ours else 0))),
     }
+
+
+def _voice_chart(report: board.Report, labels: list[str], shares: Any, counted: datetime
+                 ) -> charts.Chart:
+    """Our share of voice per bucket beside that of the party named most in the period."""
+    series = report.voice_series
+    whole = [sum(series[code][i] for code in series) for i in range(len(labels))]
+    rivals = [r for r in sorted(report.voice, key=lambda r: -r.count)
+              if r.party != report.own_party]
+    rival = rivals[0].party if rivals and rivals[0].count else None
+
+    def share(code: str | None) -> list[float | None]:
+        counts = series.get(code or "", [0] * len(labels))
+        return [counts[i] / whole[i] if whole[i] else None for i in range(len(labels))]
+
+    own = share(report.own_party)
+    other = share(rival)
+    return charts.two_lines(
+        labels, _until(own, report, counted), _until(other, report, counted),
+        titles=(f"{report.own_party} ({_('we')})", rival or "–"),
+        title=_("Share of voice over time"), formatter=shares, one_axis=True,
+        alt=_("Line chart of our share of the parties named per %(grain)s (solid line) beside "
+              "that of %(rival)s, the party named most (dashed line).",
+              grain=_grain_word(report.period.grain), rival=rival or "–"))
 
 
 def _tone_chart(report: board.Report, labels: list[str], shares: Any, counted: datetime

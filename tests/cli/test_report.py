@@ -43,8 +43,9 @@ def test_a_workbook_with_a_sheet_per_table(cli_world: World, tmp_path: Path):
     result = run("--period", "2026-03", "--format", "xlsx", "--out", str(out))
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["report", "series", "issues", "voice", "tone", "outlets",
-                               "stories", "people", "posts", "publishers", "top_posts"]
+    assert book.sheetnames == ["report", "series", "issues", "voice", "voice_series", "tone",
+                               "outlets", "stories", "people", "posts", "publishers",
+                               "top_posts"]
     about = {row[0]: row[1] for row in book["report"].iter_rows(values_only=True)}
     report = expected(cli_world)
     assert (about["first_day"], about["last_day"], about["mentions"]) == (

@@ -204,6 +204,10 @@ def test_the_csv_tables_hold_the_reports_rows(world: World):
     assert [(r[0], r[2]) for r in rows] == [(i.watchlist_id, i.count) for i in report.issues]
     header, rows = tables.rows(report, "series")
     assert sum(r[2] for r in rows) == report.total and rows[0][0] == "2026-03-01"
+    header, rows = tables.rows(report, "voice_series")
+    assert header[2:] == list(CODES)
+    assert [sum(r[2 + i] for r in rows) for i in range(len(CODES))] == [
+        v.count for v in report.voice]  # each party's namings over the days = its total
     for table in tables.TABLES:
         header, rows = tables.rows(report, table)
         assert all(len(row) == len(header) for row in rows), table

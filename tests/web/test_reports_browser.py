@@ -64,7 +64,7 @@ def test_a_board_member_reads_the_report_and_follows_an_issue_to_the_log(
         expect(page.locator("[data-testid=report-period]")).to_have_text(
             f"{first.isoformat()} – {today.isoformat()}")
         expect(page.locator("[data-testid=total]")).to_have_text(str(len(seeded.mentions)))
-        for chart in ("over-time", "issues", "voice", "said", "tone"):
+        for chart in ("over-time", "issues", "voice", "voice-over-time", "said", "tone"):
             image = page.locator(f"[data-testid=chart-{chart}]")
             expect(image).to_be_visible()
             assert image.get_attribute("alt"), chart
