@@ -1,6 +1,6 @@
 """The board's report by e-mail, monthly: each recipient gets last month's report once.
 
-**When.** On the first weekday (Monday to Friday) of each month, or on the day of the month an
+**When.** On the first working day (Monday to Friday, not a Swedish public holiday) of each month, or on the day of the month an
 administrator chose (1–28), at the chosen hour (07:00 by default), Stockholm time. The job
 (`send_due`, every few minutes in every worker) asks which month is due: the month before the
 latest sending moment that has passed. If that month has no run yet it is planned now, so a
@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import holidays
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from sqlalchemy import (
@@ -172,11 +173,17 @@ STATE_LABELS = {"sent": N_("Sent"), "waiting": N_("Waiting"), "failed": N_("Not 
 # --- when --------------------------------------------------------------------------------------
 
 def sending_day(year: int, month: int, day: int | None) -> date:
-    """The day the report goes out in that month: `day` (1–28), or the first weekday."""
+    """The day the report goes out in that month: `day` (1–28), or the first working day —
+    Monday to Friday and not a Swedish public holiday (python-holidays' calendar: New Year's
+    Day, Epiphany, Good Friday, Easter Monday, May Day, Ascension, National Day, Midsummer Eve,
+    Christmas Eve and Day, Boxing Day, New Year's Eve)."""
     if day is not None:
         return date(year, month, day)
-    first = date(year, month, 1)
-    return first + timedelta(days=7 - first.weekday() if first.weekday() >= 5 else 0)
+    closed = holidays.country_holidays("SE", years=year)
+    found = date(year, month, 1)
+    while found.weekday() >= 5 or found in closed:
+        found += timedelta(days=1)
+    return found
 
 
 def sending_moment(year: int, month: int, day: int | None, hour: int) -> datetime:

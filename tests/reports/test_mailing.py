@@ -55,12 +55,15 @@ NOW = datetime(2014, 9, 1, 5, 30, tzinfo=UTC)
 
 # --- when --------------------------------------------------------------------------------------
 
-def test_the_first_weekday_skips_a_weekend_at_the_start_of_the_month():
+def test_the_first_working_day_skips_a_weekend_and_public_holidays():
     assert sending_day(2014, 9, None) == date(2014, 9, 1)  # Monday the 1st
     assert sending_day(2014, 11, None) == date(2014, 11, 3)  # Saturday the 1st → Monday
     assert sending_day(2015, 2, None) == date(2015, 2, 2)  # Sunday the 1st → Monday
     assert sending_day(2015, 8, None) == date(2015, 8, 3)  # Saturday
-    assert sending_day(2015, 1, None) == date(2015, 1, 1)  # a Thursday: a weekday
+    assert sending_day(2015, 1, None) == date(2015, 1, 2)  # Thursday, but New Year's Day
+    assert sending_day(2027, 1, None) == date(2027, 1, 4)  # Friday the 1st is a holiday too
+    assert sending_day(2026, 5, None) == date(2026, 5, 4)  # Friday 1 May: Labour Day
+    assert sending_day(2025, 5, None) == date(2025, 5, 2)  # Thursday 1 May → Friday
     assert sending_day(2014, 11, 15) == date(2014, 11, 15)  # a chosen day is kept, Saturday too
     assert sending_day(2015, 2, 28) == date(2015, 2, 28)
 
@@ -87,7 +90,9 @@ def test_the_month_due_is_last_month_once_the_moment_has_come():
     assert due_period(datetime(2014, 11, 3, 6, 0, tzinfo=UTC), None, 7).token() == "2014-10"
     # Just after midnight on New Year's Day in Stockholm (still 31 December in UTC).
     assert due_period(datetime(2014, 12, 31, 23, 30, tzinfo=UTC), 1, 0).token() == "2014-12"
-    assert due_period(datetime(2015, 1, 1, 6, 0, tzinfo=UTC), None, 7).token() == "2014-12"
+    # New Year's Day is a holiday: the first working day of 2015 is Friday the 2nd.
+    assert due_period(datetime(2015, 1, 1, 6, 0, tzinfo=UTC), None, 7).token() == "2014-11"
+    assert due_period(datetime(2015, 1, 2, 6, 0, tzinfo=UTC), None, 7).token() == "2014-12"
     at, period = next_sending(NOW, None, 7)
     assert (at, period.token()) == (datetime(2014, 10, 1, 5, 0, tzinfo=UTC), "2014-09")
     at, period = next_sending(NOW, 15, 9)
@@ -291,8 +296,9 @@ def test_a_scheduler_down_on_the_day_catches_up_with_the_latest_month_only(world
     # August's, September's and October's.
     assert plan_due(db, now=datetime(2014, 12, 9, 10, 0, tzinfo=UTC)) == "2014-11"
     assert plan_due(db, now=datetime(2014, 12, 20, 10, 0, tzinfo=UTC)) is None
-    assert plan_due(db, now=datetime(2015, 1, 1, 5, 59, tzinfo=UTC)) is None  # before 07:00
-    assert plan_due(db, now=datetime(2015, 1, 1, 6, 0, tzinfo=UTC)) == "2014-12"
+    assert plan_due(db, now=datetime(2015, 1, 1, 6, 0, tzinfo=UTC)) is None  # a holiday
+    assert plan_due(db, now=datetime(2015, 1, 2, 5, 59, tzinfo=UTC)) is None  # before 07:00
+    assert plan_due(db, now=datetime(2015, 1, 2, 6, 0, tzinfo=UTC)) == "2014-12"
     with db.session() as session:
         assert sorted(session.scalars(select(ReportMailRun.period))) == ["2014-11", "2014-12"]
         assert len(session.scalars(select(ReportMailing)).all()) == 4  # two people, two months
