@@ -62,7 +62,8 @@ def report_mail() -> Response | Rendered:
     """Who receives the board's monthly report by e-mail and when; the latest mailings."""
     shown = mailing.mailing_admin(db_session(), current_user)
     form = ReportMailForm()
-    form.day.choices = [(FIRST_WEEKDAY, _("The first working day (Monday–Friday, not a public holiday)"))] + [
+    first = _("The first working day (Monday–Friday, not a public holiday)")
+    form.day.choices = [(FIRST_WEEKDAY, first)] + [
         (str(day), _("The %(day)s of the month", day=day))
         for day in range(1, mailing.LAST_DAY + 1)]
     form.hour.choices = [(hour, f"{hour:02d}:00") for hour in range(24)]
