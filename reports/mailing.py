@@ -1,7 +1,8 @@
 """The board's report by e-mail, monthly: each recipient gets last month's report once.
 
 **When.** On the first working day (Monday to Friday, not a Swedish public holiday) of each
-month, or on the day of the month an administrator chose (1–28), at the chosen hour (07:00 by default), Stockholm time. The job
+month, or on the day of the month an administrator chose (1–28), at the chosen hour (07:00 by
+default), Stockholm time. The job
 (`send_due`, every few minutes in every worker) asks which month is due: the month before the
 latest sending moment that has passed. If that month has no run yet it is planned now, so a
 scheduler that was down on the day sends when it is back — for the most recent month only —
