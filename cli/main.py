@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import sys
+from dataclasses import replace
 
 import click
 from sqlalchemy import func, select
@@ -121,6 +122,8 @@ def run(host: str | None, port: int | None) -> None:
         sandbox_server = SandboxServer(str(settings.instance_path / "sandbox.db"),
                                        port=settings.sandbox_port)
         sandbox_server.start()
+        if not settings.smtp_url:  # e-mail goes to the sandbox's mailbox, shown at /sandbox/mail
+            settings = replace(settings, smtp_url=sandbox_server.start_mail().url)
     services = Services.from_settings(settings)
     credentials = _first_admin(services.db)
     if settings.demo_data:
@@ -135,6 +138,8 @@ def run(host: str | None, port: int | None) -> None:
     click.echo(f"  Megafon is running at http://{host}:{port}/")
     if sandbox_server:
         click.echo(f"  Sandbox of X and Facebook: {sandbox_server.url}/sandbox/")
+        if sandbox_server.mail_server:
+            click.echo(f"  E-mail it sends (no mail server set): {sandbox_server.url}/sandbox/mail")
     if credentials:
         click.echo(f"  First login: {credentials[0]}  password: {credentials[1]}")
         click.echo("  (shown once; add more users with `megafon create-user`)")

@@ -7,19 +7,22 @@ import re
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox import control, feeds, graph_routes, pages, x_routes
+from sandbox import control, feeds, graph_routes, mail_pages, pages, x_routes
+from sandbox.mailbox import Mailbox
 from sandbox.state import SandboxState
 
 GRAPH_PATH = re.compile(r"^/v\d{1,2}\.\d{1,2}/")
 
 
-def create_app(state: SandboxState) -> Flask:
-    """Build the app around one SandboxState (nothing global, so tests can run many)."""
+def create_app(state: SandboxState, mailbox: Mailbox | None = None) -> Flask:
+    """Build the app around one SandboxState and Mailbox (nothing global, so tests can run
+    many)."""
     app = Flask(__name__)
-    app.config.update(SANDBOX_STATE=state, JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=64 << 20)
+    app.config.update(SANDBOX_STATE=state, SANDBOX_MAILBOX=mailbox or Mailbox(),
+                      JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=64 << 20)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["gv"] = graph_routes.GraphVersion
-    for blueprint in (x_routes.bp, graph_routes.bp, pages.bp, control.bp):
+    for blueprint in (x_routes.bp, graph_routes.bp, pages.bp, mail_pages.bp, control.bp):
         app.register_blueprint(blueprint)
     feeds.register(app)  # news feeds and article pages for the media monitor
 

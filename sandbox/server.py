@@ -22,6 +22,7 @@ from waitress.server import create_server
 
 from sandbox.app import create_app
 from sandbox.faults import DROP_CONNECTION
+from sandbox.mailbox import Mailbox, MailServer
 from sandbox.state import SandboxState
 
 THREADS = 64  # calls that may sleep in simulated latency at once
@@ -37,8 +38,10 @@ class SandboxServer:
     def __init__(self, state_path: str | None = None, host: str = "127.0.0.1",
                  port: int = 0) -> None:
         self.state = SandboxState(state_path)
+        self.mailbox = Mailbox()
+        self.mail_server: MailServer | None = None
         self.host, self.port = host, port
-        self.app: Flask = create_app(self.state)
+        self.app: Flask = create_app(self.state, self.mailbox)
         self._map: dict[int, Any] = {}
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -83,6 +86,12 @@ class SandboxServer:
         self._thread.start()
         return self
 
+    def start_mail(self, port: int = 0) -> MailServer:
+        """Also receive e-mail: an SMTP server on loopback whose messages /sandbox/mail shows."""
+        if self.mail_server is None:
+            self.mail_server = MailServer(self.mailbox, self.host, port).start()
+        return self.mail_server
+
     def serve_forever(self) -> None:
         """Serve in the calling thread until stop() (or Ctrl-C in the CLI's `serve`)."""
         self.bind()
@@ -100,6 +109,9 @@ class SandboxServer:
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
 
     def stop(self) -> None:
+        if self.mail_server is not None:
+            self.mail_server.stop()
+            self.mail_server = None
         if self._server is not None and self._thread is not None:
             self._stopping.set()
             with self._closing:
