@@ -75,6 +75,7 @@ class Settings:
     source_failure_alert_minutes: int = 60
     own_party: str = "V"  # the organisation's party code: highlighted in share of voice
     api_requests_per_minute: int = 120  # per API token, counted in the database (core.tokens)
+    personal_data_days: int = 90  # private persons' posts keep their words this long (privacy)
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -50,6 +50,12 @@ class SourceKind(enum.StrEnum):
     MANUAL = "manual"  # clippings entered by hand (print, radio)
 
 
+# Social posts and comments by private persons: X search results and Page comments that are
+# not our own accounts' and whose words have not been removed yet (monitor.privacy).
+PERSONAL_KEPT = ("source_kind IN ('x_search', 'fb_comments') AND own_account_id IS NULL "
+                 "AND personal_removed_at IS NULL")
+
+
 class SourceState(enum.StrEnum):
     OK = "ok"
     FAILING = "failing"
@@ -170,6 +176,11 @@ class Mention(Base):
         Index("ix_mentions_author_handle", "author_platform", "author_handle",
               postgresql_where=sql_text("author_handle IS NOT NULL"),
               sqlite_where=sql_text("author_handle IS NOT NULL")),
+        # Private persons' posts still holding their words (monitor.privacy), oldest first:
+        # what the retention job takes next.
+        Index("ix_mentions_personal_kept", "first_seen_at", "id",
+              postgresql_where=sql_text(PERSONAL_KEPT),
+              sqlite_where=sql_text(PERSONAL_KEPT)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -206,6 +217,9 @@ class Mention(Base):
     # (the board's report) and never alerted.
     # (Accounts are never deleted, only disconnected: a disconnected account's posts stay ours.)
     own_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # When a private person's words and identity were removed (monitor.privacy: after the
+    # retention time, or on request); what the report counts stays.
+    personal_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     watchlists: Mapped[list[MentionWatchlist]] = relationship(back_populates="mention",
                                                               cascade="all, delete-orphan")

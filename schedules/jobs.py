@@ -22,6 +22,7 @@ from publisher.services import Services
 from schedules.after_publishing import add_after_publishing_jobs
 from schedules.guard import add_job
 from schedules.monitoring import add_monitoring_jobs
+from schedules.privacy import add_privacy_jobs
 from schedules.reporting import add_report_mail_job
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def add_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> Di
             "interval", seconds=5, max_instances=1, coalesce=True, next_run_time=utcnow())
     add_after_publishing_jobs(scheduler, services, worker_id)  # metrics, token checks
     add_monitoring_jobs(scheduler, services, worker_id)  # polling sources
+    add_privacy_jobs(scheduler, services)  # private persons' data kept only so long
     add_report_mail_job(scheduler, services, worker_id, mail)  # the board's monthly report
     return dispatcher
 

@@ -44,12 +44,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         mentions,
         monitoring,
         notifications,
+        privacy,
         reports,
         tokens,
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   reports, health, tokens):
+                   reports, health, tokens, privacy):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)

@@ -76,6 +76,9 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("tokens.create", "POST"): ALL,
     ("tokens.revoke", "POST"): ALL,
     ("api_docs", "GET"): ALL,
+    ("privacy.index", "GET"): ADMINS,
+    ("privacy.export", "POST"): ADMINS,
+    ("privacy.erase", "POST"): ADMINS,
     ("notifications.read", "POST"): ALL,
     ("mentions.index", "GET"): ALL,
     ("reports.index", "GET"): ALL,
@@ -118,9 +121,10 @@ SAVES = {"compose.compose", "compose.edit", "dashboard.cancel", "dashboard.reque
          "monitoring.source", "monitoring.pause", "monitoring.resume", "monitoring.new_clipping",
          "monitoring.new_watchlist", "monitoring.watchlist", "monitoring.people",
          "monitoring.person", "monitoring.delete_watchlist", "monitoring.delete_person",
-         "tokens.create"}
+         "tokens.create", "privacy.erase"}
 # POSTs that answer with a page instead of a redirect (they change nothing).
-ANSWERS_IN_PLACE = {"monitoring.test_query", "tokens.create"}  # the new token, shown once
+# The new token, shown once; the export, a download.
+ANSWERS_IN_PLACE = {"monitoring.test_query", "tokens.create", "privacy.export"}
 X_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
 
@@ -182,6 +186,8 @@ class World:
             "auth.login": {"email": "nobody@example.org", "password": PASSWORD},
             "notifications.read": {"all": "1"},
             "tokens.create": {"name": f"Rollkontroll {self.tag}", "scope": "read"},
+            "privacy.export": {"subject": "@nobody"},
+            "privacy.erase": {"subject": "@nobody", "confirm": "yes"},
             **self.monitor.forms(self.tag),
         }
         return forms.get(endpoint, {})
