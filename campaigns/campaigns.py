@@ -338,6 +338,7 @@ def rollout(session: Session, user: User, campaign_id: int, draft: RolloutDraft,
         errors.append(UserError(N_("The window has already begun: choose a start in the "
                                    "future."), field="window_start"))
     if problem := _x_too_long(campaign, message):
+        problem.field = "message_id"
         errors.append(problem)
     accounts = target_accounts(session, campaign)
     covered = covered_accounts(session, campaign.id)

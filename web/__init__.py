@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         accounts,
         admin,
         auth,
+        campaigns,
         compose,
         dashboard,
         errors,
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   reports, health):
+                   reports, campaigns, health):
         app.register_blueprint(module.bp)
     errors.init_app(app)
 

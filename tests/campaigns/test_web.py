@@ -1,0 +1,100 @@
+"""The campaign pages: a lead creates and rolls out through forms; bad input is answered at its
+field and loses nothing; the board reads; other associations' users are refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+from core.clock import to_local, utcnow
+from core.users import Role
+from publisher.models import Delivery, Platform, Post
+from tests.campaigns.helpers import new_campaign, next_minute
+from tests.factories import count
+from tests.web.conftest import csrf_token
+
+
+def campaign_form(**changes):
+    now = utcnow()
+    today = to_local(now).date()
+    deadline = to_local(now + timedelta(days=3))
+    form = {"name": "Skolan åt alla", "description": "Om skolan", "starts_on": f"{today}",
+            "ends_on": f"{today + timedelta(days=10)}", "deadline_date": f"{deadline:%Y-%m-%d}",
+            "deadline_time": "18:00", "target_kind": "district", "utm_source_x": "x",
+            "utm_source_facebook": "facebook", "utm_medium": "social",
+            "text_x": "Skolan åt alla!", "text_facebook": "Vi vill ha en skola för alla.",
+            "hashtags": "#skolan", "link": "https://example.org/skola"}
+    form.update(changes)
+    return form
+
+
+def test_a_lead_creates_rolls_out_and_reads_the_matrix_and_csv(logged_in, make_account, db):
+    make_account(Platform.X, name="Distriktet X")
+    make_account(Platform.FACEBOOK, name="Distriktet FB")
+    client, _ = logged_in(Role.CAMPAIGN_LEAD)
+    token = csrf_token(client, "/campaigns/new")
+    response = client.post("/campaigns/new", data={**campaign_form(), "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.location).get_data(as_text=True)
+    assert "utm_campaign=skolan-at-alla" in page and "utm_source=facebook" in page
+    campaign_id = int(re.search(r"/campaigns/(\d+)", response.location).group(1))
+    message_id = re.search(r'<option [^>]*value="(\d+)"', page).group(1)
+    start = to_local(next_minute() + timedelta(hours=1))
+    end = start + timedelta(minutes=30)
+    response = client.post(f"/campaigns/{campaign_id}/rollout", data={
+        "csrf_token": token, "message_id": message_id, "start_date": f"{start:%Y-%m-%d}",
+        "start_time": f"{start:%H:%M}", "end_date": f"{end:%Y-%m-%d}",
+        "end_time": f"{end:%H:%M}"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert count(db, Post) == 2 == count(db, Delivery)
+    page = client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    assert page.count('data-cell="planned"') == 2
+    body = client.get(f"/campaigns/{campaign_id}/coverage.csv?state=planned")
+    rows = list(csv.reader(io.StringIO(body.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 3 and {r[1] for r in rows[1:]} == {"Distriktet X", "Distriktet FB"}
+
+
+def test_bad_input_is_answered_at_its_field_and_kept(logged_in, db):
+    client, _ = logged_in(Role.CAMPAIGN_LEAD)
+    token = csrf_token(client, "/campaigns/new")
+    response = client.post("/campaigns/new", data={
+        **campaign_form(name="", starts_on="igår", text_x="a" * 300, link="example.org"),
+        "csrf_token": token})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert page.count('class="field-error"') >= 4
+    assert "a" * 300 in page and "Om skolan" in page  # nothing typed is lost
+
+
+def test_the_board_reads_but_may_not_change(logged_in, make_user, make_account, db):
+    make_account(Platform.X)
+    campaign = new_campaign(db, make_user(Role.CAMPAIGN_LEAD))
+    client, _ = logged_in(Role.BOARD)
+    token = csrf_token(client, "/")
+    assert client.get("/campaigns").status_code == 200
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "rollout-form" not in page and 'data-testid="nav-campaigns"' in page
+    assert client.get(f"/campaigns/{campaign.id}/coverage.csv").status_code == 200
+    start = to_local(next_minute() + timedelta(hours=1))
+    response = client.post(f"/campaigns/{campaign.id}/rollout", data={
+        "csrf_token": token, "message_id": campaign.messages[0].id,
+        "start_date": f"{start:%Y-%m-%d}", "start_time": f"{start:%H:%M}",
+        "end_date": f"{start:%Y-%m-%d}", "end_time": f"{start:%H:%M}"})
+    assert response.status_code == 403 and count(db, Post) == 0
+
+
+def test_another_associations_user_is_refused_a_campaign_not_for_them(
+        logged_in, make_user, make_org, db):
+    kil, arvika = make_org("Kil"), make_org("Arvika")
+    campaign = new_campaign(db, make_user(Role.CAMPAIGN_LEAD), target_kind="associations",
+                            association_ids=[kil.id])
+    mine, _ = logged_in(Role.COMMS, organisation=kil)
+    theirs, _ = logged_in(Role.COMMS, organisation=arvika)
+    assert mine.get(f"/campaigns/{campaign.id}").status_code == 200
+    assert campaign.name in mine.get("/campaigns").get_data(as_text=True)
+    assert theirs.get(f"/campaigns/{campaign.id}").status_code == 403
+    assert theirs.get(f"/campaigns/{campaign.id}/coverage.csv").status_code == 403
+    assert campaign.name not in theirs.get("/campaigns").get_data(as_text=True)
+    assert theirs.get("/campaigns/999999").status_code == 404
