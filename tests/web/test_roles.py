@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 from werkzeug.test import TestResponse
 
+from campaigns.models import Campaign, CampaignMessage, TargetKind
 from core.auth import district
 from core.clock import STOCKHOLM
 from core.db import Database
@@ -40,6 +41,7 @@ ACCOUNT_MANAGERS = frozenset({Role.ADMIN, Role.COMMS})
 ADMINS = frozenset({Role.ADMIN})
 TRIAGERS = frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD})
 MONITOR_MANAGERS = frozenset({Role.ADMIN, Role.COMMS})
+CAMPAIGN_LEADS = frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD})
 
 # Reachable without logging in; everything else needs a user.
 PUBLIC = {"static", "favicon", "health.healthz", "health.publishing", "auth.login",
@@ -99,6 +101,14 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("monitoring.person", "POST"): MONITOR_MANAGERS,
     ("monitoring.delete_watchlist", "POST"): MONITOR_MANAGERS,  # deletions after every use
     ("monitoring.delete_person", "POST"): MONITOR_MANAGERS,
+    ("campaigns.index", "GET"): ALL,
+    ("campaigns.detail", "GET"): ALL,
+    ("campaigns.coverage_csv", "GET"): ALL,
+    ("campaigns.new", "GET"): CAMPAIGN_LEADS,
+    ("campaigns.new", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.add_message", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.link_post", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.rollout", "POST"): CAMPAIGN_LEADS,
     ("auth.logout", "POST"): ALL,
 }
 # POSTs whose valid form data saves something (so a refusal shows as an unchanged database).
@@ -108,7 +118,8 @@ SAVES = {"compose.compose", "compose.edit", "dashboard.cancel", "dashboard.reque
          "mentions.triage", "mentions.respond", "monitoring.alerts", "monitoring.new_source",
          "monitoring.source", "monitoring.pause", "monitoring.resume", "monitoring.new_clipping",
          "monitoring.new_watchlist", "monitoring.watchlist", "monitoring.people",
-         "monitoring.person", "monitoring.delete_watchlist", "monitoring.delete_person"}
+         "monitoring.person", "monitoring.delete_watchlist", "monitoring.delete_person",
+         "campaigns.new", "campaigns.add_message", "campaigns.link_post", "campaigns.rollout"}
 # POSTs that answer with a page instead of a redirect (they change nothing).
 ANSWERS_IN_PLACE = {"monitoring.test_query"}
 X_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
@@ -142,6 +153,7 @@ class World:
     new_x: dict[str, str]
     new_facebook: dict[str, str]
     monitor: Monitored
+    campaign: Campaigned
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def url_values(self) -> dict[str, object]:
@@ -150,7 +162,7 @@ class World:
                 "media_id": self.media_id,
                 "mention_id": self.monitor.mention_id, "source_id": self.monitor.source_id,
                 "watchlist_id": self.monitor.watchlist_id, "person_id": self.monitor.person_id,
-                "table": "issues"}
+                "table": "issues", "campaign_id": self.campaign.campaign_id}
 
     def form(self, endpoint: str) -> dict[str, object]:
         """Form data that succeeds for a role allowed to use the endpoint."""
@@ -172,6 +184,7 @@ class World:
             "auth.login": {"email": "nobody@example.org", "password": PASSWORD},
             "notifications.read": {"all": "1"},
             **self.monitor.forms(self.tag),
+            **self.campaign.forms(self.tag, self.post_id),
         }
         return forms.get(endpoint, {})
 
@@ -213,6 +226,45 @@ class Monitored:
             "monitoring.people": {"name": f"Person {tag}", "party": "S"},
             "monitoring.person": {"name": f"Anna Lind {tag}", "aliases": "Lind", "party": "V"},
         }
+
+
+@dataclass
+class Campaigned:
+    """A campaign for the district with one message, to aim the campaign routes at."""
+
+    campaign_id: int
+    message_id: int
+
+    def forms(self, tag: str, post_id: int) -> dict[str, dict[str, object]]:
+        now = datetime.now(STOCKHOLM)
+        start, deadline = now + timedelta(hours=2), now + timedelta(days=3)
+        return {
+            "campaigns.new": {"name": f"Kampanj {tag}", "starts_on": f"{now:%Y-%m-%d}",
+                              "ends_on": f"{deadline:%Y-%m-%d}",
+                              "deadline_date": f"{deadline:%Y-%m-%d}", "deadline_time": "18:00",
+                              "target_kind": "district", "text_x": "Hej", "text_facebook": "Hej"},
+            "campaigns.add_message": {"text_x": f"Budskap {tag}", "text_facebook": "Hej"},
+            "campaigns.link_post": {"post_id": str(post_id)},
+            "campaigns.rollout": {"message_id": self.message_id,
+                                  "start_date": f"{start:%Y-%m-%d}",
+                                  "start_time": f"{start:%H:%M}",
+                                  "end_date": f"{start:%Y-%m-%d}",
+                                  "end_time": f"{start:%H:%M}"},
+        }
+
+
+def campaigned(db: Database) -> Campaigned:
+    with db.session() as session:
+        campaign = Campaign(name="Välfärd", slug=f"valfard-{uuid.uuid4().hex[:6]}",
+                            starts_on=datetime.now(STOCKHOLM).date(),
+                            ends_on=datetime.now(STOCKHOLM).date(),
+                            deadline=datetime.now(STOCKHOLM) + timedelta(days=3),
+                            target_kind=TargetKind.DISTRICT, utm_campaign="valfard",
+                            messages=[CampaignMessage(text_x="Välfärd", text_facebook="Välfärd",
+                                                      link="https://example.org/v")])
+        session.add(campaign)
+        session.flush()
+        return Campaigned(campaign.id, campaign.messages[0].id)
 
 
 def monitored(db: Database) -> Monitored:
@@ -259,7 +311,7 @@ def world(db: Database, services, make_user, make_account) -> World:
                  post_id=post_id, media_id=media_id,
                  new_x=directory.create_account("x", f"Ny X {tag}"),
                  new_facebook=directory.create_account("facebook", f"Ny sida {tag}"),
-                 monitor=monitored(db))
+                 monitor=monitored(db), campaign=campaigned(db))
 
 
 def routes(app: Flask, world: World, *, public: bool = False) -> Iterator[Route]:
