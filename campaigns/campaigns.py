@@ -18,15 +18,23 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from campaigns.models import Campaign, CampaignMessage, CampaignPost, CampaignTarget, TargetKind
+from campaigns.models import (
+    Campaign,
+    CampaignMessage,
+    CampaignMessageImage,
+    CampaignPost,
+    CampaignTarget,
+    TargetKind,
+)
 from core.auth import Action, NotAllowed, require
 from core.clock import local_to_utc, to_local, utcnow
 from core.entered_time import EnteredTime, parse_date, read_wall_clock
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import Organisation, OrganisationKind, User
 from publisher.deliveries import OPEN
-from publisher.models import Account, Delivery, DeliveryState, Platform, Post
-from publisher.posts import PostDraft, create_post
+from publisher.media import MAX_IMAGES, X_ALT_TEXT_MAX
+from publisher.models import Account, Delivery, DeliveryState, MediaFile, Platform, Post
+from publisher.posts import DraftImage, PostDraft, create_post
 from publisher.text_rules import X_MAX_WEIGHTED, x_count
 
 MAX_TARGETS = 1000  # a roll-out beyond this is surely a mistake in the targets
@@ -39,6 +47,9 @@ class MessageDraft:
     text_facebook: str = ""
     hashtags: str = ""
     link: str = ""
+    # Pictures already stored by publisher.media, with their descriptions; upload refusals.
+    images: list[DraftImage] = field(default_factory=list)
+    errors: list[UserError] = field(default_factory=list)
 
 
 @dataclass
@@ -179,7 +190,24 @@ def target_accounts(session: Session, campaign: Campaign) -> list[Account]:
 
 # -- creating -------------------------------------------------------------------------------------
 
-def _check_message(draft: MessageDraft, errors: list[UserError]) -> MessageDraft:
+def _check_message(session: Session, draft: MessageDraft, errors: list[UserError]
+                   ) -> MessageDraft:
+    """A message's words, link and pictures as every network will take them (the sizes of
+    the pictures are checked again, per network, when the posts are made)."""
+    errors.extend(draft.errors)
+    if len(draft.images) > MAX_IMAGES:
+        errors.append(UserError(N_("At most %(limit)s images per post."), field="media",
+                                limit=MAX_IMAGES))
+    for number, image in enumerate(draft.images, 1):
+        name = image.name or f"#{number}"
+        if session.get(MediaFile, image.media_id) is None:
+            errors.append(UserError(N_("Image %(name)s could not be found: choose it again."),
+                                    field="media", name=name))
+        if len(image.alt_text.strip()) > X_ALT_TEXT_MAX:
+            errors.append(UserError(
+                N_("The description of %(name)s is too long for X: %(count)s of %(limit)s "
+                   "characters."), field="media", name=name, count=len(image.alt_text.strip()),
+                limit=X_ALT_TEXT_MAX))
     text_x, text_fb = draft.text_x.strip(), draft.text_facebook.strip()
     link = draft.link.strip()
     if not text_x and not text_fb:
@@ -189,7 +217,14 @@ def _check_message(draft: MessageDraft, errors: list[UserError]) -> MessageDraft
     if link and (parts.scheme not in {"http", "https"} or not parts.netloc or " " in link):
         errors.append(UserError(N_("The link must be a full web address starting with https:// "
                                    "or http://."), field="link"))
-    return MessageDraft(text_x or text_fb, text_fb or text_x, draft.hashtags.strip(), link)
+    return MessageDraft(text_x or text_fb, text_fb or text_x, draft.hashtags.strip(), link,
+                        [DraftImage(i.media_id, i.alt_text.strip(), i.name)
+                         for i in draft.images])
+
+
+def _images(checked: MessageDraft) -> list[CampaignMessageImage]:
+    return [CampaignMessageImage(position=n, media_id=image.media_id, alt_text=image.alt_text)
+            for n, image in enumerate(checked.images, 1)]
 
 
 def _x_too_long(campaign: Campaign, message: CampaignMessage) -> UserError | None:
@@ -238,14 +273,15 @@ def create_campaign(session: Session, user: User, draft: CampaignDraft,
     utm = {k: (getattr(draft, k).strip() or default) for k, default in
            (("utm_source_x", "x"), ("utm_source_facebook", "facebook"),
             ("utm_medium", "social"))}
-    message = _check_message(draft.message, errors)
+    message = _check_message(session, draft.message, errors)
     campaign = Campaign(name=name, slug=slug, description=draft.description.strip(),
                         starts_on=starts or now.date(), ends_on=ends or now.date(),
                         deadline=deadline or now, target_kind=kind, utm_campaign=slug,
                         created_by_id=user.id, created_at=now, **utm)
     campaign.targets = [CampaignTarget(organisation_id=i) for i in chosen]
     first = CampaignMessage(position=1, text_x=message.text_x, text_facebook=message.text_facebook,
-                            hashtags=message.hashtags, link=message.link or None)
+                            hashtags=message.hashtags, link=message.link or None,
+                            images=_images(message))
     campaign.messages = [first]
     if message.text_x and (problem := _x_too_long(campaign, first)):
         errors.append(problem)
@@ -261,10 +297,10 @@ def add_message(session: Session, user: User, campaign_id: int, draft: MessageDr
     require(user, Action.MANAGE_CAMPAIGNS)
     campaign = campaign_for(session, user, campaign_id)
     errors: list[UserError] = []
-    checked = _check_message(draft, errors)
+    checked = _check_message(session, draft, errors)
     message = CampaignMessage(position=len(campaign.messages) + 1, text_x=checked.text_x,
                               text_facebook=checked.text_facebook, hashtags=checked.hashtags,
-                              link=checked.link or None)
+                              link=checked.link or None, images=_images(checked))
     if checked.text_x and (problem := _x_too_long(campaign, message)):
         errors.append(problem)
     if errors:
@@ -353,12 +389,13 @@ def rollout(session: Session, user: User, campaign_id: int, draft: RolloutDraft,
         raise ValidationErrors(errors)
     assert start is not None and end is not None
     drafts = {p: (post_text(message, p), tagged_link(campaign, message, p)) for p in NETWORKS}
+    images = [DraftImage(i.media_id, i.alt_text, f"#{i.position}") for i in message.images]
     posts = []
     for account, due in zip(todo, spread(start, end, len(todo)), strict=True):
         text, link = drafts[account.platform]
         local = to_local(due)
         post = create_post(session, user, PostDraft(
-            text=text, link=link, account_ids=[account.id],
+            text=text, link=link, account_ids=[account.id], media=list(images),
             scheduled_local=local.replace(tzinfo=None, fold=local.fold)), now=now)
         posts.append(post)
     session.add_all([CampaignPost(post_id=p.id, campaign_id=campaign.id, message_id=message.id,

@@ -78,6 +78,21 @@ class CampaignMessage(Base):
     hashtags: Mapped[str] = mapped_column(String(500), default="")
     link: Mapped[str | None] = mapped_column(String(2000))
 
+    images: Mapped[list[CampaignMessageImage]] = relationship(
+        order_by="CampaignMessageImage.position", cascade="all, delete-orphan")
+
+
+class CampaignMessageImage(Base):
+    """A picture a message's posts carry (stored by publisher.media), with its description."""
+
+    __tablename__ = "campaign_message_images"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign_messages.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"), index=True)
+    alt_text: Mapped[str] = mapped_column(Text, default="")
+
 
 class CampaignPost(Base):
     """A post that carries a campaign: made by its roll-out, or linked to it afterwards. The

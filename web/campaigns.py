@@ -6,8 +6,10 @@ what (core.auth), so a board member or another association's user is refused the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from pathlib import PurePath
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +17,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy.orm import Session
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import Length, Optional
@@ -26,13 +30,16 @@ from campaigns.models import Campaign, TargetKind
 from core.auth import Action
 from core.entered_time import EnteredTime
 from core.i18n import N_, UserError, ValidationErrors
+from publisher.media import read_upload, save_with_new_pictures, store_image
 from publisher.models import Platform
-from web.context import db_session
+from publisher.posts import DraftImage
+from web.context import db_session, services
 from web.filters import localtime
 from web.forms import Rendered, submit
 from web.permissions import requires
 
 bp = Blueprint("campaigns", __name__)
+T = TypeVar("T")
 
 
 class _Checkboxes(SelectMultipleField):
@@ -64,6 +71,8 @@ class CampaignForm(FlaskForm):
     text_facebook = TextAreaField(_l("Text for Facebook"))
     hashtags = StringField(_l("Hashtags"), validators=[Length(max=500)])
     link = StringField(_l("Link"), validators=[Length(max=2000)])
+    image = FileField(_l("Image"))
+    alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
 
 
 class MessageForm(FlaskForm):
@@ -71,6 +80,8 @@ class MessageForm(FlaskForm):
     text_facebook = TextAreaField(_l("Text for Facebook"))
     hashtags = StringField(_l("Hashtags"), validators=[Length(max=500)])
     link = StringField(_l("Link"), validators=[Length(max=2000)])
+    image = FileField(_l("Image"))
+    alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
 
 
 class RolloutForm(FlaskForm):
@@ -85,9 +96,34 @@ class LinkForm(FlaskForm):
     post_id = StringField(_l("Post number"), validators=[Optional()])
 
 
-def _message(form: CampaignForm | MessageForm) -> service.MessageDraft:
+def _message(form: CampaignForm | MessageForm, session: Session,
+             stored: list[tuple[str, str]]) -> service.MessageDraft:
+    """The message as typed, its picture checked and stored by publisher.media (what was
+    written to disk is noted in `stored`, to be deleted again if the campaign is refused)."""
+    images, refused = [], []
+    upload = form.image.data
+    if upload:
+        name = PurePath(upload.filename or "").name[:120] or "#1"
+        try:
+            media = store_image(session, services().settings.instance_path,
+                                read_upload(upload.stream, name), name=name,
+                                user_id=current_user.id)
+        except UserError as exc:
+            refused.append(exc)
+        else:
+            stored.append((media.sha256, media.path))
+            images.append(DraftImage(media.id, form.alt_text.data or "", name))
     return service.MessageDraft(form.text_x.data or "", form.text_facebook.data or "",
-                                form.hashtags.data or "", form.link.data or "")
+                                form.hashtags.data or "", form.link.data or "", images, refused)
+
+
+def _with_pictures(session: Session, form: CampaignForm | MessageForm,
+                   save: Callable[[service.MessageDraft], T]) -> T:
+    """Save what carries a new message; refused, its new picture files are deleted again."""
+    stored: list[tuple[str, str]] = []
+    draft = _message(form, session, stored)
+    return save_with_new_pictures(session, services().settings.instance_path, stored,
+                                  lambda: save(draft), pictures_chosen=bool(form.image.data))
 
 
 def _cell_label(cell: coverage.Cell) -> str:
@@ -127,9 +163,15 @@ def new() -> Response | Rendered:
             target_kind=form.target_kind.data or "", association_ids=form.association_ids.data,
             utm_source_x=form.utm_source_x.data or "",
             utm_source_facebook=form.utm_source_facebook.data or "",
-            utm_medium=form.utm_medium.data or "", message=_message(form))
+            utm_medium=form.utm_medium.data or "")
 
-    return submit(form, lambda session: service.create_campaign(session, current_user, draft()),
+    def create(session: Session, message: service.MessageDraft) -> Campaign:
+        campaign = draft()
+        campaign.message = message
+        return service.create_campaign(session, current_user, campaign)
+
+    return submit(form, lambda session: _with_pictures(
+                      session, form, lambda message: create(session, message)),
                   lambda campaign: _done(_("The campaign %(name)s is saved.", name=campaign.name),
                                          campaign.id),
                   page)
@@ -189,8 +231,9 @@ def detail(campaign_id: int) -> Rendered:
 @requires(Action.MANAGE_CAMPAIGNS)
 def add_message(campaign_id: int) -> Response | Rendered:
     form = MessageForm()
-    return submit(form, lambda session: service.add_message(session, current_user, campaign_id,
-                                                            _message(form)),
+    return submit(form, lambda session: _with_pictures(
+                      session, form, lambda message: service.add_message(
+                          session, current_user, campaign_id, message)),
                   lambda message: _done(_("Message %(number)s is saved.",
                                           number=message.position), campaign_id),
                   lambda errors: _detail_page(campaign_id, errors, {"message": form}))

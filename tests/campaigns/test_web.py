@@ -8,11 +8,14 @@ import io
 import re
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from core.clock import to_local, utcnow
 from core.users import Role
-from publisher.models import Delivery, Platform, Post
+from publisher.models import Delivery, MediaFile, Platform, Post
 from tests.campaigns.helpers import new_campaign, next_minute
 from tests.factories import count
+from tests.media_images import picture
 from tests.web.conftest import csrf_token
 
 
@@ -98,3 +101,40 @@ def test_another_associations_user_is_refused_a_campaign_not_for_them(
     assert theirs.get(f"/campaigns/{campaign.id}/coverage.csv").status_code == 403
     assert campaign.name not in theirs.get("/campaigns").get_data(as_text=True)
     assert theirs.get("/campaigns/999999").status_code == 404
+
+
+def test_a_messages_picture_and_its_description_go_with_every_post(logged_in, make_account, db):
+    make_account(Platform.X)
+    make_account(Platform.FACEBOOK)
+    client, _ = logged_in(Role.CAMPAIGN_LEAD)
+    token = csrf_token(client, "/campaigns/new")
+    response = client.post("/campaigns/new", content_type="multipart/form-data", data={
+        **campaign_form(), "csrf_token": token, "alt_text": "Affisch: Välfärd före vinster",
+        "image": (io.BytesIO(picture()), "affisch.png")})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.location).get_data(as_text=True)
+    assert 'alt="Affisch: Välfärd före vinster"' in page
+    campaign_id = int(re.search(r"/campaigns/(\d+)", response.location).group(1))
+    message_id = re.search(r'<option [^>]*value="(\d+)"', page).group(1)
+    start = to_local(next_minute() + timedelta(hours=1))
+    response = client.post(f"/campaigns/{campaign_id}/rollout", data={
+        "csrf_token": token, "message_id": message_id, "start_date": f"{start:%Y-%m-%d}",
+        "start_time": f"{start:%H:%M}", "end_date": f"{start:%Y-%m-%d}",
+        "end_time": f"{start:%H:%M}"})
+    assert response.status_code == 302
+    with db.session() as session:
+        posts = list(session.scalars(select(Post)).unique())
+        assert len(posts) == 2
+        assert all([m.alt_text for m in p.media] == ["Affisch: Välfärd före vinster"]
+                   for p in posts)
+
+
+def test_a_refused_campaign_keeps_no_picture(logged_in, db):
+    client, _ = logged_in(Role.CAMPAIGN_LEAD)
+    token = csrf_token(client, "/campaigns/new")
+    response = client.post("/campaigns/new", content_type="multipart/form-data", data={
+        **campaign_form(name=""), "csrf_token": token, "alt_text": "Affisch",
+        "image": (io.BytesIO(picture(color=(9, 9, 9))), "affisch.png")})
+    assert response.status_code == 422
+    assert "välj dem igen" in response.get_data(as_text=True)
+    assert count(db, MediaFile) == 0

@@ -4,8 +4,8 @@ Revision ID: 0018
 Revises: 0016
 Create Date: 2026-12-02
 
-Issue 13: a campaign lead's campaign with its messages (per-network text, hashtags, link and
-UTM parameters) and target associations; campaign_posts links a post (made by the roll-out, or
+Issue 13: a campaign lead's campaign with its messages (per-network text, hashtags, link,
+pictures with alt text, UTM parameters) and target associations; campaign_posts links a post (made by the roll-out, or
 written outside it) to the campaign, so coverage is read from the posts' own deliveries.
 """
 from alembic import op
@@ -75,6 +75,23 @@ def upgrade() -> None:
     op.create_index(op.f("ix_campaign_messages_campaign_id"), "campaign_messages",
                     ["campaign_id"], unique=False)
     op.create_table(
+        "campaign_message_images",
+        sa.Column("message_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("media_id", sa.Integer(), nullable=False),
+        sa.Column("alt_text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["campaign_messages.id"],
+            name=op.f("fk_campaign_message_images_message_id_campaign_messages"),
+            ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["media_id"], ["media_files.id"],
+                                name=op.f("fk_campaign_message_images_media_id_media_files")),
+        sa.PrimaryKeyConstraint("message_id", "position",
+                                name=op.f("pk_campaign_message_images")),
+    )
+    op.create_index(op.f("ix_campaign_message_images_media_id"), "campaign_message_images",
+                    ["media_id"], unique=False)
+    op.create_table(
         "campaign_posts",
         sa.Column("post_id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -100,6 +117,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_campaign_posts_campaign_id", table_name="campaign_posts")
     op.drop_table("campaign_posts")
+    op.drop_index(op.f("ix_campaign_message_images_media_id"),
+                  table_name="campaign_message_images")
+    op.drop_table("campaign_message_images")
     op.drop_index(op.f("ix_campaign_messages_campaign_id"), table_name="campaign_messages")
     op.drop_table("campaign_messages")
     op.drop_index(op.f("ix_campaign_targets_organisation_id"), table_name="campaign_targets")
