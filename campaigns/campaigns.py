@@ -26,7 +26,7 @@ from campaigns.models import (
     CampaignTarget,
     TargetKind,
 )
-from core.auth import Action, NotAllowed, require
+from core.auth import Action, NotAllowed, in_scope, require
 from core.clock import local_to_utc, to_local, utcnow
 from core.entered_time import EnteredTime, parse_date, read_wall_clock
 from core.i18n import N_, UserError, ValidationErrors
@@ -376,7 +376,8 @@ def rollout(session: Session, user: User, campaign_id: int, draft: RolloutDraft,
     if problem := _x_too_long(campaign, message):
         problem.field = "message_id"
         errors.append(problem)
-    accounts = target_accounts(session, campaign)
+    accounts = [a for a in target_accounts(session, campaign)
+                if in_scope(user, a.organisation_id)]
     covered = covered_accounts(session, campaign.id)
     todo = [a for a in accounts if a.id not in covered]
     if not todo:
@@ -404,21 +405,41 @@ def rollout(session: Session, user: User, campaign_id: int, draft: RolloutDraft,
     return Rollout(posts, len(accounts) - len(todo))
 
 
-def link_post(session: Session, user: User, campaign_id: int, post_id: int,
+# Nine digits at most: row ids are 32-bit integers on PostgreSQL, so more is no post at all.
+_POST_REFERENCE = re.compile(
+    r"(?:/posts/(\d{1,9})\b)|(?:/deliveries/(\d{1,9})\b)|^#?(\d{1,9})$")
+
+
+def post_referred_to(session: Session, reference: str) -> int | None:
+    """The post a person points at: its number, its change page (…/posts/42/edit) or one of its
+    deliveries' pages (…/deliveries/17), as copied from the address bar."""
+    match = _POST_REFERENCE.search(reference.strip())
+    if match is None:
+        return None
+    post_number, delivery_number, number = match.groups()
+    if delivery_number is not None:
+        return session.scalar(select(Delivery.post_id).where(
+            Delivery.id == int(delivery_number)))
+    return int(post_number or number)
+
+
+def link_post(session: Session, user: User, campaign_id: int, reference: str,
               now: datetime | None = None) -> CampaignPost:
     """A post written outside the campaign counts for it from now on (its deliveries fill the
     cells of their accounts). A post already linked to another campaign moves to this one."""
     require(user, Action.MANAGE_CAMPAIGNS)
     campaign = campaign_for(session, user, campaign_id)
-    post = session.get(Post, post_id)
+    post_id = post_referred_to(session, reference)
+    post = session.get(Post, post_id) if post_id is not None else None
     if post is None:
-        raise ValidationErrors([UserError(N_("There is no post number %(number)s."),
-                                          field="post_id", number=post_id)])
+        raise ValidationErrors([UserError(
+            N_("No post found there: paste the address of the post's page in Megafon, or give "
+               "its number."), field="post_id")])
     for delivery in post.deliveries:
         require(user, Action.MANAGE_CAMPAIGNS, delivery.account.organisation_id)
-    link = session.get(CampaignPost, post_id)
+    link = session.get(CampaignPost, post.id)
     if link is None:
-        link = CampaignPost(post_id=post_id, campaign_id=campaign.id)
+        link = CampaignPost(post_id=post.id, campaign_id=campaign.id)
         session.add(link)
     link.campaign_id, link.linked_by_id, link.linked_at = campaign.id, user.id, now or utcnow()
     session.flush()

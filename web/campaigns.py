@@ -29,7 +29,7 @@ from campaigns import coverage
 from campaigns.models import Campaign, TargetKind
 from core.auth import Action
 from core.entered_time import EnteredTime
-from core.i18n import N_, UserError, ValidationErrors
+from core.i18n import UserError, ValidationErrors
 from publisher.media import read_upload, save_with_new_pictures, store_image
 from publisher.models import Platform
 from publisher.posts import DraftImage
@@ -93,7 +93,8 @@ class RolloutForm(FlaskForm):
 
 
 class LinkForm(FlaskForm):
-    post_id = StringField(_l("Post number"), validators=[Optional()])
+    post_id = StringField(_l("The post's address or number"),
+                          validators=[Optional(), Length(max=2000)])
 
 
 def _message(form: CampaignForm | MessageForm, session: Session,
@@ -267,12 +268,8 @@ def rollout(campaign_id: int) -> Response | Rendered:
 def link_post(campaign_id: int) -> Response | Rendered:
     form = LinkForm()
 
-    def change(session: Any) -> Any:
-        number = (form.post_id.data or "").strip().lstrip("#")
-        if not number.isdigit():
-            raise ValidationErrors([UserError(N_("Give the post's number, e.g. 42."),
-                                              field="post_id")])
-        return service.link_post(session, current_user, campaign_id, int(number))
+    def change(session: Session) -> Any:
+        return service.link_post(session, current_user, campaign_id, form.post_id.data or "")
 
     return submit(form, change,
                   lambda link: _done(_("Post %(number)s now counts for the campaign.",

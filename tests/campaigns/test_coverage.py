@@ -55,7 +55,8 @@ def test_every_delivery_state_has_its_cell(services, sandbox, make_user, make_ac
     post = queue_post(services.db, comms, [outside], text="Välfärd före vinster, från Kil")
     assert Dispatcher(services.db, services.platforms, services.box, "w0").run_once() == 1
     with services.db.session() as session:
-        link_post(session, session.get(User, lead.id), campaign.id, post.id)
+        link_post(session, session.get(User, lead.id), campaign.id,
+                  f"https://megafon.example/deliveries/{post.deliveries[0].id}")
     published_id = post.deliveries[0].id
 
     start = next_minute() + timedelta(minutes=10)

@@ -14,7 +14,7 @@ from core.clock import to_local, utcnow
 from core.users import Role
 from publisher.models import Delivery, MediaFile, Platform, Post
 from tests.campaigns.helpers import new_campaign, next_minute
-from tests.factories import count
+from tests.factories import count, queue_post
 from tests.media_images import picture
 from tests.web.conftest import csrf_token
 
@@ -138,3 +138,22 @@ def test_a_refused_campaign_keeps_no_picture(logged_in, db):
     assert response.status_code == 422
     assert "välj dem igen" in response.get_data(as_text=True)
     assert count(db, MediaFile) == 0
+
+
+def test_a_post_written_outside_is_linked_by_its_address_and_nonsense_is_answered(
+        logged_in, make_user, make_account, db):
+    x, _ = make_account(Platform.X)
+    client, lead = logged_in(Role.CAMPAIGN_LEAD)
+    campaign = new_campaign(db, lead, name="Länkad")
+    post = queue_post(db, make_user(Role.COMMS), [x], text="Skrivet utanför kampanjen")
+    token = csrf_token(client, f"/campaigns/{campaign.id}")
+    for nonsense in ("", "hej", "99999999999999999", "https://megafon.example/posts/999999/edit"):
+        response = client.post(f"/campaigns/{campaign.id}/link",
+                               data={"csrf_token": token, "post_id": nonsense})
+        assert response.status_code == 422, nonsense
+        assert 'class="field-error"' in response.get_data(as_text=True)
+    response = client.post(f"/campaigns/{campaign.id}/link", data={
+        "csrf_token": token, "post_id": f"https://megafon.example/posts/{post.id}/edit"})
+    assert response.status_code == 302
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert page.count('data-cell="planned"') == 1
