@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import String, and_, case, false, func, or_, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from campaigns.campaigns import campaign_for
-from campaigns.models import Campaign, CampaignPost, CampaignTarget, TargetKind
+from campaigns.models import Campaign, CampaignAsk, CampaignPost, CampaignTarget, TargetKind
 from core.auth import scope_condition
 from core.clock import utcnow
 from core.users import Organisation, OrganisationKind, User
@@ -31,7 +31,9 @@ S = DeliveryState
 
 
 class Cell(enum.StrEnum):
-    NOT_ASKED = "not_asked"  # no post of the campaign on the account
+    NOT_ASKED = "not_asked"  # no post of the campaign on the account, its association not asked
+    ASKED = "asked"  # its association was asked and has not answered yet
+    DECLINED = "declined"  # its association said no, with a reason
     PLANNED = "planned"  # scheduled, or waiting to be tried again
     SENDING = "sending"
     PUBLISHED = "published"
@@ -62,6 +64,7 @@ class Row:
     reach: int | None
     engagement: int | None
     overdue: bool  # the deadline has passed and it is not published
+    asked_by: str | None = None  # asked: who asked (and `when` says when)
 
 
 @dataclass
@@ -105,7 +108,12 @@ def matrix(session: Session, user: User, campaign_id: int, *, organisation_id: i
                .where(PostMetric.delivery_id.in_(select(best.c.delivery_id)))
                .group_by(PostMetric.delivery_id).subquery("metrics"))
     state = type_coerce(best.c.state, String)
-    cell_sql = case((best.c.delivery_id.is_(None), Cell.NOT_ASKED.value),
+    asker = aliased(User)
+    cell_sql = case((best.c.delivery_id.is_(None) & CampaignAsk.declined_at.is_not(None),
+                     Cell.DECLINED.value),
+                    (best.c.delivery_id.is_(None) & CampaignAsk.id.is_not(None),
+                     Cell.ASKED.value),
+                    (best.c.delivery_id.is_(None), Cell.NOT_ASKED.value),
                     (state.in_([S.SCHEDULED.value, S.RETRY_WAIT.value]), Cell.PLANNED.value),
                     else_=state)
     past_deadline = campaign.deadline < now
@@ -114,31 +122,40 @@ def matrix(session: Session, user: User, campaign_id: int, *, organisation_id: i
                     Organisation.name, cell_sql.label("cell"), best.c.post_id,
                     best.c.delivery_id, best.c.next_attempt_at, best.c.published_at,
                     best.c.external_url, best.c.error_message, metrics.c.impressions,
-                    metrics.c.engagement, overdue_sql.label("overdue"))
+                    metrics.c.engagement, overdue_sql.label("overdue"), CampaignAsk.asked_at,
+                    CampaignAsk.decline_reason, asker.name)
              .join(Organisation, Organisation.id == Account.organisation_id)
              .outerjoin(best, best.c.account_id == Account.id)
              .outerjoin(metrics, metrics.c.delivery_id == best.c.delivery_id)
-             .where(or_(_target_condition(campaign), best.c.delivery_id.is_not(None)),
+             .outerjoin(CampaignAsk, and_(CampaignAsk.campaign_id == campaign.id,
+                                          CampaignAsk.organisation_id == Account.organisation_id))
+             .outerjoin(asker, asker.id == CampaignAsk.asked_by_id)
+             .where(or_(_target_condition(campaign), best.c.delivery_id.is_not(None),
+                        and_(CampaignAsk.id.is_not(None), Account.active.is_(True))),
                     scope_condition(user, Account.organisation_id))
              .order_by(Organisation.kind.desc(), Organisation.name, Account.name, Account.id))
     everything = session.execute(query).all()
     organisations = {r[3]: r[4] for r in everything}
     rows = []
     for (account_id, name, platform, org_id, org_name, cell_value, post_id, delivery_id,
-         next_at, published_at, url, error, reach, engagement, overdue) in everything:
+         next_at, published_at, url, error, reach, engagement, overdue, asked_at, reason,
+         asked_by) in everything:
         row_cell = Cell(cell_value)
         if organisation_id is not None and org_id != organisation_id:
             continue
         if cell is not None and row_cell is not cell:
             continue
         published = row_cell is Cell.PUBLISHED
+        asked = row_cell in {Cell.ASKED, Cell.DECLINED}
         rows.append(Row(
             account_id, name, platform, org_id, org_name, row_cell, post_id, delivery_id,
-            published_at if published else (next_at if delivery_id else None),
+            published_at if published else (next_at if delivery_id else
+                                            (asked_at if asked else None)),
             url if published else None,
-            error if row_cell in {Cell.FAILED, Cell.HELD} else None,
+            error if row_cell in {Cell.FAILED, Cell.HELD} else
+            (reason if row_cell is Cell.DECLINED else None),
             (reach or 0) if published else None, (engagement or 0) if published else None,
-            bool(overdue)))
+            bool(overdue), asked_by if asked else None))
     return Matrix(campaign, rows, Counter(r.cell for r in rows),
                   sum(r.overdue for r in rows), list(organisations.items()))
 

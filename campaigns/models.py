@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import utcnow
@@ -108,3 +108,25 @@ class CampaignPost(Base):
         ForeignKey("campaign_messages.id", ondelete="SET NULL"))
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CampaignAsk(Base):
+    """The lead asked an association to carry the campaign on its own accounts. Its answer is
+    either its posts (linked like any other) or a refusal with a reason."""
+
+    __tablename__ = "campaign_asks"
+    __table_args__ = (UniqueConstraint("campaign_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign_messages.id", ondelete="SET NULL"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+
+    campaign: Mapped[Campaign] = relationship()
+    message: Mapped[CampaignMessage | None] = relationship()

@@ -5,7 +5,8 @@ Revises: 0016
 Create Date: 2026-12-02
 
 Issue 13: a campaign lead's campaign with its messages (per-network text, hashtags, link,
-pictures with alt text, UTM parameters) and target associations; campaign_posts links a post (made by the roll-out, or
+pictures with alt text, UTM parameters) and target associations; campaign_asks the associations asked to carry it (and their refusals);
+campaign_posts links a post (made by the roll-out, or
 written outside it) to the campaign, so coverage is read from the posts' own deliveries.
 """
 from alembic import op
@@ -112,9 +113,40 @@ def upgrade() -> None:
     )
     op.create_index("ix_campaign_posts_campaign_id", "campaign_posts",
                     ["campaign_id", "post_id"], unique=False)
+    op.create_table(
+        "campaign_asks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=True),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("asked_by_id", sa.Integer(), nullable=True),
+        sa.Column("asked_at", core.db.UTCDateTime(), nullable=False),
+        sa.Column("declined_at", core.db.UTCDateTime(), nullable=True),
+        sa.Column("declined_by_id", sa.Integer(), nullable=True),
+        sa.Column("decline_reason", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"],
+                                name=op.f("fk_campaign_asks_campaign_id_campaigns"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["message_id"], ["campaign_messages.id"],
+                                name=op.f("fk_campaign_asks_message_id_campaign_messages"),
+                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisations.id"],
+                                name=op.f("fk_campaign_asks_organisation_id_organisations")),
+        sa.ForeignKeyConstraint(["asked_by_id"], ["users.id"],
+                                name=op.f("fk_campaign_asks_asked_by_id_users")),
+        sa.ForeignKeyConstraint(["declined_by_id"], ["users.id"],
+                                name=op.f("fk_campaign_asks_declined_by_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_asks")),
+        sa.UniqueConstraint("campaign_id", "organisation_id",
+                            name=op.f("uq_campaign_asks_campaign_id")),
+    )
+    op.create_index(op.f("ix_campaign_asks_organisation_id"), "campaign_asks",
+                    ["organisation_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_campaign_asks_organisation_id"), table_name="campaign_asks")
+    op.drop_table("campaign_asks")
     op.drop_index("ix_campaign_posts_campaign_id", table_name="campaign_posts")
     op.drop_table("campaign_posts")
     op.drop_index(op.f("ix_campaign_message_images_media_id"),
