@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
+from core.users import Organisation
 
 
 class TargetKind(enum.StrEnum):
@@ -130,3 +131,4 @@ class CampaignAsk(Base):
 
     campaign: Mapped[Campaign] = relationship()
     message: Mapped[CampaignMessage | None] = relationship()
+    organisation: Mapped[Organisation] = relationship()

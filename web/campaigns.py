@@ -24,9 +24,9 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from campaigns import asks, coverage
 from campaigns import campaigns as service
-from campaigns import coverage
-from campaigns.models import Campaign, TargetKind
+from campaigns.models import Campaign, CampaignAsk, TargetKind
 from core.auth import Action
 from core.entered_time import EnteredTime
 from core.i18n import UserError, ValidationErrors
@@ -129,7 +129,8 @@ def _with_pictures(session: Session, form: CampaignForm | MessageForm,
 
 def _cell_label(cell: coverage.Cell) -> str:
     labels = {
-        coverage.Cell.NOT_ASKED: _("Not asked"), coverage.Cell.PLANNED: _("Planned"),
+        coverage.Cell.NOT_ASKED: _("Not asked"), coverage.Cell.ASKED: _("Asked"),
+        coverage.Cell.DECLINED: _("Declined"), coverage.Cell.PLANNED: _("Planned"),
         coverage.Cell.SENDING: _("Sending"), coverage.Cell.PUBLISHED: _("Published"),
         coverage.Cell.FAILED: _("Failed"), coverage.Cell.CANCELLED: _("Cancelled"),
         coverage.Cell.HELD: _("On hold"), coverage.Cell.UNCERTAIN: _("Checking")}
@@ -210,8 +211,13 @@ def _detail_page(campaign_id: int, errors: ValidationErrors | None = None,
     rollout_form.message_id.choices = [
         SelectChoice(m.id, _("Message %(number)s", number=m.position))
         for m in campaign.messages]
+    ask_form = forms.get("ask") or AskForm(formdata=None)
+    ask_form.ask_message_id.choices = rollout_form.message_id.choices
+    ask_form.ask_organisation_ids.choices = [
+        SelectChoice(o.id, o.name) for o in service.associations(session)]
     return render_template(
         "campaigns/detail.html", campaign=campaign, matrix=found, errors=errors,
+        ask_form=ask_form, asks=asks.asks_of(session, current_user, campaign_id),
         previews={m.id: service.preview(campaign, m) for m in campaign.messages},
         targets=len(service.target_accounts(session, campaign)),
         may_manage=service.may_manage(current_user), cells=list(coverage.Cell),
@@ -295,3 +301,96 @@ def coverage_csv(campaign_id: int) -> Response:
     campaign: Campaign = found.campaign
     return Response("\ufeff" + body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{campaign.slug}-coverage.csv"'})
+
+
+# -- asking associations, and their answers ------------------------------------------------------
+
+class AskForm(FlaskForm):
+    ask_message_id = SelectField(_l("Message"), coerce=int, validate_choice=False)
+    ask_organisation_ids = _Checkboxes(_l("Associations"), coerce=int, validate_choice=False)
+
+
+class AnswerForm(FlaskForm):
+    """The answer page: one text per account comes as text_<account id> (read from the form
+    data, as the accounts are the association's own), and one time for all."""
+
+    date = StringField(_l("Date"))
+    time = StringField(_l("Time (24-hour clock)"))
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(_l("Why not?"), validators=[Length(max=2000)])
+
+
+@bp.post("/campaigns/<int:campaign_id>/ask")
+@requires(Action.MANAGE_CAMPAIGNS)
+def ask(campaign_id: int) -> Response | Rendered:
+    form = AskForm()
+    return submit(form, lambda session: asks.ask_associations(
+                      session, current_user, campaign_id, form.ask_message_id.data or 0,
+                      list(form.ask_organisation_ids.data or [])),
+                  lambda done: _done(ngettext("%(num)d association is asked, by e-mail and in "
+                                              "Megafon.", "%(num)d associations are asked, by "
+                                              "e-mail and in Megafon.", len(done)),
+                                     campaign_id, "coverage"),
+                  lambda errors: _detail_page(campaign_id, errors, {"ask": form}))
+
+
+def _ask(ask_id: int) -> CampaignAsk:
+    try:
+        return asks.ask_for(db_session(), current_user, ask_id)
+    except LookupError:
+        abort(404)
+
+
+def _ask_page(ask_id: int, errors: ValidationErrors | None = None,
+              answer: AnswerForm | None = None, refusal: DeclineForm | None = None
+              ) -> Rendered:
+    found = _ask(ask_id)
+    offered = asks.prefilled(db_session(), current_user, ask_id)
+    texts = {p.account.id: request.form.get(f"text_{p.account.id}", p.text)
+             if request.method == "POST" else p.text for p in offered}
+    return render_template(
+        "campaigns/ask.html", ask=found, offered=offered, texts=texts, errors=errors,
+        answer_form=answer or AnswerForm(formdata=None),
+        decline_form=refusal or DeclineForm(formdata=None)), 422 if errors else 200
+
+
+@bp.route("/campaigns/asks/<int:ask_id>", methods=["GET", "POST"])
+@requires(Action.VIEW_CAMPAIGNS)
+def ask_page(ask_id: int) -> Response | Rendered:
+    """The ask as the association sees it: the campaign's message ready for each of its
+    accounts, to adapt and queue."""
+    form = AnswerForm()
+
+    def answer() -> asks.Answer:
+        chosen = request.form.getlist("accounts")
+        texts = {int(key[5:]): value for key, value in request.form.items()
+                 if key.startswith("text_") and key[5:].isdigit() and key[5:] in chosen}
+        return asks.Answer(texts, when=EnteredTime.chosen(None, form.date.data,
+                                                          form.time.data, None))
+
+    return submit(form, lambda session: asks.answer_with_posts(session, current_user, ask_id,
+                                                               answer()),
+                  lambda posts: _answered(ask_id, len(posts)),
+                  lambda errors: _ask_page(ask_id, errors, answer=form))
+
+
+def _answered(ask_id: int, posts: int) -> Response:
+    flash(ngettext("%(num)d post is queued for the campaign.",
+                   "%(num)d posts are queued for the campaign.", posts), "success")
+    return redirect(url_for("campaigns.ask_page", ask_id=ask_id))
+
+
+@bp.post("/campaigns/asks/<int:ask_id>/decline")
+@requires(Action.COMPOSE)
+def decline(ask_id: int) -> Response | Rendered:
+    form = DeclineForm()
+
+    def done(_ask: CampaignAsk) -> Response:
+        flash(_("The campaign lead sees your answer."), "success")
+        return redirect(url_for("campaigns.ask_page", ask_id=ask_id))
+
+    return submit(form, lambda session: asks.decline(session, current_user, ask_id,
+                                                     form.reason.data or ""),
+                  done, lambda errors: _ask_page(ask_id, errors, refusal=form))

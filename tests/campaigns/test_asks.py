@@ -61,7 +61,8 @@ def test_asked_associations_answer_with_a_post_or_a_reason(services, make_org, m
     [to_kil] = smtp_server.messages(to=kil_comms.email)
     [to_arvika] = smtp_server.messages(to=arvika_comms.email)
     assert to_arvika.subject == f"Will Arvika carry the campaign {campaign.name}?"
-    assert "Kil" in to_kil.subject and to_kil.message["Content-Language"] == "sv"
+    assert to_kil.subject == f"Vill Kil bära kampanjen {campaign.name}?"
+    assert to_kil.message["Content-Language"] == "sv"
     assert f"https://megafon.example.org/campaigns/asks/{kil_ask}" in to_kil.body
 
     with db.session() as session:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from campaigns.models import CampaignAsk
 from core.clock import to_local, utcnow
 from core.users import Role
 from publisher.models import Delivery, MediaFile, Platform, Post
@@ -157,3 +158,45 @@ def test_a_post_written_outside_is_linked_by_its_address_and_nonsense_is_answere
     assert response.status_code == 302
     page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert page.count('data-cell="planned"') == 1
+
+
+def test_asked_associations_answer_in_the_browserless_flow(logged_in, make_org, make_account,
+                                                           db):
+    kil, arvika, torsby = make_org("Kil"), make_org("Arvika"), make_org("Torsby")
+    kil_x, _ = make_account(Platform.X, organisation=kil, name=f"Kil {kil.id}")
+    arvika_fb, _ = make_account(Platform.FACEBOOK, organisation=arvika, name=f"Arvika {kil.id}")
+    lead_client, lead = logged_in(Role.CAMPAIGN_LEAD)
+    campaign = new_campaign(db, lead)
+    token = csrf_token(lead_client, f"/campaigns/{campaign.id}")
+    response = lead_client.post(f"/campaigns/{campaign.id}/ask", data={
+        "csrf_token": token, "ask_message_id": campaign.messages[0].id,
+        "ask_organisation_ids": [kil.id, arvika.id]})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with db.session() as session:
+        asks = {a.organisation_id: a.id for a in session.scalars(select(CampaignAsk))}
+
+    kil_client, _ = logged_in(Role.COMMS, organisation=kil)
+    page = kil_client.get(f"/campaigns/asks/{asks[kil.id]}").get_data(as_text=True)
+    assert "Välfärd före vinster!" in page and "utm_source=x" in page
+    token = csrf_token(kil_client, f"/campaigns/asks/{asks[kil.id]}")
+    response = kil_client.post(f"/campaigns/asks/{asks[kil.id]}", data={
+        "csrf_token": token, "accounts": [kil_x.id],
+        f"text_{kil_x.id}": "Kil är med: välfärd före vinster!"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert kil_client.get(f"/campaigns/asks/{asks[arvika.id]}").status_code == 403
+
+    arvika_client, _ = logged_in(Role.COMMS, organisation=arvika)
+    token = csrf_token(arvika_client, f"/campaigns/asks/{asks[arvika.id]}")
+    response = arvika_client.post(f"/campaigns/asks/{asks[arvika.id]}/decline",
+                                  data={"csrf_token": token, "reason": ""})
+    assert response.status_code == 422  # a reason is needed
+    response = arvika_client.post(f"/campaigns/asks/{asks[arvika.id]}/decline",
+                                  data={"csrf_token": token, "reason": "Årsmöte den veckan"})
+    assert response.status_code == 302
+    torsby_client, _ = logged_in(Role.COMMS, organisation=torsby)
+    assert torsby_client.get(f"/campaigns/asks/{asks[kil.id]}").status_code == 403
+
+    page = lead_client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert re.search(rf'data-account="{kil_x.id}" data-cell="planned"', page)
+    assert re.search(rf'data-account="{arvika_fb.id}" data-cell="declined"', page)
+    assert "Årsmöte den veckan" in page

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 from werkzeug.test import TestResponse
 
-from campaigns.models import Campaign, CampaignMessage, TargetKind
+from campaigns.models import Campaign, CampaignAsk, CampaignMessage, TargetKind
 from core.auth import district
 from core.clock import STOCKHOLM
 from core.db import Database
@@ -109,6 +109,10 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("campaigns.add_message", "POST"): CAMPAIGN_LEADS,
     ("campaigns.link_post", "POST"): CAMPAIGN_LEADS,
     ("campaigns.rollout", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.ask", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.ask_page", "GET"): ALL,
+    ("campaigns.ask_page", "POST"): WRITERS,  # an association's answer: its posts
+    ("campaigns.decline", "POST"): WRITERS,
     ("auth.logout", "POST"): ALL,
 }
 # POSTs whose valid form data saves something (so a refusal shows as an unchanged database).
@@ -119,7 +123,8 @@ SAVES = {"compose.compose", "compose.edit", "dashboard.cancel", "dashboard.reque
          "monitoring.source", "monitoring.pause", "monitoring.resume", "monitoring.new_clipping",
          "monitoring.new_watchlist", "monitoring.watchlist", "monitoring.people",
          "monitoring.person", "monitoring.delete_watchlist", "monitoring.delete_person",
-         "campaigns.new", "campaigns.add_message", "campaigns.link_post", "campaigns.rollout"}
+         "campaigns.new", "campaigns.add_message", "campaigns.link_post", "campaigns.rollout",
+         "campaigns.ask", "campaigns.ask_page", "campaigns.decline"}
 # POSTs that answer with a page instead of a redirect (they change nothing).
 ANSWERS_IN_PLACE = {"monitoring.test_query"}
 X_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
@@ -162,7 +167,8 @@ class World:
                 "media_id": self.media_id,
                 "mention_id": self.monitor.mention_id, "source_id": self.monitor.source_id,
                 "watchlist_id": self.monitor.watchlist_id, "person_id": self.monitor.person_id,
-                "table": "issues", "campaign_id": self.campaign.campaign_id}
+                "table": "issues", "campaign_id": self.campaign.campaign_id,
+                "ask_id": self.campaign.ask_id}
 
     def form(self, endpoint: str) -> dict[str, object]:
         """Form data that succeeds for a role allowed to use the endpoint."""
@@ -234,6 +240,9 @@ class Campaigned:
 
     campaign_id: int
     message_id: int
+    ask_id: int
+    association_id: int
+    association_account_id: int
 
     def forms(self, tag: str, post_id: int) -> dict[str, dict[str, object]]:
         now = datetime.now(STOCKHOLM)
@@ -245,6 +254,11 @@ class Campaigned:
                               "target_kind": "district", "text_x": "Hej", "text_facebook": "Hej"},
             "campaigns.add_message": {"text_x": f"Budskap {tag}", "text_facebook": "Hej"},
             "campaigns.link_post": {"post_id": str(post_id)},
+            "campaigns.ask": {"ask_message_id": self.message_id,
+                              "ask_organisation_ids": [self.association_id]},
+            "campaigns.ask_page": {"accounts": [self.association_account_id],
+                                   f"text_{self.association_account_id}": f"Svar {tag}"},
+            "campaigns.decline": {"reason": f"Nej {tag}"},
             "campaigns.rollout": {"message_id": self.message_id,
                                   "start_date": f"{start:%Y-%m-%d}",
                                   "start_time": f"{start:%H:%M}",
@@ -253,7 +267,8 @@ class Campaigned:
         }
 
 
-def campaigned(db: Database) -> Campaigned:
+def campaigned(db: Database, account: Account) -> Campaigned:
+    """A campaign, asked of the association that owns `account`."""
     with db.session() as session:
         campaign = Campaign(name="Välfärd", slug=f"valfard-{uuid.uuid4().hex[:6]}",
                             starts_on=datetime.now(STOCKHOLM).date(),
@@ -264,7 +279,13 @@ def campaigned(db: Database) -> Campaigned:
                                                       link="https://example.org/v")])
         session.add(campaign)
         session.flush()
-        return Campaigned(campaign.id, campaign.messages[0].id)
+        ask = CampaignAsk(campaign_id=campaign.id, message_id=campaign.messages[0].id,
+                          organisation_id=account.organisation_id,
+                          asked_at=datetime.now(STOCKHOLM))
+        session.add(ask)
+        session.flush()
+        return Campaigned(campaign.id, campaign.messages[0].id, ask.id, account.organisation_id,
+                          account.id)
 
 
 def monitored(db: Database) -> Monitored:
@@ -299,7 +320,7 @@ def queue_picture_post(services, user: User, account: Account) -> tuple[int, int
 
 
 @pytest.fixture
-def world(db: Database, services, make_user, make_account) -> World:
+def world(db: Database, services, make_user, make_account, make_org) -> World:
     x, _ = make_account(Platform.X)
     facebook, _ = make_account(Platform.FACEBOOK)
     delivery_id, post_id, media_id = queue_picture_post(services, make_user(Role.COMMS), x)
@@ -311,7 +332,8 @@ def world(db: Database, services, make_user, make_account) -> World:
                  post_id=post_id, media_id=media_id,
                  new_x=directory.create_account("x", f"Ny X {tag}"),
                  new_facebook=directory.create_account("facebook", f"Ny sida {tag}"),
-                 monitor=monitored(db), campaign=campaigned(db))
+                 monitor=monitored(db),
+                 campaign=campaigned(db, make_account(Platform.X, organisation=make_org())[0]))
 
 
 def routes(app: Flask, world: World, *, public: bool = False) -> Iterator[Route]:
