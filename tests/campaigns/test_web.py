@@ -200,3 +200,14 @@ def test_asked_associations_answer_in_the_browserless_flow(logged_in, make_org, 
     assert re.search(rf'data-account="{kil_x.id}" data-cell="planned"', page)
     assert re.search(rf'data-account="{arvika_fb.id}" data-cell="declined"', page)
     assert "Årsmöte den veckan" in page
+
+
+def test_overdue_cells_say_so_in_words_not_colour_alone(logged_in, make_user, make_account, db):
+    make_account(Platform.X)
+    lead = make_user(Role.CAMPAIGN_LEAD)
+    campaign = new_campaign(db, lead, deadline=next_minute() - timedelta(hours=2))
+    client, _ = logged_in(Role.BOARD)
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert page.count('data-testid="overdue"') == 1 and "Försenad" in page
+    body = client.get(f"/campaigns/{campaign.id}/coverage.csv").get_data(as_text=True)
+    assert body.splitlines()[1].endswith(",Försenad")
