@@ -318,6 +318,43 @@ def _date(text: str, field_name: str, errors: list[UserError]) -> date | None:
     return day
 
 
+_UTM_VALUE = re.compile(r"[A-Za-z0-9._~-]{1,100}")
+
+
+@dataclass
+class UtmDraft:
+    source_x: str
+    source_facebook: str
+    medium: str
+    campaign: str
+
+
+def set_utm(session: Session, user: User, campaign_id: int, draft: UtmDraft) -> Campaign:
+    """Change the UTM parameters the campaign's links get from now on (posts already queued
+    keep theirs: they are ordinary posts, changed in the composer). Refused when a message's
+    X text would no longer fit."""
+    require(user, Action.MANAGE_CAMPAIGNS)
+    campaign = campaign_for(session, user, campaign_id)
+    values = {"utm_source_x": draft.source_x.strip(),
+              "utm_source_facebook": draft.source_facebook.strip(),
+              "utm_medium": draft.medium.strip(), "utm_campaign": draft.campaign.strip()}
+    errors = [UserError(N_("Use letters a–z, digits, dots, hyphens or underscores, without "
+                           "spaces."), field=name)
+              for name, value in values.items() if not _UTM_VALUE.fullmatch(value)]
+    if errors:
+        raise ValidationErrors(errors)
+    for name, value in values.items():
+        setattr(campaign, name, value)
+    for message in campaign.messages:
+        if problem := _x_too_long(campaign, message):
+            problem.field = "utm_campaign"
+            errors.append(problem)
+    if errors:
+        raise ValidationErrors(errors)
+    session.flush()
+    return campaign
+
+
 # -- rolling out ----------------------------------------------------------------------------------
 
 @dataclass

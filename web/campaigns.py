@@ -92,6 +92,14 @@ class RolloutForm(FlaskForm):
     end_time = StringField(_l("Until: time"))
 
 
+class UtmForm(FlaskForm):
+    utm_source_x = StringField(_l("utm_source on X"), validators=[Length(max=100)])
+    utm_source_facebook = StringField(_l("utm_source on Facebook"),
+                                      validators=[Length(max=100)])
+    utm_medium = StringField(_l("utm_medium"), validators=[Length(max=100)])
+    utm_campaign = StringField(_l("utm_campaign"), validators=[Length(max=100)])
+
+
 class LinkForm(FlaskForm):
     post_id = StringField(_l("The post's address or number"),
                           validators=[Optional(), Length(max=2000)])
@@ -225,6 +233,7 @@ def _detail_page(campaign_id: int, errors: ValidationErrors | None = None,
         rollout_form=rollout_form,
         message_form=forms.get("message") or MessageForm(formdata=None),
         link_form=forms.get("link") or LinkForm(formdata=None),
+        utm_form=forms.get("utm") or UtmForm(formdata=None, obj=campaign),
     ), 422 if errors else 200
 
 
@@ -267,6 +276,21 @@ def rollout(campaign_id: int) -> Response | Rendered:
     return submit(form, lambda session: service.rollout(session, current_user, campaign_id,
                                                         draft()),
                   done, lambda errors: _detail_page(campaign_id, errors, {"rollout": form}))
+
+
+@bp.post("/campaigns/<int:campaign_id>/utm")
+@requires(Action.MANAGE_CAMPAIGNS)
+def utm(campaign_id: int) -> Response | Rendered:
+    form = UtmForm()
+    return submit(form, lambda session: service.set_utm(session, current_user, campaign_id,
+                                                        service.UtmDraft(
+                                                            form.utm_source_x.data or "",
+                                                            form.utm_source_facebook.data or "",
+                                                            form.utm_medium.data or "",
+                                                            form.utm_campaign.data or "")),
+                  lambda _campaign: _done(_("The links' UTM parameters are changed for the "
+                                            "posts made from now on."), campaign_id),
+                  lambda errors: _detail_page(campaign_id, errors, {"utm": form}))
 
 
 @bp.post("/campaigns/<int:campaign_id>/link")

@@ -211,3 +211,21 @@ def test_overdue_cells_say_so_in_words_not_colour_alone(logged_in, make_user, ma
     assert page.count('data-testid="overdue"') == 1 and "Försenad" in page
     body = client.get(f"/campaigns/{campaign.id}/coverage.csv").get_data(as_text=True)
     assert body.splitlines()[1].endswith(",Försenad")
+
+
+def test_a_lead_changes_the_utm_parameters_and_the_preview_follows(logged_in, db):
+    client, lead = logged_in(Role.CAMPAIGN_LEAD)
+    campaign = new_campaign(db, lead)
+    token = csrf_token(client, f"/campaigns/{campaign.id}")
+    response = client.post(f"/campaigns/{campaign.id}/utm", data={
+        "csrf_token": token, "utm_source_x": "twitter", "utm_source_facebook": "fb",
+        "utm_medium": "", "utm_campaign": "val 2026"})
+    assert response.status_code == 422
+    assert response.get_data(as_text=True).count('class="field-error"') == 2
+    response = client.post(f"/campaigns/{campaign.id}/utm", data={
+        "csrf_token": token, "utm_source_x": "twitter", "utm_source_facebook": "fb",
+        "utm_medium": "organic", "utm_campaign": "val-2026"})
+    assert response.status_code == 302
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "utm_source=twitter&amp;utm_medium=organic&amp;utm_campaign=val-2026" in page
+    assert "utm_source=fb&amp;" in page

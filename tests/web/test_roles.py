@@ -110,6 +110,7 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("campaigns.link_post", "POST"): CAMPAIGN_LEADS,
     ("campaigns.rollout", "POST"): CAMPAIGN_LEADS,
     ("campaigns.ask", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.utm", "POST"): CAMPAIGN_LEADS,
     ("campaigns.ask_page", "GET"): ALL,
     ("campaigns.ask_page", "POST"): WRITERS,  # an association's answer: its posts
     ("campaigns.decline", "POST"): WRITERS,
@@ -124,7 +125,7 @@ SAVES = {"compose.compose", "compose.edit", "dashboard.cancel", "dashboard.reque
          "monitoring.new_watchlist", "monitoring.watchlist", "monitoring.people",
          "monitoring.person", "monitoring.delete_watchlist", "monitoring.delete_person",
          "campaigns.new", "campaigns.add_message", "campaigns.link_post", "campaigns.rollout",
-         "campaigns.ask", "campaigns.ask_page", "campaigns.decline"}
+         "campaigns.ask", "campaigns.ask_page", "campaigns.decline", "campaigns.utm"}
 # POSTs that answer with a page instead of a redirect (they change nothing).
 ANSWERS_IN_PLACE = {"monitoring.test_query"}
 X_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
@@ -259,6 +260,8 @@ class Campaigned:
             "campaigns.ask_page": {"accounts": [self.association_account_id],
                                    f"text_{self.association_account_id}": f"Svar {tag}"},
             "campaigns.decline": {"reason": f"Nej {tag}"},
+            "campaigns.utm": {"utm_source_x": "twitter", "utm_source_facebook": "fb",
+                              "utm_medium": "social", "utm_campaign": f"val-{tag}"},
             "campaigns.rollout": {"message_id": self.message_id,
                                   "start_date": f"{start:%Y-%m-%d}",
                                   "start_time": f"{start:%H:%M}",
