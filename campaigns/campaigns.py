@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import (
     Campaign,
+    CampaignAsk,
     CampaignMessage,
     CampaignMessageImage,
     CampaignPost,
@@ -131,6 +132,9 @@ def targets_user(session: Session, campaign: Campaign, user: User) -> bool:
         return True
     if campaign.target_kind is TargetKind.ALL:
         return True
+    if session.scalar(select(CampaignAsk.id).where(CampaignAsk.campaign_id == campaign.id,
+                                                  CampaignAsk.organisation_id == org.id)):
+        return True  # asked to carry it, whatever the targets
     if campaign.target_kind is TargetKind.DISTRICT:
         return False
     return any(t.organisation_id == org.id for t in campaign.targets)
@@ -143,6 +147,8 @@ def campaigns_for(session: Session, user: User) -> list[Campaign]:
     if user.organisation.kind is not OrganisationKind.DISTRICT:
         query = query.where(
             (Campaign.target_kind == TargetKind.ALL)
+            | exists().where(CampaignAsk.campaign_id == Campaign.id,
+                             CampaignAsk.organisation_id == user.organisation_id)
             | ((Campaign.target_kind == TargetKind.ASSOCIATIONS)
                & exists().where(CampaignTarget.campaign_id == Campaign.id,
                                 CampaignTarget.organisation_id == user.organisation_id)))

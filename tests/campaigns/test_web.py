@@ -195,6 +195,11 @@ def test_asked_associations_answer_in_the_browserless_flow(logged_in, make_org, 
     assert response.status_code == 302
     torsby_client, _ = logged_in(Role.COMMS, organisation=torsby)
     assert torsby_client.get(f"/campaigns/asks/{asks[kil.id]}").status_code == 403
+    assert torsby_client.get(f"/campaigns/{campaign.id}").status_code == 403
+    # Asked, Kil sees the district's campaign, and in it only its own accounts.
+    assert campaign.name in kil_client.get("/campaigns").get_data(as_text=True)
+    kil_view = kil_client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert kil_view.count("data-account=") == 1
 
     page = lead_client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert re.search(rf'data-account="{kil_x.id}" data-cell="planned"', page)
