@@ -20,6 +20,7 @@ COPY core ./core
 COPY publisher ./publisher
 COPY monitor ./monitor
 COPY reports ./reports
+COPY campaigns ./campaigns
 COPY web ./web
 COPY schedules ./schedules
 COPY sandbox ./sandbox

@@ -35,6 +35,8 @@ class Action(enum.StrEnum):
     TRIAGE_MENTIONS = "triage_mentions"  # relevant / not relevant, assign, note, respond
     MANAGE_MONITORING = "manage_monitoring"  # sources, watchlists, people, clippings
     MANAGE_REPORT_MAIL = "manage_report_mail"  # who gets the monthly report by e-mail, and when
+    VIEW_CAMPAIGNS = "view_campaigns"  # campaigns and their coverage (narrowed to one's targets)
+    MANAGE_CAMPAIGNS = "manage_campaigns"  # create campaigns, roll them out, link posts to them
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -47,6 +49,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.TRIAGE_MENTIONS: frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD}),
     Action.MANAGE_MONITORING: frozenset({Role.ADMIN, Role.COMMS}),
     Action.MANAGE_REPORT_MAIL: frozenset({Role.ADMIN}),
+    Action.VIEW_CAMPAIGNS: frozenset(Role),
+    Action.MANAGE_CAMPAIGNS: frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD}),
 }
 
 

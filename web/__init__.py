@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         admin,
         api,
         auth,
+        campaigns,
         compose,
         dashboard,
         errors,
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   reports, health, tokens, privacy):
+                   reports, campaigns, health, tokens, privacy):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)

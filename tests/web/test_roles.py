@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 from werkzeug.test import TestResponse
 
+from campaigns.models import Campaign, CampaignAsk, CampaignMessage, TargetKind
 from core.auth import district
 from core.clock import STOCKHOLM
 from core.db import Database
@@ -40,6 +41,7 @@ ACCOUNT_MANAGERS = frozenset({Role.ADMIN, Role.COMMS})
 ADMINS = frozenset({Role.ADMIN})
 TRIAGERS = frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD})
 MONITOR_MANAGERS = frozenset({Role.ADMIN, Role.COMMS})
+CAMPAIGN_LEADS = frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD})
 
 # Reachable without logging in; everything else needs a user.
 PUBLIC = {"static", "favicon", "health.healthz", "health.publishing", "auth.login",
@@ -111,6 +113,19 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("monitoring.person", "POST"): MONITOR_MANAGERS,
     ("monitoring.delete_watchlist", "POST"): MONITOR_MANAGERS,  # deletions after every use
     ("monitoring.delete_person", "POST"): MONITOR_MANAGERS,
+    ("campaigns.index", "GET"): ALL,
+    ("campaigns.detail", "GET"): ALL,
+    ("campaigns.coverage_csv", "GET"): ALL,
+    ("campaigns.new", "GET"): CAMPAIGN_LEADS,
+    ("campaigns.new", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.add_message", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.link_post", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.rollout", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.ask", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.utm", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.ask_page", "GET"): ALL,
+    ("campaigns.ask_page", "POST"): WRITERS,  # an association's answer: its posts
+    ("campaigns.decline", "POST"): WRITERS,
     ("auth.logout", "POST"): ALL,
 }
 # POSTs whose valid form data saves something (so a refusal shows as an unchanged database).
@@ -121,7 +136,9 @@ SAVES = {"compose.compose", "compose.edit", "dashboard.cancel", "dashboard.reque
          "monitoring.source", "monitoring.pause", "monitoring.resume", "monitoring.new_clipping",
          "monitoring.new_watchlist", "monitoring.watchlist", "monitoring.people",
          "monitoring.person", "monitoring.delete_watchlist", "monitoring.delete_person",
-         "tokens.create", "privacy.erase"}
+         "tokens.create", "privacy.erase",
+         "campaigns.new", "campaigns.add_message", "campaigns.link_post", "campaigns.rollout",
+         "campaigns.ask", "campaigns.ask_page", "campaigns.decline", "campaigns.utm"}
 # POSTs that answer with a page instead of a redirect (they change nothing).
 # The new token, shown once; the export, a download.
 ANSWERS_IN_PLACE = {"monitoring.test_query", "tokens.create", "privacy.export"}
@@ -156,6 +173,7 @@ class World:
     new_x: dict[str, str]
     new_facebook: dict[str, str]
     monitor: Monitored
+    campaign: Campaigned
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def url_values(self) -> dict[str, object]:
@@ -164,7 +182,8 @@ class World:
                 "media_id": self.media_id,
                 "mention_id": self.monitor.mention_id, "source_id": self.monitor.source_id,
                 "watchlist_id": self.monitor.watchlist_id, "person_id": self.monitor.person_id,
-                "table": "issues", "token_id": 1}
+                "table": "issues", "token_id": 1, "campaign_id": self.campaign.campaign_id,
+                "ask_id": self.campaign.ask_id}
 
     def form(self, endpoint: str) -> dict[str, object]:
         """Form data that succeeds for a role allowed to use the endpoint."""
@@ -189,6 +208,7 @@ class World:
             "privacy.export": {"subject": "@nobody"},
             "privacy.erase": {"subject": "@nobody", "confirm": "yes"},
             **self.monitor.forms(self.tag),
+            **self.campaign.forms(self.tag, self.post_id),
         }
         return forms.get(endpoint, {})
 
@@ -232,6 +252,62 @@ class Monitored:
         }
 
 
+@dataclass
+class Campaigned:
+    """A campaign for the district with one message, to aim the campaign routes at."""
+
+    campaign_id: int
+    message_id: int
+    ask_id: int
+    association_id: int
+    association_account_id: int
+
+    def forms(self, tag: str, post_id: int) -> dict[str, dict[str, object]]:
+        now = datetime.now(STOCKHOLM)
+        start, deadline = now + timedelta(hours=2), now + timedelta(days=3)
+        return {
+            "campaigns.new": {"name": f"Kampanj {tag}", "starts_on": f"{now:%Y-%m-%d}",
+                              "ends_on": f"{deadline:%Y-%m-%d}",
+                              "deadline_date": f"{deadline:%Y-%m-%d}", "deadline_time": "18:00",
+                              "target_kind": "district", "text_x": "Hej", "text_facebook": "Hej"},
+            "campaigns.add_message": {"text_x": f"Budskap {tag}", "text_facebook": "Hej"},
+            "campaigns.link_post": {"post_id": str(post_id)},
+            "campaigns.ask": {"ask_message_id": self.message_id,
+                              "ask_organisation_ids": [self.association_id]},
+            "campaigns.ask_page": {"accounts": [self.association_account_id],
+                                   f"text_{self.association_account_id}": f"Svar {tag}"},
+            "campaigns.decline": {"reason": f"Nej {tag}"},
+            "campaigns.utm": {"utm_source_x": "twitter", "utm_source_facebook": "fb",
+                              "utm_medium": "social", "utm_campaign": f"val-{tag}"},
+            "campaigns.rollout": {"message_id": self.message_id,
+                                  "start_date": f"{start:%Y-%m-%d}",
+                                  "start_time": f"{start:%H:%M}",
+                                  "end_date": f"{start:%Y-%m-%d}",
+                                  "end_time": f"{start:%H:%M}"},
+        }
+
+
+def campaigned(db: Database, account: Account) -> Campaigned:
+    """A campaign, asked of the association that owns `account`."""
+    with db.session() as session:
+        campaign = Campaign(name="Välfärd", slug=f"valfard-{uuid.uuid4().hex[:6]}",
+                            starts_on=datetime.now(STOCKHOLM).date(),
+                            ends_on=datetime.now(STOCKHOLM).date(),
+                            deadline=datetime.now(STOCKHOLM) + timedelta(days=3),
+                            target_kind=TargetKind.DISTRICT, utm_campaign="valfard",
+                            messages=[CampaignMessage(text_x="Välfärd", text_facebook="Välfärd",
+                                                      link="https://example.org/v")])
+        session.add(campaign)
+        session.flush()
+        ask = CampaignAsk(campaign_id=campaign.id, message_id=campaign.messages[0].id,
+                          organisation_id=account.organisation_id,
+                          asked_at=datetime.now(STOCKHOLM))
+        session.add(ask)
+        session.flush()
+        return Campaigned(campaign.id, campaign.messages[0].id, ask.id, account.organisation_id,
+                          account.id)
+
+
 def monitored(db: Database) -> Monitored:
     with db.session() as session:
         watchlist = Watchlist(name="Kollektivtrafik", query="kollektivtrafik*")
@@ -264,7 +340,7 @@ def queue_picture_post(services, user: User, account: Account) -> tuple[int, int
 
 
 @pytest.fixture
-def world(db: Database, services, make_user, make_account) -> World:
+def world(db: Database, services, make_user, make_account, make_org) -> World:
     x, _ = make_account(Platform.X)
     facebook, _ = make_account(Platform.FACEBOOK)
     delivery_id, post_id, media_id = queue_picture_post(services, make_user(Role.COMMS), x)
@@ -276,7 +352,8 @@ def world(db: Database, services, make_user, make_account) -> World:
                  post_id=post_id, media_id=media_id,
                  new_x=directory.create_account("x", f"Ny X {tag}"),
                  new_facebook=directory.create_account("facebook", f"Ny sida {tag}"),
-                 monitor=monitored(db))
+                 monitor=monitored(db),
+                 campaign=campaigned(db, make_account(Platform.X, organisation=make_org())[0]))
 
 
 def routes(app: Flask, world: World, *, public: bool = False) -> Iterator[Route]:

@@ -1,7 +1,7 @@
 """API tokens: a user's scripts act as the user, read-only or read-write
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-02
 
 core.tokens: a token's secret is stored as its SHA-256 digest; the prefix, in clear, names it.
@@ -13,7 +13,7 @@ import core.db
 
 
 revision = '0020'
-down_revision = '0016'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
