@@ -92,8 +92,9 @@ def _first_admin(database: Database) -> tuple[str, str] | None:
         if session.scalar(select(func.count(User.id))):
             return None
         password = secrets.token_urlsafe(12)
+        # Printed on the terminal (and so in logs): good for the first login only.
         create_user(session, email="admin@example.org", name="Administratör", password=password,
-                    role=Role.ADMIN)
+                    role=Role.ADMIN, must_change_password=True)
         return "admin@example.org", password
 
 

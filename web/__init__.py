@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Flask, g, send_from_directory
 from werkzeug.wrappers import Response
@@ -21,6 +22,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SECRET_KEY=load_or_create_secret(settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=40 * 1024 * 1024,  # four 8 MB pictures and the text (compose)
         BABEL_DEFAULT_LOCALE=settings.default_locale,
@@ -50,6 +54,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    reports, health):
         app.register_blueprint(module.bp)
     errors.init_app(app)
+    auth.init_app(app)
+    _security_headers(app, hsts=settings.https)
 
     @app.get("/favicon.ico")
     def favicon() -> Response:
@@ -64,3 +70,34 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             session.close()
 
     return app
+
+
+# No inline script or style anywhere (templates load static files only); the report's charts are
+# data: URI images. frame-ancestors and X-Frame-Options: no page can be framed (clickjacking).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'")
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _security_headers(app: Flask, *, hsts: bool) -> None:
+    """The security headers on every response, errors and static files included. HSTS only when
+    Megafon's base URL is https: sent over plain HTTP it would be ignored, and a wrong one
+    would lock browsers out of a site without TLS for a year."""
+    headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+    if hsts:
+        headers["Strict-Transport-Security"] = HSTS
+
+    @app.after_request
+    def add_headers(response: Response) -> Response:
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        return response
