@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy import ColumnElement, func, select, true, update
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
@@ -203,6 +203,8 @@ def authenticate(session: Session, email: str, password: str, *, client: str = "
     * Per client (`client`, the IP address): `client_max_failures` failed logins within
       `lock_minutes`, whatever the addresses, pause that client for `lock_minutes`
       (ClientThrottled; the web answers 429). This stops guessing spread over many addresses.
+      Many people behind one address (an office, a proxy) share the pause, so a known device
+      (below) passes it too.
     * Per address: after `max_failures` wrong passwords, the address waits before its password
       is checked again, 30 s doubling with each further failure up to `lock_minutes`
       (LoginLocked). The wait is a delay, not a lock-out: it is skipped for a client that shows
@@ -218,13 +220,13 @@ def authenticate(session: Session, email: str, password: str, *, client: str = "
     policy = policy or LoginPolicy()
     key = email.strip().lower().replace("\x00", "")
     now = utcnow()
-    client_row = session.get(LoginThrottle, f"client:{client}"[:254]) if client else None
-    if client_row and client_row.locked_until and client_row.locked_until > now:
-        raise ClientThrottled(_minutes_until(client_row.locked_until, now))
     user = session.scalar(select(User).where(User.email == key)) if key else None
+    trusted = user is not None and device == (user.id, device_fingerprint(user))
+    client_row = session.get(LoginThrottle, f"client:{client}"[:254]) if client else None
+    if client_row and client_row.locked_until and client_row.locked_until > now and not trusted:
+        raise ClientThrottled(_minutes_until(client_row.locked_until, now))
     account_key = f"account:{key}"[:254]
     account = session.get(LoginThrottle, account_key)
-    trusted = user is not None and device == (user.id, device_fingerprint(user))
     if account and account.locked_until and account.locked_until > now and not trusted:
         _count_client_failure(session, client, now, policy)
         session.flush()
@@ -312,17 +314,33 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def request_password_reset(session: Session, email: str, *, minutes: int = 60) -> None:
+MAX_OPEN_RESETS = 3
+
+
+def request_password_reset(session: Session, email: str, *, minutes: int = 60,
+                           client: str = "", policy: LoginPolicy | None = None) -> None:
     """E-mail a single-use reset link if an active user has this address; otherwise do nothing.
     The caller answers the same either way, so the form does not reveal who has an account.
     The e-mail is a notification (core.mail's outbox sends it); only the token's hash is kept
-    in password_resets."""
+    in password_resets. Each request counts against the client like a failed login
+    (ValidationErrors holding ClientThrottled when paused), and a user has at most
+    MAX_OPEN_RESETS links open at once, so the form cannot be used to flood an inbox."""
+    policy = policy or LoginPolicy()
+    now = utcnow()
+    client_row = session.get(LoginThrottle, f"client:{client}"[:254]) if client else None
+    if client_row and client_row.locked_until and client_row.locked_until > now:
+        raise ValidationErrors([ClientThrottled(_minutes_until(client_row.locked_until, now))])
+    _count_client_failure(session, client, now, policy)
     key = email.strip().lower().replace("\x00", "")
     user = session.scalar(select(User).where(User.email == key)) if key else None
     if user is None or not user.active:
         return
+    open_links = session.scalar(select(func.count(PasswordReset.id)).where(
+        PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None),
+        PasswordReset.expires_at > now))
+    if open_links and open_links >= MAX_OPEN_RESETS:
+        return
     token = secrets.token_urlsafe(32)
-    now = utcnow()
     session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token), created_at=now,
                               expires_at=now + timedelta(minutes=minutes)))
     notify(session, [user], "password_reset", RESET_SUBJECT, RESET_BODY,

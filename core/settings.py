@@ -69,6 +69,7 @@ class Settings:
     session_max_hours: int = 12  # a session ends this long after logging in, used or not
     session_cookie_secure: str = "auto"  # auto (when base_url is https), on or off
     password_reset_minutes: int = 60  # how long an e-mailed reset link works (once)
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto to believe
     demo_data: bool = False
     base_url: str = ""
     smtp_url: str = ""
@@ -99,6 +100,8 @@ class Settings:
                self.password_reset_minutes) < 1:
             raise SettingsError(f"{ENV_PREFIX}SESSION_*, LOGIN_* and PASSWORD_RESET_MINUTES "
                                 "must be at least 1")
+        if self.trusted_proxies < 0:
+            raise SettingsError(f"{ENV_PREFIX}TRUSTED_PROXIES must be 0 or more")
         if self.default_locale not in {"sv", "en"}:
             raise SettingsError(f"{ENV_PREFIX}DEFAULT_LOCALE must be sv or en")
         object.__setattr__(self, "own_party", self.own_party.strip().upper())

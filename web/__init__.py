@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from flask import Flask, g, send_from_directory
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from core.crypto import load_or_create_secret
@@ -30,6 +31,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
     )
+    if settings.trusted_proxies:
+        # The client's address (login throttling) and https come from the proxies' headers,
+        # believed only for as many proxies as are configured: a client cannot forge them.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.extensions["megafon"] = services
     logging.basicConfig(level=settings.log_level)
 

@@ -92,6 +92,13 @@ def _device() -> tuple[int, str] | None:
     return int(user_id), str(fingerprint)
 
 
+def _policy() -> LoginPolicy:
+    settings = services().settings
+    return LoginPolicy(max_failures=settings.login_max_failures,
+                       lock_minutes=settings.login_lock_minutes,
+                       client_max_failures=settings.login_client_max_failures)
+
+
 def _start_session(user: User) -> None:
     login_user(user)
     session.permanent = True  # PERMANENT_SESSION_LIFETIME = the absolute lifetime
@@ -108,14 +115,10 @@ def login() -> str | Response | Rendered:
     status = 400
     if form.validate_on_submit():
         db = db_session()
-        settings = services().settings
-        policy = LoginPolicy(max_failures=settings.login_max_failures,
-                             lock_minutes=settings.login_lock_minutes,
-                             client_max_failures=settings.login_client_max_failures)
         try:
             user = authenticate(db, form.email.data or "", form.password.data or "",
                                 client=request.remote_addr or "", device=_device(),
-                                policy=policy)
+                                policy=_policy())
         except ClientThrottled as exc:
             db.commit()
             status = 429
@@ -199,8 +202,9 @@ def forgot() -> Response | Rendered:
     form = PasswordForgotForm()
 
     def page(errors: ValidationErrors | None) -> Rendered:
+        paused = errors and any(isinstance(e, ClientThrottled) for e in errors.errors)
         return render_template("auth/forgot.html", form=form, errors=errors), \
-            400 if errors else 200
+            429 if paused else 400 if errors else 200
 
     def done(_none: None) -> Response:
         flash(_("If the address belongs to a Megafon account, a link to set a new password is "
@@ -209,8 +213,8 @@ def forgot() -> Response | Rendered:
         return redirect(url_for("auth.login"))
 
     return submit(form, lambda db: request_password_reset(
-        db, form.email.data or "", minutes=services().settings.password_reset_minutes),
-        done, page)
+        db, form.email.data or "", minutes=services().settings.password_reset_minutes,
+        client=request.remote_addr or "", policy=_policy()), done, page)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

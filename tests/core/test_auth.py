@@ -178,3 +178,20 @@ def test_making_an_administrator_needs_confirmation_and_a_good_password(db, make
                         name="Ny", password=PASSWORD, role=Role.ADMIN, organisation_id=None,
                         confirm_admin=True)
         assert (made.role, made.organisation.name) == (Role.ADMIN, "Distriktet")
+
+
+def test_a_known_browser_passes_its_clients_pause(db, make_user):
+    """Many people may share one address (an office, a proxy): a stranger's guesses from it must
+    not keep out those whose browsers have logged in before."""
+    user, policy = make_user(), LoginPolicy(client_max_failures=2)
+    for n in range(2):
+        with db.session() as session, pytest.raises(AuthError):
+            authenticate(session, f"person{n}@example.org", "x" * 12, client="192.0.2.99",
+                         policy=policy)
+    with db.session() as session, pytest.raises(ClientThrottled):
+        authenticate(session, user.email, PASSWORD, client="192.0.2.99", policy=policy)
+    with db.session() as session:
+        owner = session.get(User, user.id)
+        known = (owner.id, device_fingerprint(owner))
+        assert authenticate(session, user.email, PASSWORD, client="192.0.2.99", device=known,
+                            policy=policy).id == user.id

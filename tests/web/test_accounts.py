@@ -219,6 +219,29 @@ def test_the_answer_to_a_reset_request_is_the_same_for_unknown_addresses(app, ma
     assert pages[0] == pages[1]
 
 
+def test_reset_requests_cannot_flood_an_inbox_or_go_on_forever(app, services, make_user,
+                                                               smtp_server):  # noqa: F811
+    user = make_user(Role.COMMS)
+    asker = from_address(app.test_client(), "198.51.100.20")
+    limit = services.settings.login_client_max_failures
+    answers = [post(asker, "/password/forgot", {"email": user.email}, "/password/forgot")
+               .status_code for _ in range(limit + 1)]
+    assert answers[:limit] == [302] * limit and answers[limit] == 429
+    send_pending(services.db, MailSender(smtp_server.url, base_url="http://megafon.test"))
+    assert len(smtp_server.messages(to=user.email)) == 3  # at most three open links
+
+
+def test_behind_a_trusted_proxy_each_client_is_throttled_on_its_own(services):
+    proxied = create_app(dataclasses.replace(services.settings, trusted_proxies=1), services)
+    guesser, other = proxied.test_client(), proxied.test_client()
+    guesser.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.77"
+    other.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.78"
+    for n in range(services.settings.login_client_max_failures):
+        try_login(guesser, f"person{n}@example.org", "gissning 123")
+    assert try_login(guesser, "sista@example.org", "gissning 123").status_code == 429
+    assert try_login(other, "sista@example.org", "gissning 123").status_code == 400
+
+
 def test_an_expired_reset_link_is_refused(app, services, make_user, smtp_server):  # noqa: F811
     user = make_user(Role.COMMS)
     client = app.test_client()
