@@ -137,7 +137,8 @@ def run(host: str | None, port: int | None) -> None:
         click.echo(f"  Sandbox of X and Facebook: {sandbox_server.url}/sandbox/")
     if credentials:
         click.echo(f"  First login: {credentials[0]}  password: {credentials[1]}")
-        click.echo("  (shown once; add more users with `megafon create-user`)")
+        click.echo("  (shown once, for the first login, which asks for a password of your own;"
+                   " add more users with `megafon create-user`)")
     click.echo("")
     try:
         app.run(host=host, port=port, threaded=True, use_reloader=False)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from core.i18n import N_, UserError, ValidationErrors
-from core.notifications import notify
+from core.notifications import Notification, notify
 from core.users import (
     LoginThrottle,
     Organisation,
@@ -304,6 +304,7 @@ def change_password(session: Session, user: User, *, current: str, new: str,
     return user
 
 
+RESET_KIND = "password_reset"
 RESET_SUBJECT = N_("Set a new password for Megafon")
 RESET_BODY = N_("Someone, probably you, asked for a new Megafon password for this address. The "
                 "link below works once, for %(minutes)s minutes. If it was not you, ignore this "
@@ -343,7 +344,7 @@ def request_password_reset(session: Session, email: str, *, minutes: int = 60,
     token = secrets.token_urlsafe(32)
     session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token), created_at=now,
                               expires_at=now + timedelta(minutes=minutes)))
-    notify(session, [user], "password_reset", RESET_SUBJECT, RESET_BODY,
+    notify(session, [user], RESET_KIND, RESET_SUBJECT, RESET_BODY,
            link=f"/reset/{token}", minutes=minutes)
 
 
@@ -378,6 +379,13 @@ def reset_password(session: Session, token: str, *, new: str, repeated: str) -> 
     if used.rowcount != 1:  # type: ignore[attr-defined]
         raise ValidationErrors([UserError(EXPIRED)])
     _set_password(session, user, new, "new_password")
+    # The links live on in the outbox's notifications (the e-mail's text): once one is used,
+    # none of them needs to be kept, nor shown in the app.
+    session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.kind == RESET_KIND)
+        .values(link=None, read_at=func.coalesce(Notification.read_at, now)))
+    session.execute(update(PasswordReset).where(
+        PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None)).values(used_at=now))
     _record(session, user, None, "reset their password by e-mail")
     return user
 

@@ -25,6 +25,7 @@ from cli.main import _first_admin
 from core.auth import create_user, district
 from core.clock import utcnow
 from core.mail import MailSender, send_pending
+from core.notifications import Notification
 from core.users import PasswordReset, Role, User, UserEvent
 from publisher.services import Services
 from tests.conftest import PASSWORD
@@ -199,6 +200,9 @@ def test_a_forgotten_password_is_reset_by_email_once(any_app, any_services, smtp
     done = post(client, path, {"new_password": NEW_PASSWORD, "repeated": NEW_PASSWORD}, path)
     assert at_login(done)
     assert at_login(elsewhere.get("/"))  # the reset ended the other sessions
+    with any_services.db.session() as session:  # the raw link is not kept in the outbox either
+        assert list(session.scalars(select(Notification.link).where(
+            Notification.user_id == user.id))) == [None]
     login(any_app.test_client(), user, NEW_PASSWORD)
     assert client.get(path).status_code == 400  # used once
     again = client.post(path, data={"new_password": "ett tredje lösenord",
