@@ -79,9 +79,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 
 # No inline script or style anywhere (templates load static files only); the report's charts are
-# data: URI images. frame-ancestors and X-Frame-Options: no page can be framed (clickjacking).
+# data: URI images, the composer's picture previews blob: URLs. frame-ancestors and
+# X-Frame-Options: no page can be framed (clickjacking).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'")
 HSTS = "max-age=31536000; includeSubDomains"

@@ -348,7 +348,7 @@ def has_security_headers(response: TestResponse) -> bool:
                   for part in response.headers.get("Content-Security-Policy", "").split(";"))
     return (all(response.headers.get(k) == v for k, v in SECURITY_HEADERS.items())
             and policy.get("script-src") == "'self'" and policy.get("style-src") == "'self'"
-            and policy.get("img-src") == "'self' data:"
+            and policy.get("img-src") == "'self' data: blob:"
             and policy.get("frame-ancestors") == "'none'"
             and "Strict-Transport-Security" not in response.headers)  # plain http here
 
