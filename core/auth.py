@@ -15,10 +15,11 @@ from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, func, select, true, update
+from sqlalchemy import ColumnElement, case, func, select, true, update
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
+from core.db import dialect_insert
 from core.i18n import N_, UserError, ValidationErrors
 from core.notifications import Notification, notify
 from core.users import (
@@ -174,20 +175,28 @@ def _minutes_until(moment: datetime, now: datetime) -> int:
     return int((moment - now).total_seconds() // 60) + 1
 
 
+def _count_failure(session: Session, key: str, now: datetime,
+                   forget_after: timedelta) -> LoginThrottle:
+    """Count one failure under `key` in one statement each (insert if missing, then add one,
+    or start again at one after `forget_after` of quiet): requests racing each other, in any
+    number of processes, neither fail on the insert nor lose a count."""
+    session.execute(dialect_insert(session)(LoginThrottle)
+                    .values(key=key, failures=0).on_conflict_do_nothing(index_elements=["key"]))
+    stale = LoginThrottle.last_failure_at < now - forget_after
+    session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(
+        failures=case((stale, 1), else_=LoginThrottle.failures + 1), last_failure_at=now))
+    row = session.get(LoginThrottle, key)
+    assert row is not None
+    session.refresh(row)
+    return row
+
+
 def _count_client_failure(session: Session, client: str, now: datetime,
                           policy: LoginPolicy) -> None:
     if not client:
         return
-    key = f"client:{client}"[:254]
-    row = session.get(LoginThrottle, key)
-    if row is None:
-        row = LoginThrottle(key=key, failures=0)
-        session.add(row)
     window = timedelta(minutes=policy.lock_minutes)
-    if row.last_failure_at is not None and now - row.last_failure_at > window:
-        row.failures = 0  # an old run of mistakes is forgotten
-    row.failures += 1
-    row.last_failure_at = now
+    row = _count_failure(session, f"client:{client}"[:254], now, window)
     if row.failures >= policy.client_max_failures:
         row.locked_until = now + window
         row.failures = 0
@@ -239,13 +248,7 @@ def authenticate(session: Session, email: str, password: str, *, client: str = "
             user.password_hash = _hasher.hash(password)
         return user
     _count_client_failure(session, client, now, policy)
-    if account is None:
-        account = LoginThrottle(key=account_key, failures=0)
-        session.add(account)
-    if account.last_failure_at is not None and now - account.last_failure_at > timedelta(days=1):
-        account.failures = 0
-    account.failures += 1
-    account.last_failure_at = now
+    account = _count_failure(session, account_key, now, timedelta(days=1))
     beyond = account.failures - policy.max_failures
     if beyond >= 0:
         seconds = min(policy.first_delay_seconds * 2 ** min(beyond, 20), policy.lock_minutes * 60)

@@ -1,6 +1,8 @@
 """Passwords are argon2 hashes; repeated failures slow an address down (not for its owner's known
 browsers) and a guessing client is paused; only administrators add and change users."""
 
+import contextlib
+import threading
 from datetime import timedelta
 
 import pytest
@@ -195,3 +197,29 @@ def test_a_known_browser_passes_its_clients_pause(db, make_user):
         known = (owner.id, device_fingerprint(owner))
         assert authenticate(session, user.email, PASSWORD, client="192.0.2.99", device=known,
                             policy=policy).id == user.id
+
+
+def test_failures_racing_each_other_are_all_counted(services_on_any_db):
+    """Guesses sent in parallel (one web process each) neither crash on the first insert of a
+    throttle row nor lose counts, on SQLite and PostgreSQL."""
+    db, racers = services_on_any_db.db, 6
+    start, problems = threading.Barrier(racers), []
+
+    def guess(n: int) -> None:
+        start.wait()
+        try:
+            with db.session() as session, contextlib.suppress(AuthError):  # kept, as the web does
+                authenticate(session, "ny-gissning@example.org", f"gissning {n:04d}",
+                             client="203.0.113.50", policy=LoginPolicy(max_failures=100))
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever went wrong
+            problems.append(exc)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert problems == []
+    with db.session() as session:
+        assert session.get(LoginThrottle, "account:ny-gissning@example.org").failures == racers
+        assert session.get(LoginThrottle, "client:203.0.113.50").failures == racers
