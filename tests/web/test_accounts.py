@@ -403,3 +403,23 @@ def test_only_admins_reach_user_editing(logged_in, make_user):
     other = make_user(Role.BOARD)
     assert client.get(f"/admin/users/{other.id}").status_code == 403
 
+
+
+def test_a_nul_byte_in_an_address_or_name_is_refused_clearly(any_app, any_services):
+    """PostgreSQL refuses NUL in text: it must never reach a query (issue 14, finding 7)."""
+    user = person(any_services, Role.ADMIN)
+    client = any_app.test_client()
+    assert try_login(client, "ad\x00min@example.org", "gissning 123").status_code == 400
+    forgot = post(client, "/password/forgot", {"email": "a\x00b@example.org"}, "/password/forgot")
+    assert forgot.status_code == 302
+    login(client, user)
+    path = f"/admin/users/{user.id}"
+    with any_services.db.session() as session:
+        organisation_id = session.get(User, user.id).organisation_id
+    response = post(client, path, {"name": "Å\x00sa", "role": "admin", "active": "y",
+                                   "organisation_id": organisation_id}, path)
+    assert response.status_code == 400
+    added = post(client, "/admin/users", {"name": "Ny", "email": "n\x00y@example.org",
+                                          "password": PASSWORD, "role": "board",
+                                          "organisation_id": organisation_id}, "/admin/users")
+    assert added.status_code == 400
