@@ -8,7 +8,8 @@ users.session_version is part of every session's id, so raising it ends all of a
 (logout, new password, deactivation); users.must_change_password sends a person to the password
 form first (the first-start admin, or when an administrator asks). password_resets keeps e-mailed
 reset links as SHA-256 hashes, single-use and expiring; user_events is who changed an account,
-what and when.
+what and when. login_throttles is emptied: its keys now say whether they count an address
+or a client.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -57,6 +58,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_events")),
     )
     op.create_index(op.f("ix_user_events_user_id"), "user_events", ["user_id"], unique=False)
+    # Throttle rows are now keyed `account:<e-mail>` / `client:<address>`; the old ones (the bare
+    # address) would never be read again, and counting starts afresh anyway.
+    op.execute("DELETE FROM login_throttles")
 
 
 def downgrade() -> None:
