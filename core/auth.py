@@ -443,10 +443,12 @@ class UserAdmin(NamedTuple):
 
 
 def user_admin(session: Session, by: User) -> UserAdmin:
-    """The users and organisations, for an administrator only (NotAllowed otherwise)."""
+    """The users and organisations in the administrator's scope (an association's
+    administrator: their association's), for an administrator only (NotAllowed otherwise)."""
     require(by, Action.MANAGE_USERS)
-    return UserAdmin(list(session.scalars(select(User).order_by(User.name))),
-                     organisations_for(session, by))
+    users = session.scalars(select(User).where(scope_condition(by, User.organisation_id))
+                            .order_by(User.name))
+    return UserAdmin(list(users), organisations_for(session, by))
 
 
 CONFIRM_ADMIN = N_("An administrator may do everything, in every organisation: tick the box to "
@@ -479,6 +481,7 @@ def add_user(session: Session, by: User, *, email: str, name: str, password: str
     require(by, Action.MANAGE_USERS)
     name = _check_name(name)
     organisation = _organisation(session, organisation_id)
+    require(by, Action.MANAGE_USERS, organisation.id)
     if role is Role.ADMIN and not confirm_admin:
         raise ValidationErrors([UserError(CONFIRM_ADMIN, "confirm_admin")])
     try:
@@ -500,8 +503,8 @@ def user_detail(session: Session, by: User, user_id: int) -> UserDetail:
     """One user for the administrator's edit page, with the account's history (newest first)."""
     require(by, Action.MANAGE_USERS)
     user = session.get(User, user_id)
-    if user is None:
-        raise LookupError(user_id)
+    if user is None or not in_scope(by, user.organisation_id):
+        raise LookupError(user_id)  # another association's user is not shown, as if absent
     events = list(session.scalars(select(UserEvent).where(UserEvent.user_id == user_id)
                                   .order_by(UserEvent.at.desc(), UserEvent.id.desc())))
     return UserDetail(user, events, organisations_for(session, by))
@@ -513,13 +516,16 @@ def update_user(session: Session, by: User, user_id: int, *, name: str, role: Ro
     """An administrator changes a user: name, role, organisation, switched on or off, and
     whether they must choose a new password at their next login. Switching someone off ends
     their sessions at once; each change is written to the account's history. An administrator
-    cannot demote or switch off themselves (someone must be left to undo it)."""
+    cannot demote or switch off themselves (someone must be left to undo it). Like every
+    service, this one keeps to the administrator's scope: an association's administrator
+    manages that association's users only."""
     require(by, Action.MANAGE_USERS)
     user = session.get(User, user_id)
-    if user is None:
+    if user is None or not in_scope(by, user.organisation_id):
         raise LookupError(user_id)
     name = _check_name(name)
     organisation = _organisation(session, organisation_id)
+    require(by, Action.MANAGE_USERS, organisation.id)
     if user.id == by.id and (role is not Role.ADMIN or not active):
         raise ValidationErrors([UserError(
             N_("You cannot take away your own administrator role or switch yourself off."),

@@ -18,6 +18,7 @@ from core.auth import (
     authenticate,
     create_user,
     device_fingerprint,
+    update_user,
     user_admin,
 )
 from core.i18n import ValidationErrors
@@ -223,3 +224,17 @@ def test_failures_racing_each_other_are_all_counted(services_on_any_db):
     with db.session() as session:
         assert session.get(LoginThrottle, "account:ny-gissning@example.org").failures == racers
         assert session.get(LoginThrottle, "client:203.0.113.50").failures == racers
+
+
+def test_an_associations_admin_may_not_add_or_move_users_elsewhere(db, make_user, make_org):
+    arvika, kil = make_org("Förening Arvika"), make_org("Förening Kil")
+    admin, own = make_user(Role.ADMIN, organisation=arvika), make_user(Role.BOARD,
+                                                                       organisation=arvika)
+    with db.session() as session, pytest.raises(NotAllowed):
+        add_user(session, session.get(User, admin.id), email="ny@example.org", name="Ny",
+                 password=PASSWORD, role=Role.BOARD, organisation_id=kil.id)
+    with db.session() as session, pytest.raises(NotAllowed):
+        update_user(session, session.get(User, admin.id), own.id, name="Bo", role=Role.BOARD,
+                    organisation_id=kil.id, active=True, must_change_password=False)
+    with db.session() as session:
+        assert session.get(User, own.id).organisation_id == arvika.id

@@ -423,3 +423,23 @@ def test_a_nul_byte_in_an_address_or_name_is_refused_clearly(any_app, any_servic
                                           "password": PASSWORD, "role": "board",
                                           "organisation_id": organisation_id}, "/admin/users")
     assert added.status_code == 400
+
+
+def test_an_associations_admin_manages_only_that_associations_users(logged_in, make_user,
+                                                                    make_org, db):
+    arvika, kil = make_org("Vänsterpartiet Arvika"), make_org("Vänsterpartiet Kil")
+    client, _ = logged_in(Role.ADMIN, organisation=arvika)
+    own, other = make_user(Role.BOARD, organisation=arvika), make_user(Role.BOARD, organisation=kil)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert own.email in page and other.email not in page
+    assert "Vänsterpartiet Kil" not in page
+    assert client.get(f"/admin/users/{other.id}").status_code == 404
+    path = f"/admin/users/{own.id}"
+    moved = {"name": "Bo", "role": "board", "organisation_id": kil.id, "active": "y"}
+    assert post(client, path, moved, path).status_code in (400, 403)  # not offered, refused
+    into_kil = {"name": "Ny", "email": "ny-kil@example.org", "password": PASSWORD,
+                "role": "board", "organisation_id": kil.id}
+    assert post(client, "/admin/users", into_kil, "/admin/users").status_code in (400, 403)
+    with db.session() as session:
+        assert session.scalar(select(User).where(User.email == "ny-kil@example.org")) is None
+        assert session.get(User, own.id).organisation_id == arvika.id
