@@ -94,8 +94,9 @@ def _first_admin(database: Database) -> tuple[str, str] | None:
         if session.scalar(select(func.count(User.id))):
             return None
         password = secrets.token_urlsafe(12)
+        # Printed on the terminal (and so in logs): good for the first login only.
         create_user(session, email="admin@example.org", name="Administratör", password=password,
-                    role=Role.ADMIN)
+                    role=Role.ADMIN, must_change_password=True)
         return "admin@example.org", password
 
 
@@ -142,7 +143,8 @@ def run(host: str | None, port: int | None) -> None:
             click.echo(f"  E-mail it sends (no mail server set): {sandbox_server.url}/sandbox/mail")
     if credentials:
         click.echo(f"  First login: {credentials[0]}  password: {credentials[1]}")
-        click.echo("  (shown once; add more users with `megafon create-user`)")
+        click.echo("  (shown once, for the first login, which asks for a password of your own;"
+                   " add more users with `megafon create-user`)")
     click.echo("")
     try:
         app.run(host=host, port=port, threaded=True, use_reloader=False)

@@ -62,8 +62,14 @@ class Settings:
     retry_base_seconds: int = 5
     retry_max_seconds: int = 300
     reconcile_interval_seconds: int = 30
-    login_max_failures: int = 5
-    login_lock_minutes: int = 15
+    login_max_failures: int = 5  # wrong passwords for one address before it waits
+    login_lock_minutes: int = 15  # the longest wait for one address, and a client's pause
+    login_client_max_failures: int = 20  # failed logins from one client (IP) per lock period
+    session_idle_minutes: int = 120  # a session unused this long ends
+    session_max_hours: int = 12  # a session ends this long after logging in, used or not
+    session_cookie_secure: str = "auto"  # auto (when base_url is https), on or off
+    password_reset_minutes: int = 60  # how long an e-mailed reset link works (once)
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto to believe
     demo_data: bool = False
     base_url: str = ""
     smtp_url: str = ""
@@ -89,6 +95,15 @@ class Settings:
             # recovery reconcile too early and resend: leases must outlive every call.
             raise SettingsError(f"{ENV_PREFIX}LEASE_SECONDS must be longer than "
                                 f"{ENV_PREFIX}PLATFORM_TIMEOUT_SECONDS")
+        if self.session_cookie_secure not in {"auto", "on", "off"}:
+            raise SettingsError(f"{ENV_PREFIX}SESSION_COOKIE_SECURE must be auto, on or off")
+        if min(self.session_idle_minutes, self.session_max_hours, self.login_max_failures,
+               self.login_lock_minutes, self.login_client_max_failures,
+               self.password_reset_minutes) < 1:
+            raise SettingsError(f"{ENV_PREFIX}SESSION_*, LOGIN_* and PASSWORD_RESET_MINUTES "
+                                "must be at least 1")
+        if self.trusted_proxies < 0:
+            raise SettingsError(f"{ENV_PREFIX}TRUSTED_PROXIES must be 0 or more")
         if self.default_locale not in {"sv", "en"}:
             raise SettingsError(f"{ENV_PREFIX}DEFAULT_LOCALE must be sv or en")
         object.__setattr__(self, "own_party", self.own_party.strip().upper())
@@ -109,6 +124,17 @@ class Settings:
     @property
     def fetch_allow_list(self) -> list[str]:
         return [entry.strip() for entry in self.fetch_allow.split(",") if entry.strip()]
+
+    @property
+    def https(self) -> bool:
+        """Megafon is reached over HTTPS (its base URL says so): cookies Secure, HSTS sent."""
+        return self.base_url.lower().startswith("https://")
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.session_cookie_secure == "auto":
+            return self.https
+        return self.session_cookie_secure == "on"
 
     @property
     def is_sqlite(self) -> bool:

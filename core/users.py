@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import utcnow
@@ -58,6 +58,12 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Part of every session's id (get_id): raising it ends every session of this user at once
+    # (logout, a new password, deactivation), because the user loader no longer finds them.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Set for the first-start admin and by an administrator: every page leads to the password
+    # form until the person has chosen a password of their own.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
@@ -70,14 +76,17 @@ class User(Base):
         return self.active
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What Flask-Login keeps in the session: the id and the session version (see above)."""
+        return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
 
 
 class LoginThrottle(Base):
-    """Failed logins per e-mail address, so guessing is slowed even for unknown addresses."""
+    """Failed logins per key: `account:<e-mail>` (also for unknown addresses, so guessing is
+    slowed alike) and `client:<address>` (one client's guesses over many addresses); see
+    core.auth.authenticate."""
 
     __tablename__ = "login_throttles"
 
@@ -85,3 +94,32 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasswordReset(Base):
+    """A reset link sent by e-mail: only the token's SHA-256 is kept, it works once, and not
+    after `expires_at`."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UserEvent(Base):
+    """The history of a user's account: who changed what, when (shown on the admin's page).
+    `change` is English, for the record (like a delivery's history notes)."""
+
+    __tablename__ = "user_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    change: Mapped[str] = mapped_column(Text)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms.fields import SelectChoice
 
-from core.auth import Action, AuthError, add_user, user_admin
+from core.auth import Action, add_user, update_user, user_admin, user_detail
 from core.i18n import ValidationErrors
-from core.users import Role
+from core.users import Organisation, Role, User
 from reports import mailing
 from web.context import db_session
-from web.forms import Rendered, ReportMailForm, UserForm, submit
+from web.forms import Rendered, ReportMailForm, UserEditForm, UserForm, submit
 from web.permissions import requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -27,30 +28,66 @@ ROLE_LABELS = {
 }
 
 
+def _choices(form: UserForm | UserEditForm, organisations: list[Organisation]) -> None:
+    form.role.choices = [SelectChoice(r.value, str(label)) for r, label in ROLE_LABELS.items()]
+    form.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
+
+
 @bp.route("/users", methods=["GET", "POST"])
 @requires(Action.MANAGE_USERS)
-def users() -> str | Response | tuple[str, int]:
-    session = db_session()
-    listed = user_admin(session, current_user)
+def users() -> Response | Rendered:
+    """Every user, and a form to add one: it starts at the least power (board, the district;
+    core.auth.organisations_for lists the district first) and an administrator must be
+    confirmed."""
+    listed = user_admin(db_session(), current_user)
     form = UserForm()
-    form.role.choices = [(r.value, str(label)) for r, label in ROLE_LABELS.items()]
-    form.organisation_id.choices = [(o.id, o.name) for o in listed.organisations]
-    error = None
-    if form.validate_on_submit():
-        try:
-            add_user(session, current_user, email=form.email.data or "",
-                     name=form.name.data or "", password=form.password.data or "",
-                     role=Role(form.role.data), organisation_id=form.organisation_id.data)
-        except AuthError as exc:
-            session.rollback()
-            error = str(exc)
-        else:
-            session.commit()
-            flash(_("The user was created."), "success")
-            return redirect(url_for("admin.users"))
-    status = 400 if (error or form.errors) else 200
-    return render_template("admin/users.html", form=form, users=listed.users, error=error,
-                           role_labels=ROLE_LABELS), status
+    _choices(form, listed.organisations)
+    if not form.is_submitted():
+        form.role.data = Role.BOARD.value
+        form.organisation_id.data = listed.organisations[0].id if listed.organisations else None
+
+    def page(errors: ValidationErrors | None) -> Rendered:
+        return render_template("admin/users.html", form=form, users=listed.users,
+                               errors=errors, role_labels=ROLE_LABELS), 400 if errors else 200
+
+    def done(_user: User) -> Response:
+        flash(_("The user was created."), "success")
+        return redirect(url_for("admin.users"))
+
+    return submit(form, lambda db: add_user(
+        db, current_user, email=form.email.data or "", name=form.name.data or "",
+        password=form.password.data or "", role=Role(form.role.data),
+        organisation_id=form.organisation_id.data, confirm_admin=form.confirm_admin.data),
+        done, page)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires(Action.MANAGE_USERS)
+def user(user_id: int) -> Response | Rendered:
+    """Change one user: name, role, organisation, active or not, a new password at the next
+    login; with the account's history."""
+    try:
+        shown = user_detail(db_session(), current_user, user_id)
+    except LookupError:
+        abort(404)
+    form = UserEditForm(obj=shown.user)
+    _choices(form, shown.organisations)
+    if not form.is_submitted():
+        form.role.data = shown.user.role.value
+
+    def page(errors: ValidationErrors | None) -> Rendered:
+        return render_template("admin/user.html", form=form, shown=shown, errors=errors,
+                               role_labels=ROLE_LABELS), 400 if errors else 200
+
+    def done(_user: User) -> Response:
+        flash(_("The user was changed."), "success")
+        return redirect(url_for("admin.users"))
+
+    return submit(form, lambda db: update_user(
+        db, current_user, user_id, name=form.name.data or "", role=Role(form.role.data),
+        organisation_id=form.organisation_id.data, active=form.active.data,
+        must_change_password=form.must_change_password.data,
+        confirm_admin=form.confirm_admin.data), done, page)
 
 
 FIRST_WEEKDAY = "first-weekday"

@@ -29,11 +29,18 @@ babel = Babel()
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def load_user(session_id: str) -> User | None:
+    """The session's user, on every request, only while the session is still valid: the user is
+    active and its session version (User.get_id) is the current one. Logging out, a new password
+    and deactivation raise the version, so every copy of an older cookie lands on the login
+    page."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
         return None
     user = db_session().get(User, int(user_id))
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 def select_locale() -> str:

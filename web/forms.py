@@ -118,11 +118,43 @@ class SandboxAccountForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
+    """A new user: the view sets the choices and defaults to the least power (board, the
+    district); an administrator needs `confirm_admin` ticked (core.auth.add_user)."""
+
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     role = SelectField(_l("Role"))
     organisation_id = SelectField(_l("Organisation"), coerce=int)
+    confirm_admin = BooleanField(_l("Yes, make this person an administrator: every right, in "
+                                    "every organisation"))
+
+
+class UserEditForm(FlaskForm):
+    """An administrator changes a user (core.auth.update_user)."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"))
+    organisation_id = SelectField(_l("Organisation"), coerce=int)
+    active = BooleanField(_l("Active: may log in"))
+    must_change_password = BooleanField(_l("Must choose a new password at the next login"))
+    confirm_admin = BooleanField(_l("Yes, make this person an administrator: every right, in "
+                                    "every organisation"))
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired()])
+    repeated = PasswordField(_l("New password again"), validators=[DataRequired()])
+
+
+class PasswordForgotForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class PasswordResetForm(FlaskForm):
+    new_password = PasswordField(_l("New password"), validators=[DataRequired()])
+    repeated = PasswordField(_l("New password again"), validators=[DataRequired()])
 
 
 class ReportMailForm(FlaskForm):

@@ -45,7 +45,7 @@ CAMPAIGN_LEADS = frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD})
 
 # Reachable without logging in; everything else needs a user.
 PUBLIC = {"static", "favicon", "health.healthz", "health.publishing", "auth.login",
-          "auth.language", "api-docs.openapi_json"}
+          "auth.language", "api-docs.openapi_json", "auth.forgot", "auth.reset"}
 
 
 def is_api(endpoint: str) -> bool:
@@ -71,6 +71,8 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("accounts.disconnect", "POST"): ACCOUNT_MANAGERS,
     ("admin.users", "GET"): ADMINS,
     ("admin.users", "POST"): ADMINS,
+    ("admin.user", "GET"): ADMINS,
+    ("admin.user", "POST"): ADMINS,
     ("admin.report_mail", "GET"): ADMINS,
     ("admin.report_mail", "POST"): ADMINS,
     ("notifications.index", "GET"): ALL,
@@ -126,12 +128,15 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("campaigns.ask_page", "GET"): ALL,
     ("campaigns.ask_page", "POST"): WRITERS,  # an association's answer: its posts
     ("campaigns.decline", "POST"): WRITERS,
+    ("auth.password", "GET"): ALL,
+    ("auth.password", "POST"): ALL,  # a new password: this session goes on
     ("auth.logout", "POST"): ALL,
 }
 # POSTs whose valid form data saves something (so a refusal shows as an unchanged database).
 SAVES = {"compose.compose", "compose.edit", "dashboard.cancel", "dashboard.requeue",
          "accounts.connect_x", "accounts.connect_facebook",
-         "accounts.connect_sandbox", "accounts.disconnect", "admin.users", "admin.report_mail",
+         "accounts.connect_sandbox", "accounts.disconnect", "admin.users", "admin.user",
+         "admin.report_mail", "auth.password",
          "mentions.triage", "mentions.respond", "monitoring.alerts", "monitoring.new_source",
          "monitoring.source", "monitoring.pause", "monitoring.resume", "monitoring.new_clipping",
          "monitoring.new_watchlist", "monitoring.watchlist", "monitoring.people",
@@ -142,6 +147,7 @@ SAVES = {"compose.compose", "compose.edit", "dashboard.cancel", "dashboard.reque
 # POSTs that answer with a page instead of a redirect (they change nothing).
 # The new token, shown once; the export, a download.
 ANSWERS_IN_PLACE = {"monitoring.test_query", "tokens.create", "privacy.export"}
+NEW_PASSWORD = "ett nytt lösenord för rollerna"
 X_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
 
@@ -174,6 +180,7 @@ class World:
     new_facebook: dict[str, str]
     monitor: Monitored
     campaign: Campaigned
+    user_id: int
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def url_values(self) -> dict[str, object]:
@@ -183,7 +190,7 @@ class World:
                 "mention_id": self.monitor.mention_id, "source_id": self.monitor.source_id,
                 "watchlist_id": self.monitor.watchlist_id, "person_id": self.monitor.person_id,
                 "table": "issues", "token_id": 1, "campaign_id": self.campaign.campaign_id,
-                "ask_id": self.campaign.ask_id}
+                "ask_id": self.campaign.ask_id, "user_id": self.user_id, "token": "not-a-token"}
 
     def form(self, endpoint: str) -> dict[str, object]:
         """Form data that succeeds for a role allowed to use the endpoint."""
@@ -201,7 +208,12 @@ class World:
                                          "sb-organisation_id": org},
             "admin.users": {"name": "Ny Användare", "email": f"ny-{self.tag}@example.org",
                             "password": PASSWORD, "role": "comms", "organisation_id": org},
+            "admin.user": {"name": f"Bo {self.tag}", "role": "campaign_lead",
+                           "organisation_id": org, "active": "y"},
             "admin.report_mail": {"day": "3", "hour": "8", "recipients": []},
+            "auth.password": {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                              "repeated": NEW_PASSWORD},
+            "auth.forgot": {"email": "nobody@example.org"},
             "auth.login": {"email": "nobody@example.org", "password": PASSWORD},
             "notifications.read": {"all": "1"},
             "tokens.create": {"name": f"Rollkontroll {self.tag}", "scope": "read"},
@@ -352,7 +364,7 @@ def world(db: Database, services, make_user, make_account, make_org) -> World:
                  post_id=post_id, media_id=media_id,
                  new_x=directory.create_account("x", f"Ny X {tag}"),
                  new_facebook=directory.create_account("facebook", f"Ny sida {tag}"),
-                 monitor=monitored(db),
+                 monitor=monitored(db), user_id=make_user(Role.BOARD).id,
                  campaign=campaigned(db, make_account(Platform.X, organisation=make_org())[0]))
 
 
@@ -417,6 +429,36 @@ def test_anonymous_never_reaches_a_view(app, db, services, world):
         assert redirects_to_login(send(client, route, token)), route
         assert snapshot(db) == before, route
     assert not sandbox_has(services, world.sandbox_name)
+
+
+SECURITY_HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "same-origin"}
+
+
+def has_security_headers(response: TestResponse) -> bool:
+    """Issue 14, finding 1: a CSP without inline script or style that allows the report's
+    data: URI charts and forbids framing, and the other headers, on every answer."""
+    policy = dict(part.strip().partition(" ")[::2]
+                  for part in response.headers.get("Content-Security-Policy", "").split(";"))
+    return (all(response.headers.get(k) == v for k, v in SECURITY_HEADERS.items())
+            and policy.get("script-src") == "'self'" and policy.get("style-src") == "'self'"
+            and policy.get("img-src") == "'self' data: blob:"
+            and policy.get("frame-ancestors") == "'none'"
+            and "Strict-Transport-Security" not in response.headers)  # plain http here
+
+
+def test_every_page_an_admin_opens_carries_the_security_headers(app, logged_in, world):
+    client, _ = logged_in(Role.ADMIN)
+    gets = [r for r in routes(app, world) if r.method == "GET"]
+    assert len(gets) > 20
+    for route in gets:
+        response = client.get(route.path)
+        assert response.status_code == 200, route
+        assert has_security_headers(response), (route, response.headers)
+    anonymous = app.test_client()
+    for path in ("/login", "/password/forgot", "/reset/not-a-token", "/static/megafon.css",
+                 "/healthz", "/favicon.ico", "/no-such-page"):
+        assert has_security_headers(anonymous.get(path)), path
 
 
 def test_public_routes_are_only_login_language_static_and_health(app, world):

@@ -1,7 +1,7 @@
 """campaigns: messages, targets, and the posts that carry them
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-02
 
 Issue 13: a campaign lead's campaign with its messages (per-network text, hashtags, link,
@@ -16,7 +16,7 @@ import core.db
 
 
 revision = '0018'
-down_revision = '0016'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
