@@ -174,7 +174,7 @@ class SourceForm(FlaskForm):
     url = StringField(_l("Web address"))
     interval_minutes = IntegerField(_l("Check every (minutes)"), validators=[Optional()])
     query = StringField(_l("Search words on X"))
-    account_id = SelectField(_l("Facebook Page"), validate_choice=False)
+    account_id = SelectField(_l("Reads with the account"), validate_choice=False)
 
 
 class ClippingForm(FlaskForm):
