@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
@@ -84,9 +85,21 @@ class SourceInput:
     account_id: str | None = None  # X search / Facebook comments: the connected account's id
 
 
+def _readable(url: str) -> bool:
+    """Whether the fetcher can read the address at all (an octal host, 0177.0.0.1, or a port
+    out of range cannot be: refused when saved, not failed at every poll)."""
+    try:
+        httpx.URL(url)
+        _ = urlsplit(url).port  # raises ValueError for a port out of range
+    except (httpx.InvalidURL, ValueError):
+        return False
+    return True
+
+
 def check_web_address(url: str | None, field: str = "url") -> UserError | None:
     parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in (url or ""):
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in (url or "") \
+            or not _readable(url or ""):
         return UserError(N_("Give a full web address starting with https:// or http://."),
                          field=field)
     return None

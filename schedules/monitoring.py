@@ -40,14 +40,16 @@ FAILING_SOURCES_EVERY = timedelta(minutes=5)
 
 def build_fetcher(services: Services) -> SafeFetcher:
     """The guarded fetcher, allowed what the admin allowed and, with the sandbox on, the
-    sandbox's own host (its demo news feeds are on loopback, which is otherwise refused)."""
+    sandbox's own host on its own port only (its demo news feeds are on loopback, which is
+    otherwise refused; the host's other ports — the app itself, the database — stay refused)."""
     settings = services.settings
-    allow = settings.fetch_allow_list
-    sandbox_host = urlsplit(services.platforms.sandbox_url or "").hostname
-    if sandbox_host:
-        allow = [*allow, sandbox_host]
-    return SafeFetcher(allow=allow, timeout=settings.fetch_timeout_seconds,
-                       max_bytes=settings.fetch_max_bytes)
+    endpoints: list[tuple[str, int]] = []
+    sandbox = urlsplit(services.platforms.sandbox_url or "")
+    if sandbox.hostname:
+        endpoints.append((sandbox.hostname,
+                          sandbox.port or (443 if sandbox.scheme == "https" else 80)))
+    return SafeFetcher(allow=settings.fetch_allow_list, timeout=settings.fetch_timeout_seconds,
+                       max_bytes=settings.fetch_max_bytes, endpoints=endpoints)
 
 
 def credentials_lookup(services: Services) -> Callable[[int | str | None],
