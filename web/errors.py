@@ -40,4 +40,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:
+        if (exc.code or 500) >= 500:
+            # After a database error the session refuses every statement until it is rolled
+            # back (PendingRollbackError), and the page reads the user and the publishing
+            # banner: roll back first, so the error page itself renders.
+            discard_changes()
         return _page(exc.code or 500)
