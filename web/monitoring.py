@@ -49,7 +49,10 @@ KIND_HINTS = {
 def _labels() -> dict[str, Any]:
     return {"kind_labels": KIND_LABELS, "triage_labels": TRIAGE_LABELS,
             "priority_labels": PRIORITY_LABELS, "source_state_labels": SOURCE_STATE_LABELS,
-            "kind_hints": KIND_HINTS}
+            "kind_hints": KIND_HINTS,
+            # Issues, people and news sources are the district's (monitor.admin decides; the
+            # pages only leave out what would be refused).
+            "shared_editable": admin.is_district_user(current_user)}
 
 
 def _render(template: str, errors: ValidationErrors | None = None, **context: Any) -> Rendered:

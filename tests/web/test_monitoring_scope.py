@@ -127,6 +127,8 @@ def test_association_user_cannot_change_the_districts_watchlists_or_people(db, l
     own = two_associations[0]
     client, _ = logged_in(Role.COMMS, organisation=own)
     watchlist, person = add_watchlist(db), add_person(db)
+    assert 'data-testid="add-watchlist"' not in client.get("/watchlists").text
+    assert 'data-testid="district-only"' in client.get("/people").text
     assert post(client, f"/watchlists/{watchlist}/delete").status_code == 403
     assert post(client, f"/watchlists/{watchlist}", name="Kapad", query="x",
                 priority="normal").status_code == 403
