@@ -25,6 +25,12 @@ from tests.factories import count
 from tests.web.conftest import csrf_token
 
 
+@pytest.fixture
+def services(services_on_any_db):
+    """Everything in this module runs on SQLite and on PostgreSQL."""
+    return services_on_any_db
+
+
 def post(client: FlaskClient, path: str, **data: object):
     data["csrf_token"] = csrf_token(client, "/")
     return client.post(path, data=data)
