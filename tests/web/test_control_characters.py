@@ -120,3 +120,19 @@ def test_after_a_database_error_the_error_page_still_renders(app, admin):
     response = admin.get("/_broken")
     assert response.status_code == 500
     assert "<html" in response.text  # our page, not a bare 500
+
+
+def test_a_database_error_never_carries_a_password_hash(db, make_user):
+    """Whatever still fails in the database (here a second user with the same address, past
+    the service's check), its message — which goes to the log — holds no values."""
+    from sqlalchemy.exc import IntegrityError
+
+    from core.users import User
+
+    user = make_user(Role.ADMIN)
+    with pytest.raises(IntegrityError) as failed, db.session() as session:
+        session.add(User(email=user.email, name="Dubblett", password_hash=user.password_hash,
+                         role=Role.BOARD, organisation_id=user.organisation_id))
+        session.flush()
+    assert user.password_hash not in str(failed.value)
+    assert "argon2" not in str(failed.value)
