@@ -158,8 +158,8 @@ def get_source(session: Session, user: User, source_id: int) -> Source:
     return source
 
 
-def _checked_source(session: Session, user: User, data: SourceInput
-                    ) -> tuple[dict[str, object], list[UserError]]:
+def _checked_source(session: Session, user: User, data: SourceInput,
+                    existing: Source | None = None) -> tuple[dict[str, object], list[UserError]]:
     errors: list[UserError] = []
     values: dict[str, object] = {}
     values["name"] = _name(data.name, errors, N_("Give the source a name."))
@@ -193,7 +193,15 @@ def _checked_source(session: Session, user: User, data: SourceInput
                                     field="query", limit=512))
         config["query"] = query
     if kind in ACCOUNT_KINDS:
-        account = _checked_account(session, user, kind, data.account_id, errors)
+        kept = str(source_config(existing).get("account") or "") if existing else ""
+        if not (data.account_id or "").strip() and ":" in kept and existing is not None \
+                and existing.kind is kind:
+            # A sandbox account named in the settings (the demo's "x:<name>"): the form
+            # offers connected accounts only, so leaving the choice empty keeps it.
+            config["account"] = kept
+            account = None
+        else:
+            account = _checked_account(session, user, kind, data.account_id, errors)
         if account is not None:
             config["account"] = str(account)  # the key the pollers read (monitor.sources.base)
     values["config"] = json.dumps(config, ensure_ascii=False)
@@ -245,7 +253,7 @@ def update_source(session: Session, user: User, source_id: int, data: SourceInpu
                   now: datetime | None = None) -> Source:
     """Change a source; a new address or query starts afresh (no cached validators, cursor)."""
     source = get_source(session, user, source_id)
-    values, errors = _checked_source(session, user, data)
+    values, errors = _checked_source(session, user, data, source)
     if errors:
         raise ValidationErrors(errors)
     if values["url"] != source.url or values["config"] != source.config \

@@ -209,3 +209,15 @@ def test_page_comments_made_in_the_form_bring_mentions(services, db, sandbox, lo
 
     assert outcome.outcome == "ok", outcome.error
     assert len(mentions_with(db, word)) == 1
+
+
+def test_a_demo_source_reading_with_a_sandbox_account_keeps_it_when_edited(db, logged_in):
+    source_id = add_source(db, SourceKind.X_SEARCH, account="x:Megafon Bevakning",
+                           query="Värmland")
+    client, _ = logged_in(Role.COMMS)
+    response = post(client, f"/sources/{source_id}", name="Omdöpt", kind="x_search",
+                    query="Värmland OR Karlstad", account_id="", interval_minutes=5)
+    assert response.status_code == 302, response.text
+    with db.session() as session:
+        config = json.loads(session.get(Source, source_id).config)
+    assert config == {"query": "Värmland OR Karlstad", "account": "x:Megafon Bevakning"}
