@@ -62,15 +62,28 @@ class EnteredTime:
         return cls(f"{local:%Y-%m-%d}", f"{local:%H:%M}", reading)
 
 
+# Dates a person types: far enough either way for any archive or plan, and well inside what
+# every conversion (time zones, both databases) handles; year 1 or 9999 is a slip, not a date.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
 def parse_date(text: str) -> date | None:
-    """ÅÅÅÅ-MM-DD (leading zeros optional); None if it is not a real date in that shape."""
+    """ÅÅÅÅ-MM-DD (leading zeros optional); None if it is not a real date in that shape, or
+    not in FIRST_YEAR..LAST_YEAR."""
     match = DATE_SHAPE.fullmatch(text.strip())
     if not match:
         return None
     try:
-        return date(*(int(part) for part in match.groups() if part is not None))
+        day = date(*(int(part) for part in match.groups() if part is not None))
     except ValueError:
         return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
+def _out_of_range(text: str) -> bool:
+    match = DATE_SHAPE.fullmatch(text.strip())
+    return match is not None and not FIRST_YEAR <= int(match.group(1) or match.group(4)) \
+        <= LAST_YEAR
 
 
 def parse_time(text: str) -> time | None:
@@ -94,9 +107,14 @@ def read_wall_clock(entered: EnteredTime, field: str, errors: list[UserError], *
     """
     day = parse_date(entered.date)
     if day is None:
-        errors.append(UserError(
-            N_("Write the date as YYYY-MM-DD, e.g. 2026-05-04.") if entered.date.strip()
-            else N_("Give a date, as YYYY-MM-DD."), field=field))
+        if _out_of_range(entered.date):
+            errors.append(UserError(N_("Give a date between the years %(first)s and "
+                                       "%(last)s."), field=field, first=FIRST_YEAR,
+                                    last=LAST_YEAR))
+        else:
+            errors.append(UserError(
+                N_("Write the date as YYYY-MM-DD, e.g. 2026-05-04.") if entered.date.strip()
+                else N_("Give a date, as YYYY-MM-DD."), field=field))
     if not entered.time.strip() and not time_required:
         clock: time | None = time(0, 0)
     else:

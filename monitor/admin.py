@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+import httpx
+from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
-from core.auth import Action, require
+from core.auth import Action, NotAllowed, in_scope, require
 from core.clock import utcnow
 from core.i18n import N_, UserError, ValidationErrors
-from core.users import User
+from core.users import OrganisationKind, User
 from monitor.models import (
     AlertSubscription,
     Person,
@@ -35,11 +36,29 @@ NAME_MAX = 200
 MIN_INTERVAL_MINUTES = 1
 MAX_INTERVAL_MINUTES = 24 * 60
 URL_KINDS = (SourceKind.FEED, SourceKind.PAGE)
+# Sources that read through a connected account, and the platform that account must be on.
+ACCOUNT_KINDS = {SourceKind.X_SEARCH: "x", SourceKind.FB_COMMENTS: "facebook"}
+# The publisher's accounts, read through a table clause: monitor imports no publisher.
+ACCOUNTS = table("accounts", column("id"), column("platform"), column("organisation_id"),
+                 column("active"))
 
 
 def _require(user: User, action: Action = Action.MANAGE_MONITORING) -> None:
     """core.auth.NotAllowed unless the user may set up monitoring (or do ``action``)."""
     require(user, action)
+
+
+def is_district_user(user: User) -> bool:
+    return user.organisation.kind is OrganisationKind.DISTRICT
+
+
+def _require_district(user: User) -> None:
+    """Watchlists, people and the news sources are the district's, shared by every association:
+    only a district user who may set up monitoring changes them (an association's user would
+    otherwise change what every other association watches)."""
+    _require(user)
+    if not is_district_user(user):
+        raise NotAllowed("watchlists, people and news sources are the district's")
 
 
 def _name(value: str, errors: list[UserError], message: str) -> str:
@@ -63,18 +82,84 @@ class SourceInput:
     url: str | None = None
     interval_minutes: int | None = 1
     query: str | None = None  # X search: the search words
-    account_id: str | None = None  # Facebook comments: the connected Page's account id
+    account_id: str | None = None  # X search / Facebook comments: the connected account's id
+
+
+def _readable(url: str) -> bool:
+    """Whether the fetcher can read the address at all (an octal host, 0177.0.0.1, or a port
+    out of range cannot be: refused when saved, not failed at every poll)."""
+    try:
+        httpx.URL(url)
+        _ = urlsplit(url).port  # raises ValueError for a port out of range
+    except (httpx.InvalidURL, ValueError):
+        return False
+    return True
 
 
 def check_web_address(url: str | None, field: str = "url") -> UserError | None:
     parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in (url or ""):
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in (url or "") \
+            or not _readable(url or ""):
         return UserError(N_("Give a full web address starting with https:// or http://."),
                          field=field)
     return None
 
 
-def _checked_source(data: SourceInput) -> tuple[dict[str, object], list[UserError]]:
+def _checked_account(session: Session, user: User, kind: SourceKind, chosen: str | None,
+                     errors: list[UserError]) -> int | None:
+    """The id of the connected account a platform source reads through: one of the kind's
+    platform, active, and in the user's scope (NotAllowed otherwise: the form never offers
+    another association's account, so only a forged form gets here)."""
+    chosen = (chosen or "").strip()
+    row = session.execute(select(ACCOUNTS.c.platform, ACCOUNTS.c.organisation_id,
+                                 ACCOUNTS.c.active).where(ACCOUNTS.c.id == int(chosen))
+                          ).first() if chosen.isdigit() and len(chosen) < 18 else None
+    if row is None or str(row.platform) != ACCOUNT_KINDS[kind] or not row.active:
+        errors.append(UserError(N_("Choose the connected X account that searches.")
+                                if kind is SourceKind.X_SEARCH else
+                                N_("Choose the connected Facebook Page whose comments to "
+                                   "read."), field="account_id"))
+        return None
+    if not in_scope(user, int(row.organisation_id)):
+        raise NotAllowed("account not in your organisation")
+    return int(chosen)
+
+
+def source_account(source: Source) -> int | None:
+    """The connected account the source reads through, if any ("account_id": as sources made
+    in the pages were stored before the pollers' key was used)."""
+    config = source_config(source)
+    found = str(config.get("account") or config.get("account_id") or "")
+    return int(found) if found.isdigit() and len(found) < 18 else None
+
+
+def may_manage_source(session: Session, user: User, source: Source) -> bool:
+    """District users manage every source; an association's user only the sources that read
+    through their own association's accounts (feeds and pages are the district's)."""
+    if is_district_user(user):
+        return True
+    account = source_account(source)
+    if account is None:
+        return False
+    organisation = session.scalar(select(ACCOUNTS.c.organisation_id)
+                                  .where(ACCOUNTS.c.id == account))
+    return organisation is not None and in_scope(user, int(organisation))
+
+
+def get_source(session: Session, user: User, source_id: int) -> Source:
+    """The source, if the user may manage it: LookupError if there is none, NotAllowed if it
+    is another organisation's."""
+    _require(user)
+    source = session.get(Source, source_id)
+    if source is None:
+        raise LookupError(source_id)
+    if not may_manage_source(session, user, source):
+        raise NotAllowed("source not in your organisation")
+    return source
+
+
+def _checked_source(session: Session, user: User, data: SourceInput,
+                    existing: Source | None = None) -> tuple[dict[str, object], list[UserError]]:
     errors: list[UserError] = []
     values: dict[str, object] = {}
     values["name"] = _name(data.name, errors, N_("Give the source a name."))
@@ -83,6 +168,8 @@ def _checked_source(data: SourceInput) -> tuple[dict[str, object], list[UserErro
     except ValueError:
         errors.append(UserError(N_("Choose what kind of source this is."), field="kind"))
         kind = None
+    if kind is not None and kind not in ACCOUNT_KINDS and not is_district_user(user):
+        raise NotAllowed("news sources are the district's")
     values["kind"] = kind
     outlet = " ".join((data.outlet or "").split())
     if len(outlet) > NAME_MAX:
@@ -105,12 +192,18 @@ def _checked_source(data: SourceInput) -> tuple[dict[str, object], list[UserErro
             errors.append(UserError(N_("X takes search words of at most %(limit)s characters."),
                                     field="query", limit=512))
         config["query"] = query
-    if kind is SourceKind.FB_COMMENTS:
-        account = (data.account_id or "").strip()
-        if not account.isdigit():
-            errors.append(UserError(N_("Choose the connected Facebook Page whose comments to "
-                                       "read."), field="account_id"))
-        config["account_id"] = account
+    if kind in ACCOUNT_KINDS:
+        kept = str(source_config(existing).get("account") or "") if existing else ""
+        if not (data.account_id or "").strip() and ":" in kept and existing is not None \
+                and existing.kind is kind:
+            # A sandbox account named in the settings (the demo's "x:<name>"): the form
+            # offers connected accounts only, so leaving the choice empty keeps it.
+            config["account"] = kept
+            account = None
+        else:
+            account = _checked_account(session, user, kind, data.account_id, errors)
+        if account is not None:
+            config["account"] = str(account)  # the key the pollers read (monitor.sources.base)
     values["config"] = json.dumps(config, ensure_ascii=False)
     minutes = data.interval_minutes
     if kind is not SourceKind.MANUAL and (
@@ -131,14 +224,22 @@ def source_config(source: Source) -> dict[str, str]:
 
 
 def list_sources(session: Session, user: User) -> list[Source]:
+    """The sources the user may manage (see may_manage_source)."""
     _require(user)
-    return list(session.scalars(select(Source).order_by(Source.outlet, Source.name)))
+    found = session.scalars(select(Source).order_by(Source.outlet, Source.name))
+    return [source for source in found if may_manage_source(session, user, source)]
+
+
+def source_kinds_for(user: User) -> list[SourceKind]:
+    """The kinds of source the user may add: an association's user only those that read
+    through its own accounts."""
+    return list(SourceKind) if is_district_user(user) else list(ACCOUNT_KINDS)
 
 
 def create_source(session: Session, user: User, data: SourceInput,
                   now: datetime | None = None) -> Source:
     _require(user)
-    values, errors = _checked_source(data)
+    values, errors = _checked_source(session, user, data)
     if errors:
         raise ValidationErrors(errors)
     source = Source(**values, state=SourceState.OK, next_poll_at=now or utcnow(),
@@ -151,11 +252,8 @@ def create_source(session: Session, user: User, data: SourceInput,
 def update_source(session: Session, user: User, source_id: int, data: SourceInput,
                   now: datetime | None = None) -> Source:
     """Change a source; a new address or query starts afresh (no cached validators, cursor)."""
-    _require(user)
-    source = session.get(Source, source_id)
-    if source is None:
-        raise LookupError(source_id)
-    values, errors = _checked_source(data)
+    source = get_source(session, user, source_id)
+    values, errors = _checked_source(session, user, data, source)
     if errors:
         raise ValidationErrors(errors)
     if values["url"] != source.url or values["config"] != source.config \
@@ -171,10 +269,7 @@ def update_source(session: Session, user: User, source_id: int, data: SourceInpu
 
 def pause_source(session: Session, user: User, source_id: int) -> bool:
     """Stop polling the source until it is resumed; False if it was paused already."""
-    _require(user)
-    source = session.get(Source, source_id)
-    if source is None:
-        raise LookupError(source_id)
+    source = get_source(session, user, source_id)
     if source.state is SourceState.PAUSED:
         return False
     source.state = SourceState.PAUSED
@@ -185,10 +280,7 @@ def pause_source(session: Session, user: User, source_id: int) -> bool:
 def resume_source(session: Session, user: User, source_id: int,
                   now: datetime | None = None) -> bool:
     """Poll the paused source again, now; its failure count starts over."""
-    _require(user)
-    source = session.get(Source, source_id)
-    if source is None:
-        raise LookupError(source_id)
+    source = get_source(session, user, source_id)
     if source.state is not SourceState.PAUSED:
         return False
     source.state = SourceState.OK
@@ -277,7 +369,7 @@ def _checked_watchlist(session: Session, data: WatchlistInput, own_id: int | Non
 
 def create_watchlist(session: Session, user: User, data: WatchlistInput,
                      now: datetime | None = None) -> Watchlist:
-    _require(user)
+    _require_district(user)
     values, errors = _checked_watchlist(session, data, None)
     if errors:
         raise ValidationErrors(errors)
@@ -289,7 +381,7 @@ def create_watchlist(session: Session, user: User, data: WatchlistInput,
 
 def update_watchlist(session: Session, user: User, watchlist_id: int, data: WatchlistInput,
                      now: datetime | None = None) -> Watchlist:
-    _require(user)
+    _require_district(user)
     watchlist = session.get(Watchlist, watchlist_id)
     if watchlist is None:
         raise LookupError(watchlist_id)
@@ -306,7 +398,7 @@ def update_watchlist(session: Session, user: User, watchlist_id: int, data: Watc
 def delete_watchlist(session: Session, user: User, watchlist_id: int) -> str:
     """Remove the issue, its links to mentions and its subscriptions (mentions stay); returns
     the name it had, for the message that says so."""
-    _require(user)
+    _require_district(user)
     watchlist = session.get(Watchlist, watchlist_id)
     if watchlist is None:
         raise LookupError(watchlist_id)
@@ -364,7 +456,7 @@ def _checked_person(session: Session, data: PersonInput, own_id: int | None
 
 
 def create_person(session: Session, user: User, data: PersonInput) -> Person:
-    _require(user)
+    _require_district(user)
     values, errors = _checked_person(session, data, None)
     if errors:
         raise ValidationErrors(errors)
@@ -375,7 +467,7 @@ def create_person(session: Session, user: User, data: PersonInput) -> Person:
 
 
 def update_person(session: Session, user: User, person_id: int, data: PersonInput) -> Person:
-    _require(user)
+    _require_district(user)
     person = session.get(Person, person_id)
     if person is None:
         raise LookupError(person_id)
@@ -390,7 +482,7 @@ def update_person(session: Session, user: User, person_id: int, data: PersonInpu
 
 def delete_person(session: Session, user: User, person_id: int) -> str:
     """Take the person off the list; returns their name, for the message that says so."""
-    _require(user)
+    _require_district(user)
     person = session.get(Person, person_id)
     if person is None:
         raise LookupError(person_id)

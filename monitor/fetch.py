@@ -114,15 +114,29 @@ def is_public(ip: ADDRESS) -> bool:
     return ip.is_global
 
 
+def _plain(ip: ADDRESS) -> ADDRESS:
+    """An IPv4-mapped IPv6 address as the IPv4 address it is (::ffff:127.0.0.1 → 127.0.0.1)."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    return ip
+
+
 class AddressPolicy:
     """Which addresses may be connected to: public ones, and whatever the allow-list names.
 
     Entries are host names (exact, case-insensitive), IP addresses or networks in CIDR form.
+    `endpoints` are (host, port) pairs allowed on that port only — the sandbox: its demo feeds
+    are on loopback, but the rest of the machine (the app itself, the database, other
+    services) must stay out of reach. An endpoint is compared by the addresses it resolves to
+    and the port actually connected to, so every spelling of an address (127.1, 2130706433,
+    0x7f.1, ::ffff:127.0.0.1) meets the same rule, on every redirect hop.
     """
 
-    def __init__(self, allow: Iterable[str] = ()) -> None:
+    def __init__(self, allow: Iterable[str] = (),
+                 endpoints: Iterable[tuple[str, int]] = ()) -> None:
         self.hosts: set[str] = set()
         self.networks: list[NETWORK] = []
+        self.endpoints = [(host.strip("[]"), int(port)) for host, port in endpoints]
         for entry in allow:
             entry = entry.strip().lower().strip("[]")
             if not entry:
@@ -139,6 +153,20 @@ class AddressPolicy:
             return True
         return is_public(ip)
 
+    def _endpoint_addresses(self, port: int) -> set[ADDRESS]:
+        """The addresses of the endpoints allowed on this port (resolved now, as the target)."""
+        found: set[ADDRESS] = set()
+        for host, allowed_port in self.endpoints:
+            if allowed_port != port:
+                continue
+            try:
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except (socket.gaierror, UnicodeError):
+                continue
+            found |= {_plain(ipaddress.ip_address(str(info[4][0]).partition("%")[0]))
+                      for info in infos}
+        return found
+
     def resolve(self, host: str, port: int) -> list[str]:
         """The addresses of `host` this policy lets us connect to, in resolver order."""
         try:
@@ -146,7 +174,9 @@ class AddressPolicy:
         except (socket.gaierror, UnicodeError):
             raise Unresolvable(host) from None
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        allowed = [a for a in addresses if self.permits(host, ipaddress.ip_address(a))]
+        endpoint = self._endpoint_addresses(port)
+        allowed = [a for a in addresses if self.permits(host, ipaddress.ip_address(a))
+                   or _plain(ipaddress.ip_address(a.partition("%")[0])) in endpoint]
         if not allowed:
             raise Blocked(host, addresses[0] if addresses else host)
         return allowed
@@ -291,8 +321,9 @@ class SafeFetcher:
     """GET a URL under the SSRF policy, a size cap and one time limit (see the module doc)."""
 
     def __init__(self, allow: Iterable[str] = (), timeout: float = 10, max_bytes: int = 5_000_000,
-                 user_agent: str = DEFAULT_USER_AGENT, max_connections: int = 100) -> None:
-        self.policy = AddressPolicy(allow)
+                 user_agent: str = DEFAULT_USER_AGENT, max_connections: int = 100,
+                 endpoints: Iterable[tuple[str, int]] = ()) -> None:
+        self.policy = AddressPolicy(allow, endpoints)
         self.timeout = float(timeout)
         self.max_bytes = max_bytes
         self.client = httpx.Client(
@@ -349,6 +380,8 @@ class SafeFetcher:
         except Unresolvable as exc:
             raise FetchError("dns", N_("The host name could not be found (%(host)s)."),
                              host=exc.host) from None
+        except (httpx.InvalidURL, ValueError) as exc:  # e.g. an octal host, 0177.0.0.1
+            raise unreadable_address(exc) from None
         try:
             status = response.status_code
             if status in REDIRECTS:
@@ -435,6 +468,11 @@ def _status_error(response: httpx.Response) -> FetchError:
         return FetchError("http", N_("The server answered %(status)s (server error)."),
                           status=status, retry_after=_retry_after(response))
     return FetchError("http", N_("The server answered %(status)s."), status=status)
+
+
+def unreadable_address(exc: Exception) -> FetchError:
+    return FetchError("url", N_("The web address cannot be read (%(reason)s)."),
+                      reason=str(exc)[:200])
 
 
 def _network_error(exc: httpx.HTTPError) -> FetchError:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import Message
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 from monitor.dedupe import normalize_url
 from monitor.models import SourceKind
@@ -84,3 +88,50 @@ def html_to_text(html: str) -> str:
     parser.close()
     paragraphs = (" ".join(p.split()) for p in "".join(parser.parts).split("\n"))
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def web_link(url: str | None) -> str | None:
+    """The link if it is an http(s) address, else None: a feed's `javascript:` or `data:`
+    "link" is never stored, let alone shown as something to click."""
+    link = (url or "").strip()
+    return link if urlsplit(link).scheme.lower() in ("http", "https") and "//" in link else None
+
+
+CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+
+
+def _codec(name: str | None) -> str | None:
+    try:
+        return codecs.lookup(name).name if name else None
+    except LookupError:
+        return None
+
+
+def decode_html(body: bytes, content_type: str = "") -> str:
+    """An HTML page's text, read in the charset the server declared (HTTP header, else a
+    byte order mark, else the page's <meta charset>), else UTF-8, else Windows-1252 (what
+    "ISO-8859-1" means on the web). Guessing from the bytes garbles Swedish pages (å read as
+    ċ), so the page is never handed to an extractor undecoded."""
+    declared = _codec(_http_charset(content_type))
+    if declared is None:
+        for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+            if body.startswith(bom):
+                declared = name
+                break
+    if declared is None and (meta := CHARSET.search(body[:4096])):
+        declared = _codec(meta.group(1).decode("ascii", "replace"))
+    if declared in ("latin-1", "iso8859-1", "ascii"):
+        declared = "cp1252"  # as browsers read them (WHATWG Encoding)
+    if declared is not None:
+        return body.decode(declared, "replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("cp1252", "replace")
+
+
+def _http_charset(content_type: str) -> str | None:
+    message = Message()
+    message["content-type"] = content_type or ""
+    return message.get_content_charset()

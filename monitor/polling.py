@@ -11,7 +11,11 @@
 - Success resets failures and polls again after the source's interval. A failure makes the
   source `failing` with its error and since when, and backs off exponentially — capped at a day,
   never parked. A poll that throws anything else fails that source only.
-- `run_polls` runs the polls on a thread pool, claiming more as polls finish.
+- `PollRunner` is what the scheduler ticks: each tick claims as many due sources as it has free
+  threads, hands them to its own pool and returns at once. A slow source holds one thread until
+  its time limit, never the tick: the other sources are claimed and polled on time meanwhile.
+- `run_polls` polls until nothing is due (tests, benchmarks): it also claims more while polls
+  run, not only when one finishes.
 """
 
 from __future__ import annotations
@@ -224,6 +228,60 @@ def _record_failure(db: Database, source: Source, error: FetchError, worker_id: 
     return PollOutcome(source.id, "error", error=error.message)
 
 
+class PollRunner:
+    """Polls on a pool of its own, fed a tick at a time (see the module doc).
+
+    `after(outcome)` runs on the poll's thread once its outcome is recorded (e.g. to send the
+    alerts its new mentions queued). A source is never in the pool twice: its claim is held
+    until the poll is recorded, and a tick only claims what is due and unclaimed."""
+
+    def __init__(self, db: Database, ctx: PollContext, ingest: Ingest, worker_id: str,
+                 concurrency: int = 8, *, lease_seconds: int = LEASE_SECONDS,
+                 after: Callable[[PollOutcome], None] | None = None) -> None:
+        self.db, self.ctx, self.ingest, self.worker_id = db, ctx, ingest, worker_id
+        self.concurrency, self.lease_seconds, self.after = concurrency, lease_seconds, after
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll")
+        self._busy: set[int] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def busy(self) -> int:
+        with self._lock:
+            return len(self._busy)
+
+    def tick(self) -> list[int]:
+        """Claim due sources for the free threads and start polling them; returns their ids."""
+        free = self.concurrency - self.busy
+        if free <= 0:
+            return []
+        claimed = claim_due_sources(self.db, self.worker_id, limit=free,
+                                    lease_seconds=self.lease_seconds)
+        for source_id in claimed:
+            with self._lock:
+                self._busy.add(source_id)
+            self._pool.submit(self._poll, source_id)
+        return claimed
+
+    def _poll(self, source_id: int) -> None:
+        try:
+            outcome = poll_source(self.db, source_id, self.ctx, self.ingest,
+                                  worker_id=self.worker_id)
+        except Exception:  # e.g. the database went away while recording: the claim runs out
+            log.exception("recording the poll of source %s failed", source_id)
+            return
+        finally:
+            with self._lock:
+                self._busy.discard(source_id)
+        if self.after is not None:
+            try:
+                self.after(outcome)
+            except Exception:
+                log.exception("after polling source %s", source_id)
+
+    def close(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+
 def run_polls(db: Database, ctx: PollContext, ingest: Ingest, worker_id: str,
               concurrency: int = 8, *, lease_seconds: int = LEASE_SECONDS,
               budget_seconds: float | None = None) -> list[PollOutcome]:
@@ -246,7 +304,11 @@ def run_polls(db: Database, ctx: PollContext, ingest: Ingest, worker_id: str,
                     running[future] = source_id
             if not running:
                 break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            # Not only when a poll finishes: a slow one must not keep sources that come due
+            # meanwhile from being claimed.
+            done, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
+            if not done:
+                more = True
             for future in done:
                 source_id = running.pop(future)
                 try:

@@ -20,7 +20,7 @@ from core.i18n import N_
 from core.mail import MailSender, send_pending
 from monitor.alerts import alert_failing_sources, send_digests
 from monitor.fetch import FetchError, SafeFetcher
-from monitor.polling import LEASE_SECONDS, LiveIngest, prune_history, run_polls
+from monitor.polling import LEASE_SECONDS, LiveIngest, PollOutcome, PollRunner, prune_history
 from monitor.sources import PollContext
 from publisher.adapters.base import PlatformError
 from publisher.adapters.redirect import session_for
@@ -32,7 +32,6 @@ from schedules.guard import add_job
 # Cheap when nothing is due (one indexed query); each source keeps its own interval.
 POLL_EVERY = timedelta(seconds=2)
 POLL_CONCURRENCY = 8
-POLL_BUDGET_SECONDS = 300.0  # then the next run carries on (max_instances=1)
 PRUNE_EVERY = timedelta(hours=6)
 DIGESTS_EVERY = timedelta(minutes=1)
 FAILING_SOURCES_EVERY = timedelta(minutes=5)
@@ -40,14 +39,16 @@ FAILING_SOURCES_EVERY = timedelta(minutes=5)
 
 def build_fetcher(services: Services) -> SafeFetcher:
     """The guarded fetcher, allowed what the admin allowed and, with the sandbox on, the
-    sandbox's own host (its demo news feeds are on loopback, which is otherwise refused)."""
+    sandbox's own host on its own port only (its demo news feeds are on loopback, which is
+    otherwise refused; the host's other ports — the app itself, the database — stay refused)."""
     settings = services.settings
-    allow = settings.fetch_allow_list
-    sandbox_host = urlsplit(services.platforms.sandbox_url or "").hostname
-    if sandbox_host:
-        allow = [*allow, sandbox_host]
-    return SafeFetcher(allow=allow, timeout=settings.fetch_timeout_seconds,
-                       max_bytes=settings.fetch_max_bytes)
+    endpoints: list[tuple[str, int]] = []
+    sandbox = urlsplit(services.platforms.sandbox_url or "")
+    if sandbox.hostname:
+        endpoints.append((sandbox.hostname,
+                          sandbox.port or (443 if sandbox.scheme == "https" else 80)))
+    return SafeFetcher(allow=settings.fetch_allow_list, timeout=settings.fetch_timeout_seconds,
+                       max_bytes=settings.fetch_max_bytes, endpoints=endpoints)
 
 
 def credentials_lookup(services: Services) -> Callable[[int | str | None],
@@ -96,14 +97,16 @@ def add_monitoring_jobs(scheduler: BaseScheduler, services: Services, worker_id:
     lease = max(LEASE_SECONDS, 8 * services.settings.fetch_timeout_seconds)
     mail = MailSender.from_settings(services.settings)
 
-    def poll_then_mail() -> None:
-        outcomes = run_polls(services.db, ctx, ingest, worker_id, POLL_CONCURRENCY,
-                             lease_seconds=lease, budget_seconds=POLL_BUDGET_SECONDS)
-        if any(o.items_new for o in outcomes):
+    def mail_alerts(outcome: PollOutcome) -> None:
+        if outcome.items_new:
             # Alerts were queued with the new mentions: send them now, not on the next tick.
             send_pending(services.db, mail, worker_id=worker_id)
 
-    add_job(scheduler, "poll_sources", poll_then_mail,
+    # Each tick only claims and hands out (quick): a slow source holds one of the runner's
+    # threads, never the job, so the others are polled on time and ticks never pile up.
+    runner = PollRunner(services.db, ctx, ingest, worker_id, POLL_CONCURRENCY,
+                        lease_seconds=lease, after=mail_alerts)
+    add_job(scheduler, "poll_sources", runner.tick,
             "interval", seconds=POLL_EVERY.total_seconds(), max_instances=1, coalesce=True,
             next_run_time=utcnow() + timedelta(seconds=5))
     add_job(scheduler, "prune_source_history", lambda: prune_history(services.db),

@@ -35,7 +35,7 @@ from publisher.models import Platform
 from publisher.posts import DraftImage
 from web.context import db_session, services
 from web.filters import localtime
-from web.forms import Rendered, submit
+from web.forms import Rendered, SafeForm, submit
 from web.permissions import requires
 
 bp = Blueprint("campaigns", __name__)
@@ -47,7 +47,7 @@ class _Checkboxes(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(SafeForm):
     name = StringField(_l("Name"), validators=[Length(max=200)])
     slug = StringField(_l("Short name in links (utm_campaign)"), validators=[Length(max=80)])
     description = TextAreaField(_l("Description"))
@@ -75,7 +75,7 @@ class CampaignForm(FlaskForm):
     alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
 
 
-class MessageForm(FlaskForm):
+class MessageForm(SafeForm):
     text_x = TextAreaField(_l("Text for X"))
     text_facebook = TextAreaField(_l("Text for Facebook"))
     hashtags = StringField(_l("Hashtags"), validators=[Length(max=500)])
@@ -84,7 +84,7 @@ class MessageForm(FlaskForm):
     alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
 
 
-class RolloutForm(FlaskForm):
+class RolloutForm(SafeForm):
     message_id = SelectField(_l("Message"), coerce=int, validate_choice=False)
     start_date = StringField(_l("From: date"))
     start_time = StringField(_l("From: time"))
@@ -92,7 +92,7 @@ class RolloutForm(FlaskForm):
     end_time = StringField(_l("Until: time"))
 
 
-class UtmForm(FlaskForm):
+class UtmForm(SafeForm):
     utm_source_x = StringField(_l("utm_source on X"), validators=[Length(max=100)])
     utm_source_facebook = StringField(_l("utm_source on Facebook"),
                                       validators=[Length(max=100)])
@@ -100,7 +100,7 @@ class UtmForm(FlaskForm):
     utm_campaign = StringField(_l("utm_campaign"), validators=[Length(max=100)])
 
 
-class LinkForm(FlaskForm):
+class LinkForm(SafeForm):
     post_id = StringField(_l("The post's address or number"),
                           validators=[Optional(), Length(max=2000)])
 
@@ -329,12 +329,12 @@ def coverage_csv(campaign_id: int) -> Response:
 
 # -- asking associations, and their answers ------------------------------------------------------
 
-class AskForm(FlaskForm):
+class AskForm(SafeForm):
     ask_message_id = SelectField(_l("Message"), coerce=int, validate_choice=False)
     ask_organisation_ids = _Checkboxes(_l("Associations"), coerce=int, validate_choice=False)
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(SafeForm):
     """The answer page: one text per account comes as text_<account id> (read from the form
     data, as the accounts are the association's own), and one time for all."""
 
@@ -342,7 +342,7 @@ class AnswerForm(FlaskForm):
     time = StringField(_l("Time (24-hour clock)"))
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(SafeForm):
     reason = TextAreaField(_l("Why not?"), validators=[Length(max=2000)])
 
 

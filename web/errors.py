@@ -42,6 +42,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        if (exc.code or 500) >= 500:
+            # After a database error the session refuses every statement until it is rolled
+            # back (PendingRollbackError), and the page reads the user and the publishing
+            # banner: roll back first, so the error page itself renders.
+            discard_changes()
         if request.path.startswith("/api/"):  # a path under the API that matched no route
             from web.api.base import from_exception
 

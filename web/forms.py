@@ -7,8 +7,10 @@ problems at their fields), so a view only reads its form, names the service and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import TypeVar
+from datetime import date
+from typing import Any, TypeVar
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
@@ -36,7 +38,15 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.entered_time import AT, SOON, SUMMER_TIME, WINTER_TIME, EnteredTime
+from core.entered_time import (
+    AT,
+    FIRST_YEAR,
+    LAST_YEAR,
+    SOON,
+    SUMMER_TIME,
+    WINTER_TIME,
+    EnteredTime,
+)
 from core.i18n import N_, UserError, ValidationErrors
 from publisher.media import MAX_IMAGES
 from publisher.posts import MAX_THREAD_PARTS
@@ -45,8 +55,70 @@ from web.context import db_session
 T = TypeVar("T")
 Rendered = tuple[str, int]  # a page and its status
 
+# C0 and C1 control characters but tab, line feed and carriage return: PostgreSQL refuses a NUL
+# byte in text outright (a 500 if it got that far), and none of them belongs in a post, a name
+# or a search. Refused at the form, for every field of every form, with a message at the field.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_MESSAGE = N_("Remove the control characters from this text (such as a NUL byte): they "
+                     "cannot be saved.")
+# Dates typed in a form keep core.entered_time's range (FIRST_YEAR..LAST_YEAR).
+DATE_MESSAGE = N_("Give a date between the years %(first)s and %(last)s.")
 
-class LoginForm(FlaskForm):
+
+def has_control_characters(value: object) -> bool:
+    if isinstance(value, str):
+        return CONTROL_CHARACTERS.search(value) is not None
+    if isinstance(value, list | tuple):
+        return any(has_control_characters(item) for item in value)
+    return False
+
+
+def _refuse(field: Any, message: object) -> None:
+    field.errors = [*field.errors, message]
+
+
+def _shared_rule_message(message: object) -> bool:
+    return str(message) in (str(_l(CONTROL_MESSAGE)),
+                            str(_l(DATE_MESSAGE, first=FIRST_YEAR, last=LAST_YEAR)))
+
+
+class _SharedRules:
+    """Rules every form keeps on top of its own validators: no control characters in any text,
+    no date outside FIRST_YEAR..LAST_YEAR. (A FormField's inner form keeps them itself; a
+    FieldList's plain entries are checked here.)"""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)  # type: ignore[misc]
+        for field in self:  # type: ignore[attr-defined]
+            if isinstance(field, FormField):
+                continue
+            entries = field.entries if isinstance(field, FieldList) else [field]
+            for entry in entries:
+                if isinstance(entry, FormField | BooleanField):  # a tick is on or off
+                    continue
+                if has_control_characters(entry.data) or has_control_characters(
+                        getattr(entry, "raw_data", None)):  # a number or a choice: as sent
+                    _refuse(entry, _l(CONTROL_MESSAGE))
+                    valid = False
+                elif isinstance(entry.data, date) and \
+                        not FIRST_YEAR <= entry.data.year <= LAST_YEAR:
+                    _refuse(entry, _l(DATE_MESSAGE, first=FIRST_YEAR, last=LAST_YEAR))
+                    valid = False
+            if isinstance(field, FieldList):
+                field.errors = [entry.errors for entry in field.entries]
+        self._errors = None  # form.errors is computed again, with the refusals
+        return valid
+
+
+class SafeForm(_SharedRules, FlaskForm):
+    """The base of every form that posts: CSRF, and the shared rules."""
+
+
+class PlainForm(_SharedRules, Form):
+    """The base of the forms without their own CSRF token (query strings, nested forms)."""
+
+
+class LoginForm(SafeForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
@@ -56,7 +128,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ImageForm(Form):
+class ImageForm(PlainForm):
     """One image slot of the compose form (a plain Form: the outer form carries the CSRF token).
     The file is checked by publisher.media, by its content."""
 
@@ -64,14 +136,14 @@ class ImageForm(Form):
     alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
 
 
-class KeptImageForm(Form):
+class KeptImageForm(PlainForm):
     """A picture a queued post already has, when the post is changed: its description, or out."""
 
     alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
     remove = BooleanField(_l("Remove this picture"))
 
 
-class ComposeForm(FlaskForm):
+class ComposeForm(SafeForm):
     text = TextAreaField(_l("Text"))
     link = StringField(_l("Link (optional)"), validators=[Length(max=2000)])
     accounts = CheckboxListField(_l("Publish to"), coerce=int, validate_choice=False)
@@ -94,7 +166,7 @@ class ComposeForm(FlaskForm):
     kept = FieldList(FormField(KeptImageForm), max_entries=MAX_IMAGES)  # changing a post
 
 
-class ConnectXForm(FlaskForm):
+class ConnectXForm(SafeForm):
     name = StringField(_l("Name in Megafon"), validators=[Length(max=200)])
     organisation_id = SelectField(_l("Owned by"), coerce=int)
     consumer_key = StringField(_l("API key"))
@@ -103,21 +175,21 @@ class ConnectXForm(FlaskForm):
     access_token_secret = PasswordField(_l("Access token secret"))
 
 
-class ConnectFacebookForm(FlaskForm):
+class ConnectFacebookForm(SafeForm):
     name = StringField(_l("Name in Megafon"), validators=[Length(max=200)])
     organisation_id = SelectField(_l("Owned by"), coerce=int)
     page_id = StringField(_l("Page id"))
     page_access_token = PasswordField(_l("Page access token"))
 
 
-class SandboxAccountForm(FlaskForm):
+class SandboxAccountForm(SafeForm):
     platform = SelectField(_l("Platform"), choices=[SelectChoice("x", "X"),
                                                     SelectChoice("facebook", "Facebook")])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     organisation_id = SelectField(_l("Owned by"), coerce=int)
 
 
-class UserForm(FlaskForm):
+class UserForm(SafeForm):
     """A new user: the view sets the choices and defaults to the least power (board, the
     district); an administrator needs `confirm_admin` ticked (core.auth.add_user)."""
 
@@ -130,7 +202,7 @@ class UserForm(FlaskForm):
                                     "every organisation"))
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(SafeForm):
     """An administrator changes a user (core.auth.update_user)."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
@@ -142,22 +214,22 @@ class UserEditForm(FlaskForm):
                                     "every organisation"))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(SafeForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(_l("New password"), validators=[DataRequired()])
     repeated = PasswordField(_l("New password again"), validators=[DataRequired()])
 
 
-class PasswordForgotForm(FlaskForm):
+class PasswordForgotForm(SafeForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(SafeForm):
     new_password = PasswordField(_l("New password"), validators=[DataRequired()])
     repeated = PasswordField(_l("New password again"), validators=[DataRequired()])
 
 
-class ReportMailForm(FlaskForm):
+class ReportMailForm(SafeForm):
     """Who receives the monthly report by e-mail, and when (choices set by the view)."""
 
     recipients = CheckboxListField(_l("Receives the report"), coerce=int, validate_choice=False)
@@ -165,11 +237,11 @@ class ReportMailForm(FlaskForm):
     hour = SelectField(_l("Hour (Swedish time)"), coerce=int)
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(SafeForm):
     """Buttons that POST (cancel, disconnect, language): CSRF only."""
 
 
-class TokenForm(FlaskForm):
+class TokenForm(SafeForm):
     """A new API token: what it is for, and whether it may change things."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
@@ -181,7 +253,7 @@ class TokenForm(FlaskForm):
 # --- The mention log --------------------------------------------------------------------------
 
 
-class FilterForm(Form):
+class FilterForm(PlainForm):
     """The log's filters, read from the query string (a GET: nothing changes, no CSRF)."""
 
     watchlist = SelectField(_l("Issue"), coerce=str, validate_choice=False)
@@ -198,7 +270,7 @@ class FilterForm(Form):
     order = SelectField(_l("Order"), validate_choice=False)
 
 
-class TriageForm(FlaskForm):
+class TriageForm(SafeForm):
     state = SelectField(_l("Triage"), validate_choice=False)
     assignee_id = SelectField(_l("Assigned to"), validate_choice=False)
     note = TextAreaField(_l("Note"))
@@ -208,17 +280,17 @@ class TriageForm(FlaskForm):
 # --- Setting up monitoring --------------------------------------------------------------------
 
 
-class SourceForm(FlaskForm):
+class SourceForm(SafeForm):
     name = StringField(_l("Name"))
     kind = SelectField(_l("Kind"), validate_choice=False)
     outlet = StringField(_l("Outlet"))
     url = StringField(_l("Web address"))
     interval_minutes = IntegerField(_l("Check every (minutes)"), validators=[Optional()])
     query = StringField(_l("Search words on X"))
-    account_id = SelectField(_l("Facebook Page"), validate_choice=False)
+    account_id = SelectField(_l("Reads with the account"), validate_choice=False)
 
 
-class ClippingForm(FlaskForm):
+class ClippingForm(SafeForm):
     outlet = StringField(_l("Outlet"))
     published_date = StringField(_l("Published on"))
     published_time = StringField(_l("at (optional, 24-hour clock)"))
@@ -227,7 +299,7 @@ class ClippingForm(FlaskForm):
     link = StringField(_l("Link (optional)"))
 
 
-class WatchlistForm(FlaskForm):
+class WatchlistForm(SafeForm):
     name = StringField(_l("Name"))
     query = TextAreaField(_l("Query"))
     priority = SelectField(_l("Priority"), validate_choice=False)
@@ -235,7 +307,7 @@ class WatchlistForm(FlaskForm):
     watchlist_id = HiddenField()
 
 
-class PersonForm(FlaskForm):
+class PersonForm(SafeForm):
     name = StringField(_l("Name"))
     aliases = TextAreaField(_l("Also written as (one per line)"))
     party = SelectField(_l("Party"), validate_choice=False)
@@ -259,9 +331,19 @@ def show_time(form: ComposeForm, entered: EnteredTime) -> None:
 
 
 def form_errors(form: FlaskForm) -> ValidationErrors:
-    """WTForms' own complaints (a number that is not a number) in the domain's shape."""
+    """WTForms' own complaints (a number that is not a number) in the domain's shape. The
+    shared rules' messages are at their fields already (field.errors): not said twice."""
+
+    def own(messages: object) -> bool:
+        if isinstance(messages, dict):
+            return any(own(m) for m in messages.values())
+        if isinstance(messages, list | tuple):
+            return any(own(m) for m in messages)
+        return not _shared_rule_message(messages)
+
     return ValidationErrors([UserError(N_("Check this field."), field=name)
-                             for name in form.errors if name != "csrf_token"])
+                             for name, messages in form.errors.items()
+                             if name != "csrf_token" and own(messages)])
 
 
 def submit(form: FlaskForm, change: Callable[[Session], T], done: Callable[[T], Response],

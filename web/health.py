@@ -20,14 +20,30 @@ log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 
+# A write that changes nothing, rolled back: a database that answers reads but refuses writes
+# (read-only file, a replica after failover, default_transaction_read_only, a full disk's
+# read-only remount) cannot take a post, a login or a mention, so it is not healthy.
+WRITE_PROBE = text("UPDATE organisations SET name = name WHERE id = -1")
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[str, int]:
-    """The web process answers and reaches its database."""
+    """The web process answers and its database takes writes (503 with the reason if not)."""
+    session = db_session()
     try:
-        db_session().execute(text("SELECT 1"))
+        session.execute(text("SELECT 1"))
     except SQLAlchemyError:
+        session.rollback()
         log.exception("health check: the database does not answer")
         return "database unavailable", 503
+    try:
+        session.execute(WRITE_PROBE)
+    except SQLAlchemyError as exc:
+        log.warning("health check: the database refuses writes: %s",
+                    str(getattr(exc, "orig", exc)).splitlines()[0][:200])
+        return "database refuses writes", 503
+    finally:
+        session.rollback()
     return "ok", 200
 
 

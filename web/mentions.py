@@ -36,7 +36,16 @@ from monitor.models import (
 from monitor.query import QueryError
 from publisher.models import Account, Post
 from web.context import db_session
-from web.forms import EmptyForm, FilterForm, Rendered, TriageForm, submit
+from web.forms import (
+    CONTROL_CHARACTERS,
+    FIRST_YEAR,
+    LAST_YEAR,
+    EmptyForm,
+    FilterForm,
+    Rendered,
+    TriageForm,
+    submit,
+)
 from web.permissions import requires
 
 bp = Blueprint("mentions", __name__)
@@ -72,6 +81,12 @@ def _int(value: str | None) -> int | None:
     return int(value)
 
 
+def _text(value: str | None) -> str:
+    """A filter's words without control characters: the form marks them (web.forms), and the
+    search goes on without them rather than failing (PostgreSQL refuses a NUL byte)."""
+    return CONTROL_CHARACTERS.sub(" ", value or "")
+
+
 def _filter_form(args: MultiDict[str, str]) -> tuple[FilterForm, mention_search.MentionFilter]:
     session = db_session()
     form = FilterForm(args)
@@ -96,15 +111,15 @@ def _filter_form(args: MultiDict[str, str]) -> tuple[FilterForm, mention_search.
     own = args.get("own") or ""
     filters = mention_search.MentionFilter(
         watchlist_id=_int(args.get("watchlist")),
-        party=(args.get("party") or "").strip().upper() or None,
+        party=_text(args.get("party")).strip().upper() or None,
         person_id=_int(args.get("person")),
-        outlet=args.get("outlet") or None,
+        outlet=_text(args.get("outlet")) or None,
         source_kind=SourceKind(kind) if kind in set(SourceKind) else None,
         date_from=form.date_from.data if not form.date_from.errors else None,
         date_to=form.date_to.data if not form.date_to.errors else None,
         triage=Triage(triage) if triage in set(Triage) else None,
         assignee_id=_int(args.get("assignee")),
-        text=(args.get("q") or "").replace("\x00", " ").strip()[:200] or None,
+        text=_text(args.get("q")).strip()[:200] or None,
         own=own if own in (mention_search.OWN_HIDDEN, mention_search.OWN_ONLY) else None,
     )
     return form, filters
@@ -197,6 +212,10 @@ def _position(args: Any) -> tuple[mention_search.Position | None,
             day = date.fromisoformat(args["day"])
         except ValueError:
             flash(_("Not a date: write it as YYYY-MM-DD."), "warning")
+        else:
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                flash(_("Not a date: write it as YYYY-MM-DD."), "warning")
+                day = None
     return older, newer, day
 
 

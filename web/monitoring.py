@@ -22,12 +22,14 @@ from publisher.accounts import visible_accounts
 from publisher.models import Platform
 from web.context import db_session
 from web.forms import (
+    CONTROL_MESSAGE,
     ClippingForm,
     EmptyForm,
     PersonForm,
     Rendered,
     SourceForm,
     WatchlistForm,
+    has_control_characters,
     submit,
 )
 from web.mentions import KIND_LABELS, PRIORITY_LABELS, SOURCE_STATE_LABELS, TRIAGE_LABELS
@@ -47,7 +49,10 @@ KIND_HINTS = {
 def _labels() -> dict[str, Any]:
     return {"kind_labels": KIND_LABELS, "triage_labels": TRIAGE_LABELS,
             "priority_labels": PRIORITY_LABELS, "source_state_labels": SOURCE_STATE_LABELS,
-            "kind_hints": KIND_HINTS}
+            "kind_hints": KIND_HINTS,
+            # Issues, people and news sources are the district's (monitor.admin decides; the
+            # pages only leave out what would be refused).
+            "shared_editable": admin.is_district_user(current_user)}
 
 
 def _render(template: str, errors: ValidationErrors | None = None, **context: Any) -> Rendered:
@@ -72,18 +77,34 @@ def _found(model: type, row_id: int) -> Any:
 # --- Sources ----------------------------------------------------------------------------------
 
 
+def _own_source(source_id: int) -> Source:
+    """The source the page is about: 404 if there is none, 403 if it is another
+    organisation's (monitor.admin decides)."""
+    try:
+        return admin.get_source(db_session(), current_user, source_id)
+    except LookupError:
+        abort(404)
+
+
 def _source_form(source: Source | None = None) -> SourceForm:
     if source is not None and request.method == "GET":
         config = admin.source_config(source)
+        account = admin.source_account(source)
         form = SourceForm(formdata=None, name=source.name, kind=source.kind.value,
                           outlet=source.outlet, url=source.url or "",
                           interval_minutes=source.interval_seconds // 60,
-                          query=config.get("query", ""), account_id=config.get("account_id", ""))
+                          query=config.get("query", ""),
+                          account_id=str(account) if account is not None else "")
     else:
         form = SourceForm(interval_minutes=1) if request.method == "GET" else SourceForm()
-    form.kind.choices = [(k.value, str(label)) for k, label in KIND_LABELS.items()]
-    pages = visible_accounts(db_session(), current_user, platform=Platform.FACEBOOK)
-    form.account_id.choices = [("", "—")] + [(str(a.id), a.name) for a in pages]
+    kinds = admin.source_kinds_for(current_user)
+    form.kind.choices = [(k.value, str(label)) for k, label in KIND_LABELS.items() if k in kinds]
+    # Only the accounts in the user's scope: X accounts search, Facebook Pages read comments.
+    accounts = [a for a in visible_accounts(db_session(), current_user)
+                if a.platform in (Platform.X, Platform.FACEBOOK)]
+    form.account_id.choices = [("", "—")] + [
+        (str(a.id), f"{a.name} ({'X' if a.platform is Platform.X else 'Facebook'})")
+        for a in accounts]
     return form
 
 
@@ -115,14 +136,14 @@ def new_source() -> Response | Rendered:
 @bp.route("/sources/<int:source_id>", methods=["GET", "POST"])
 @requires(Action.MANAGE_MONITORING)
 def source(source_id: int) -> Response | Rendered:
-    form = _source_form(_found(Source, source_id))
+    form = _source_form(_own_source(source_id))
     return submit(
         form, lambda session: admin.update_source(session, current_user, source_id,
                                                   _source_input(form)),
         lambda _source: _done(_("The source is saved."), "monitoring.source",
                               source_id=source_id),
         lambda errors: _render("monitoring/source.html", errors, form=form,
-                               source=_found(Source, source_id),
+                               source=_own_source(source_id),
                                history=admin.source_history(db_session(), source_id)))
 
 
@@ -143,7 +164,7 @@ def resume(source_id: int) -> Response | Rendered:
 def _pause_or_resume(source_id: int, change: Any, done: str) -> Response | Rendered:
     def said(changed: bool) -> Response:
         if changed:
-            flash(done % {"name": _found(Source, source_id).name}, "success")
+            flash(done % {"name": _own_source(source_id).name}, "success")
         return redirect(url_for("monitoring.source", source_id=source_id))
 
     return submit(EmptyForm(), lambda session: change(session, current_user, source_id), said)
@@ -264,11 +285,12 @@ def delete_watchlist(watchlist_id: int) -> Response | Rendered:
 def test_query() -> Rendered:
     """Run the query over the last 30 days: a fragment for the page's script, else the page."""
     form = _watchlist_form()
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if not valid and not (form.errors.keys() <= {"query", "name"} and form.query.errors):
         abort(400)
     query = form.query.data or ""
     test: dict[str, Any] = {"query": query, "days": 30}
-    problem = admin.query_problem(query)
+    problem = admin.query_problem(query) if valid else UserError(CONTROL_MESSAGE, field="query")
     if problem is not None:
         test["error"] = _localize(problem)
         position = problem.position if isinstance(problem, admin.QueryProblem) else -1
@@ -346,7 +368,10 @@ def delete_person(person_id: int) -> Response | Rendered:
 
 
 def _subscriptions_input() -> list[admin.SubscriptionInput]:
-    """The alerts page's rows: one checkbox per issue, with its immediate box and digest hour."""
+    """The alerts page's rows: one checkbox per issue, with its immediate box and digest hour.
+    (Read by hand, not by a WTForm: the shared rule against control characters is kept here.)"""
+    if has_control_characters(list(request.form.values())):
+        raise ValidationErrors([UserError(CONTROL_MESSAGE)])
     wanted = []
     for raw in request.form.getlist("watchlist"):
         if not raw.isdigit():

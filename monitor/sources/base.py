@@ -58,8 +58,10 @@ def config_of(source: Source) -> dict[str, Any]:
 
 
 def credentials(source: Source, ctx: PollContext) -> dict[str, str]:
-    """The platform credentials the source's settings name (key "account")."""
-    account = config_of(source).get("account")
+    """The platform credentials the source's settings name (key "account"; "account_id" is
+    how the setup pages stored it before, and such sources work too)."""
+    config = config_of(source)
+    account = config.get("account") or config.get("account_id")
     if ctx.credentials_for is None:
         raise FetchError("config", N_("No platform credentials are available to this worker."))
     try:

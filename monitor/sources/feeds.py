@@ -12,6 +12,7 @@ import io
 import re
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax import SAXException
 
 import feedparser
 from defusedxml import DefusedXmlException
@@ -19,7 +20,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from core.i18n import N_
 from monitor.fetch import FetchError
-from monitor.items import Item, html_to_text, item_key
+from monitor.items import Item, html_to_text, item_key, web_link
 from monitor.models import Source, SourceKind
 from monitor.sources.base import PollContext, PollResult
 
@@ -104,6 +105,12 @@ def parse_feed(body: bytes, content_type: str, url: str, source: Source) -> list
         reason = str(parsed.get("bozo_exception") or "no feed elements")[:200]
         raise FetchError("not_a_feed", N_("Not a feed: the XML could not be read as RSS or Atom "
                                           "(%(reason)s)."), reason=reason)
+    problem = parsed.get("bozo_exception")
+    if not parsed.entries and isinstance(problem, SAXException):
+        # Broken XML that yields nothing is a broken feed, not an empty one: said in the
+        # source's state instead of "ok, 0 items" (a feed with items despite a slip keeps them).
+        raise FetchError("malformed", N_("The feed is malformed: %(reason)s."),
+                         reason=str(problem)[:200])
     outlet = source.outlet or html_to_text(parsed.feed.get("title", "")) or source.name
     return [_item(entry, outlet) for entry in parsed.entries]
 
@@ -124,7 +131,7 @@ def _item(entry: Any, outlet: str) -> Item:
     bodies = [c.get("value", "") for c in entry.get("content", [])]
     bodies.append(entry.get("summary", ""))
     text = html_to_text(max(bodies, key=len))
-    link = entry.get("link") or None
+    link = web_link(entry.get("link"))
     published = _when(entry)
     key = item_key(entry.get("id"), link, title, published.isoformat() if published else "")
     return Item(item_key=key, url=link, title=title, text=text, published_at=published,

@@ -26,7 +26,7 @@ from core.clock import STOCKHOLM
 from core.i18n import N_
 from monitor.dedupe import normalize_url
 from monitor.fetch import FetchError
-from monitor.items import Item, html_to_text, item_key
+from monitor.items import Item, decode_html, html_to_text, item_key
 from monitor.models import Source, SourceKind
 from monitor.sources.base import PollContext, PollResult, config_of
 
@@ -107,9 +107,12 @@ def _parse_when(raw: str) -> datetime | None:
     return when.astimezone(UTC)
 
 
-def extract_article(html: bytes, url: str, outlet: str, key: str | None = None) -> Item | None:
+def extract_article(body: bytes, url: str, outlet: str, key: str | None = None,
+                    content_type: str = "") -> Item | None:
     """Title, text and date of an article page; None when it has no article text. `key`: the
-    item's identity (default: the normalised URL)."""
+    item's identity (default: the normalised URL). The page is read in its declared charset
+    (monitor.items.decode_html), not guessed."""
+    html = decode_html(body, content_type)
     extracted = trafilatura.extract(html, url=url, output_format="json", with_metadata=True,
                                     include_comments=False, include_tables=False,
                                     favor_precision=True, config=EXTRACTION)
@@ -161,7 +164,8 @@ def poll(source: Source, ctx: PollContext) -> PollResult:
         except FetchError as exc:
             errors.append(exc)
             continue
-        item = extract_article(page.body, page.final_url, outlet, item_key(None, link))
+        item = extract_article(page.body, page.final_url, outlet, item_key(None, link),
+                               page.content_type)
         if item is not None:
             items.append(item)
     if not links:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from core.clock import utcnow
+from core.db import Database
 from core.users import Role
 from core.workers import beat
 from publisher.dispatch import Dispatcher
 from publisher.models import Delivery, Platform
+from publisher.services import Services
 from tests.factories import queue_post
+from web import create_app
 
 BANNER = 'data-testid="publishing-problem"'
 
@@ -53,3 +57,33 @@ def test_late_posts_and_no_worker_show_on_every_page_and_in_the_health_check(
     assert BANNER not in comms.get("/").get_data(as_text=True)
     assert anonymous.get("/healthz/publishing").status_code == 200
     assert anonymous.get("/healthz").get_data(as_text=True) == "ok"
+
+
+# --- The database refusing writes (issue 14, finding 9) -----------------------------------------
+
+
+def read_only(services: Services) -> Services:
+    """The same database, refusing every write: SQLite opened read-only, PostgreSQL with
+    read-only transactions by default for every new connection."""
+    url = services.settings.database_url
+    if url.startswith("sqlite:///"):
+        return replace(services, db=Database(f"sqlite:///file:{url[10:]}?mode=ro&uri=true"))
+    with services.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        name = conn.execute(text("SELECT current_database()")).scalar_one()
+        conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+    services.db.dispose()  # new connections take the setting
+    return services
+
+
+def test_healthz_is_503_while_the_database_refuses_writes(services_on_any_db):
+    services = services_on_any_db
+    assert create_app(services.settings, services).test_client().get("/healthz").text == "ok"
+    refusing = read_only(services)
+    client = create_app(refusing.settings, refusing).test_client()
+    try:
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.text == "database refuses writes"
+        assert client.get("/login").status_code == 200  # reads still work
+    finally:
+        refusing.db.dispose()

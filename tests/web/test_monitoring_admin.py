@@ -193,20 +193,21 @@ def test_editing_a_source_checks_the_same_way(db, comms):
         assert session.get(Source, source_id).url == "https://vf.se/rss"
 
 
-def test_the_facebook_pages_offered_are_the_users_own_active_ones(app, make_org, make_user,
-                                                                  make_account):
+def test_the_accounts_offered_are_the_users_own_active_ones(app, make_org, make_user,
+                                                            make_account):
+    """Facebook Pages read comments, X accounts search: both are offered, the user's own only."""
     from tests.web.conftest import login
 
     own, other = make_org("Kils förening"), make_org("Arvikas förening")
     page, _ = make_account(Platform.FACEBOOK, own, "Kils sida")
     make_account(Platform.FACEBOOK, other, "Arvikas sida")
-    make_account(Platform.X, own, "Kil på X")
+    x, _ = make_account(Platform.X, own, "Kil på X")
     client = app.test_client()
     login(client, make_user(Role.COMMS, organisation=own))
     response = client.get("/sources/new")
     assert response.status_code == 200
     offered = re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', response.text)
-    assert offered == [(str(page.id), "Kils sida")]
+    assert offered == [(str(page.id), "Kils sida (Facebook)"), (str(x.id), "Kil på X (X)")]
 
 
 def test_an_x_search_needs_words(db, comms):
