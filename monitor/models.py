@@ -52,8 +52,8 @@ class SourceKind(enum.StrEnum):
 
 # Social posts and comments by private persons: X search results and Page comments that are
 # not our own accounts' and whose words have not been removed yet (monitor.privacy).
-PERSONAL_KEPT = ("source_kind IN ('x_search', 'fb_comments') AND own_account_id IS NULL "
-                 "AND personal_removed_at IS NULL")
+PERSONAL_KEPT = ("(source_kind = 'x_search' OR source_kind = 'fb_comments') "
+                 "AND own_account_id IS NULL AND personal_removed_at IS NULL")
 
 
 class SourceState(enum.StrEnum):

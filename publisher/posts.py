@@ -12,6 +12,7 @@ from core.auth import Action, can, in_scope
 from core.clock import LocalTimeError, local_to_utc, to_local, utcnow
 from core.entered_time import EnteredTime, read_wall_clock
 from core.i18n import N_, UserError, ValidationErrors
+from core.text import CONTROL_MESSAGE, has_control_characters
 from core.users import User
 from publisher.accounts import NotAllowed
 from publisher.deliveries import (
@@ -101,6 +102,9 @@ def _check(session: Session, user: User, draft: PostDraft, now: datetime,
     if not can(user, Action.COMPOSE):
         raise NotAllowed("role may not compose posts")
     errors: list[UserError] = list(draft.errors)
+    if has_control_characters([draft.text, draft.link or "", draft.first_comment or "",
+                               *draft.thread]):
+        raise ValidationErrors([UserError(CONTROL_MESSAGE, field="text")])
     text = as_typed(draft.text).strip()
     link = (draft.link or "").strip() or None
     if not text:

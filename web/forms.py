@@ -7,7 +7,6 @@ problems at their fields), so a view only reads its form, names the service and 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
@@ -48,6 +47,7 @@ from core.entered_time import (
     EnteredTime,
 )
 from core.i18n import N_, UserError, ValidationErrors
+from core.text import CONTROL_MESSAGE, has_control_characters
 from publisher.media import MAX_IMAGES
 from publisher.posts import MAX_THREAD_PARTS
 from web.context import db_session
@@ -55,22 +55,9 @@ from web.context import db_session
 T = TypeVar("T")
 Rendered = tuple[str, int]  # a page and its status
 
-# C0 and C1 control characters but tab, line feed and carriage return: PostgreSQL refuses a NUL
-# byte in text outright (a 500 if it got that far), and none of them belongs in a post, a name
-# or a search. Refused at the form, for every field of every form, with a message at the field.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-CONTROL_MESSAGE = N_("Remove the control characters from this text (such as a NUL byte): they "
-                     "cannot be saved.")
+# Control characters: core.text's one rule, refused at the field for every form.
 # Dates typed in a form keep core.entered_time's range (FIRST_YEAR..LAST_YEAR).
 DATE_MESSAGE = N_("Give a date between the years %(first)s and %(last)s.")
-
-
-def has_control_characters(value: object) -> bool:
-    if isinstance(value, str):
-        return CONTROL_CHARACTERS.search(value) is not None
-    if isinstance(value, list | tuple):
-        return any(has_control_characters(item) for item in value)
-    return False
 
 
 def _refuse(field: Any, message: object) -> None:
@@ -239,6 +226,13 @@ class ReportMailForm(SafeForm):
 
 class EmptyForm(SafeForm):
     """Buttons that POST (cancel, disconnect, language): CSRF only."""
+
+
+class PrivacyForm(SafeForm):
+    """Whose data to export or erase; an erasure must be confirmed."""
+
+    subject = StringField(_l("Handle or name"), validators=[DataRequired(), Length(max=200)])
+    confirm = BooleanField(_l("Yes, erase their words and identity from these mentions"))
 
 
 class TokenForm(SafeForm):

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from core.auth import Action, can
 from core.clock import ensure_utc, utcnow
 from core.i18n import ValidationErrors
+from core.text import CONTROL_CHARACTERS
 from core.users import User
 from monitor import fulltext, highlight, mention_search, not_terms
 from monitor import respond as respond_service
@@ -37,7 +38,6 @@ from monitor.query import QueryError
 from publisher.models import Account, Post
 from web.context import db_session
 from web.forms import (
-    CONTROL_CHARACTERS,
     FIRST_YEAR,
     LAST_YEAR,
     EmptyForm,

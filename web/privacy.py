@@ -11,7 +11,7 @@ from core.auth import Action
 from core.i18n import ValidationErrors
 from monitor import privacy
 from web.context import db_session, services
-from web.forms import EmptyForm
+from web.forms import EmptyForm, PrivacyForm
 from web.permissions import requires
 
 bp = Blueprint("privacy", __name__)
@@ -30,18 +30,28 @@ def index() -> str | tuple[str, int]:
         except ValidationErrors as errors:
             session.rollback()
             problem = "; ".join(_(e.message, **e.params) for e in errors.errors)
-    page = render_template("admin/privacy.html", subject=subject, found=found, problem=problem,
+    page = render_template("admin/privacy.html", subject=subject, found=found, refusal=problem,
                            log=privacy.privacy_log(session, current_user), form=EmptyForm(),
                            days=services().settings.personal_data_days)
     return (page, 400) if problem else page
 
 
+def _refused(form: PrivacyForm) -> tuple[str, int]:
+    """The form's problems on the page, with nothing done (400)."""
+    problem = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+    session = db_session()
+    return render_template("admin/privacy.html", subject="", found=None, refusal=problem,
+                           log=privacy.privacy_log(session, current_user), form=EmptyForm(),
+                           days=services().settings.personal_data_days), 400
+
+
 @bp.post("/admin/privacy/export")
 @requires(Action.MANAGE_USERS)
-def export() -> BaseResponse:
-    subject = request.form.get("subject", "")
-    if not EmptyForm().validate_on_submit():
-        return redirect(url_for("privacy.index", subject=subject))
+def export() -> BaseResponse | tuple[str, int]:
+    form = PrivacyForm()
+    if not form.validate_on_submit():
+        return _refused(form)
+    subject = form.subject.data or ""
     session = db_session()
     try:
         body = privacy.export_person(session, current_user, subject)
@@ -55,9 +65,12 @@ def export() -> BaseResponse:
 
 @bp.post("/admin/privacy/erase")
 @requires(Action.MANAGE_USERS)
-def erase() -> BaseResponse:
-    subject = request.form.get("subject", "")
-    if not EmptyForm().validate_on_submit() or request.form.get("confirm") != "yes":
+def erase() -> BaseResponse | tuple[str, int]:
+    form = PrivacyForm()
+    if not form.validate_on_submit():
+        return _refused(form)
+    subject = form.subject.data or ""
+    if not form.confirm.data:
         flash(_("Tick the box to confirm the erasure; nothing was erased."), "error")
         return redirect(url_for("privacy.index", subject=subject))
     session = db_session()

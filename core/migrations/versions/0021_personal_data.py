@@ -19,8 +19,8 @@ down_revision = '0020'
 branch_labels = None
 depends_on = None
 
-PERSONAL_KEPT = ("source_kind IN ('x_search', 'fb_comments') AND own_account_id IS NULL "
-                 "AND personal_removed_at IS NULL")
+PERSONAL_KEPT = ("(source_kind = 'x_search' OR source_kind = 'fb_comments') "
+                 "AND own_account_id IS NULL AND personal_removed_at IS NULL")
 
 
 def upgrade() -> None:
