@@ -47,7 +47,20 @@ class _Checkboxes(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CampaignForm(SafeForm):
+class MessageForm(SafeForm):
+    """One message of a campaign: a text per network, hashtags, a link, a picture."""
+
+    text_x = TextAreaField(_l("Text for X"))
+    text_facebook = TextAreaField(_l("Text for Facebook"))
+    hashtags = StringField(_l("Hashtags"), validators=[Length(max=500)])
+    link = StringField(_l("Link"), validators=[Length(max=2000)])
+    image = FileField(_l("Image"))
+    alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
+
+
+class CampaignForm(MessageForm):
+    """A new campaign and its first message."""
+
     name = StringField(_l("Name"), validators=[Length(max=200)])
     slug = StringField(_l("Short name in links (utm_campaign)"), validators=[Length(max=80)])
     description = TextAreaField(_l("Description"))
@@ -67,21 +80,6 @@ class CampaignForm(SafeForm):
     utm_source_facebook = StringField(_l("utm_source on Facebook"), default="facebook",
                                       validators=[Length(max=100)])
     utm_medium = StringField(_l("utm_medium"), default="social", validators=[Length(max=100)])
-    text_x = TextAreaField(_l("Text for X"))
-    text_facebook = TextAreaField(_l("Text for Facebook"))
-    hashtags = StringField(_l("Hashtags"), validators=[Length(max=500)])
-    link = StringField(_l("Link"), validators=[Length(max=2000)])
-    image = FileField(_l("Image"))
-    alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
-
-
-class MessageForm(SafeForm):
-    text_x = TextAreaField(_l("Text for X"))
-    text_facebook = TextAreaField(_l("Text for Facebook"))
-    hashtags = StringField(_l("Hashtags"), validators=[Length(max=500)])
-    link = StringField(_l("Link"), validators=[Length(max=2000)])
-    image = FileField(_l("Image"))
-    alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
 
 
 class RolloutForm(SafeForm):
