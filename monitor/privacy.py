@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, and_, false, func, or_, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column, selectinload
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from core.auth import Action, require
 from core.clock import utcnow
@@ -52,6 +52,8 @@ class PrivacyLog(Base):
     action: Mapped[str] = mapped_column(String(16))  # search | export | erase | retention
     subject: Mapped[str] = mapped_column(String(200))
     mentions: Mapped[int] = mapped_column(default=0)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
 
 
 def is_personal(mention: Mention) -> bool:

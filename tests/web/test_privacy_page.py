@@ -21,7 +21,7 @@ def test_the_admin_page_finds_exports_and_erases_with_confirmation(logged_in, db
                              issue=issue.id))
     from tests.web.conftest import csrf_token
 
-    client, _ = logged_in(Role.ADMIN)
+    client, admin = logged_in(Role.ADMIN)
     page = client.get("/admin/privacy?subject=@lisa_l")
     assert page.status_code == 200 and "@lisa_l: Bussarna!" in page.text
     token = csrf_token(client, "/admin/privacy")
@@ -38,5 +38,7 @@ def test_the_admin_page_finds_exports_and_erases_with_confirmation(logged_in, db
     assert "@lisa_l: Bussarna!" not in client.get("/admin/privacy?subject=@lisa_l").text
     log = client.get("/mentions").text  # the mention stays, counted, without its words
     assert 'data-testid="personal-removed"' in log and "Bussarna är bra" not in log
+    log = client.get("/admin/privacy").text  # who did what, by name
+    assert f"<td>{admin.name}</td>" in log
     short = client.get("/admin/privacy?subject=x")
     assert short.status_code == 400 and "minst tre tecken" in short.text  # said on the page
