@@ -11,7 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
 # WeasyPrint (the report as PDF) draws text with Pango; DejaVu has å, ä and ö.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
-       libharfbuzz0b fonts-dejavu-core \
+       libharfbuzz0b fonts-dejavu-core postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

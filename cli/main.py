@@ -10,6 +10,7 @@ from dataclasses import replace
 import click
 from sqlalchemy import func, select
 
+from cli.backup import backup, restore
 from cli.process import limit_malloc_arenas
 from cli.report import report
 from cli.report_mail import report_mail
@@ -170,6 +171,8 @@ main.add_command(watch)
 main.add_command(report)
 main.add_command(report_mail)
 main.add_command(token)
+main.add_command(backup)
+main.add_command(restore)
 
 
 if __name__ == "__main__":
