@@ -10,6 +10,7 @@ from dataclasses import replace
 import click
 from sqlalchemy import func, select
 
+from cli.admin import accounts, users
 from cli.backup import backup, restore
 from cli.process import limit_malloc_arenas
 from cli.report import report
@@ -172,6 +173,8 @@ main.add_command(report)
 main.add_command(report_mail)
 main.add_command(token)
 main.add_command(backup)
+main.add_command(users)
+main.add_command(accounts)
 main.add_command(restore)
 
 
