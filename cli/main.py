@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from cli.admin import accounts, users
 from cli.backup import backup, restore
+from cli.data import export, sources, watchlists
 from cli.process import limit_malloc_arenas
 from cli.report import report
 from cli.report_mail import report_mail
@@ -175,6 +176,9 @@ main.add_command(token)
 main.add_command(backup)
 main.add_command(users)
 main.add_command(accounts)
+main.add_command(watchlists)
+main.add_command(sources)
+main.add_command(export)
 main.add_command(restore)
 
 
