@@ -1,5 +1,6 @@
-"""The retention of private persons' data: every hour, the personal mentions older than the
-setting lose their words and identity (monitor.privacy), a batch per transaction."""
+"""What is kept only so long: every hour, the personal mentions older than the setting lose
+their words and identity (monitor.privacy), a batch per transaction; and the rows whose use is
+over (core.housekeeping: login throttles, used reset links, past rate windows)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import timedelta
 from apscheduler.schedulers.base import BaseScheduler
 
 from core.clock import utcnow
+from core.housekeeping import prune
 from monitor.privacy import BATCH, remove_expired
 from publisher.services import Services
 from schedules.guard import add_job
@@ -28,8 +30,16 @@ def remove_expired_personal_data(services: Services) -> int:
     return done
 
 
+def prune_spent_rows(services: Services) -> dict[str, int]:
+    with services.db.session() as session:
+        return prune(session)
+
+
 def add_privacy_jobs(scheduler: BaseScheduler, services: Services) -> None:
     add_job(scheduler, "remove_expired_personal_data",
             lambda: remove_expired_personal_data(services), "interval",
             seconds=EVERY.total_seconds(), max_instances=1, coalesce=True,
             next_run_time=utcnow() + timedelta(minutes=2), jitter=60)
+    add_job(scheduler, "prune_spent_rows", lambda: prune_spent_rows(services), "interval",
+            seconds=EVERY.total_seconds(), max_instances=1, coalesce=True,
+            next_run_time=utcnow() + timedelta(minutes=3), jitter=60)

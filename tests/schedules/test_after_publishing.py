@@ -46,7 +46,8 @@ def test_every_job_of_every_scheduler_goes_through_the_one_guard(services):
     assert {job.id for job in jobs} == {
         "dispatch", "heartbeat", "send_mail", "collect_metrics", "check_tokens",
         "poll_sources", "prune_source_history", "send_digests", "alert_failing_sources",
-        "send_board_reports", "file_posts", "remove_expired_personal_data"}
+        "send_board_reports", "file_posts", "remove_expired_personal_data",
+        "prune_spent_rows"}
     assert all(isinstance(job.func, Guarded) and job.func.name == job.id for job in jobs)
 
 
