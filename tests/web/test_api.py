@@ -354,3 +354,26 @@ def test_a_queued_post_is_changed_and_one_gone_out_is_not(api, services, make_ac
     gone = client.patch(f"/api/v1/posts/{now_post['id']}", headers=bearer(token),
                         json={"text": "För sent"})
     assert gone.status_code == 422 and "kan inte ändras" in gone.json["error"]["message"]
+
+
+def test_campaigns_and_their_coverage_are_read_through_the_api(api, services, make_user,
+                                                              make_account, make_org):
+    from tests.campaigns.helpers import new_campaign, next_minute, roll_out
+
+    x, _ = make_account(Platform.X, name="VP Värmland")
+    lead = make_user(Role.CAMPAIGN_LEAD)
+    campaign = new_campaign(services.db, lead)
+    start = next_minute()
+    roll_out(services.db, lead, campaign, start, start + timedelta(minutes=10))
+    client, token, _ = api(Role.BOARD, scope="read")
+    listed = client.get("/api/v1/campaigns", headers=bearer(token)).json["items"]
+    assert [c["name"] for c in listed] == ["Välfärd före vinster"]
+    matrix = client.get(f"/api/v1/campaigns/{campaign.id}/coverage", headers=bearer(token))
+    assert matrix.status_code == 200, matrix.json
+    assert [(r["account_id"], r["cell"]) for r in matrix.json["rows"]] == [(x.id, "planned")]
+    assert client.get("/api/v1/campaigns/999/coverage", headers=bearer(token)
+                      ).status_code == 404
+    other, other_token, _ = api(Role.COMMS, organisation=make_org("V Kil"))
+    assert other.get("/api/v1/campaigns", headers=bearer(other_token)).json["items"] == []
+    assert other.get(f"/api/v1/campaigns/{campaign.id}/coverage", headers=bearer(other_token)
+                     ).status_code == 404

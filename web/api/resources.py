@@ -9,6 +9,8 @@ from typing import Any
 from flask.views import MethodView
 from sqlalchemy import exists, select
 
+from campaigns import campaigns as campaign_service
+from campaigns import coverage
 from core.auth import Action, can, scope_condition
 from core.clock import STOCKHOLM, utcnow
 from monitor import mention_search
@@ -37,7 +39,10 @@ mentions_bp = api_blueprint("api_mentions", __name__, "/mentions",
 watchlists_bp = api_blueprint("api_watchlists", __name__, "/watchlists",
                               "The issues watched (watchlists) and their queries")
 reports_bp = api_blueprint("api_reports", __name__, "/reports", "The board's report, as JSON")
-BLUEPRINTS = (accounts_bp, posts_bp, deliveries_bp, mentions_bp, watchlists_bp, reports_bp)
+campaigns_bp = api_blueprint("api_campaigns", __name__, "/campaigns",
+                             "Campaigns and their coverage: which account carried them, how")
+BLUEPRINTS = (accounts_bp, posts_bp, deliveries_bp, mentions_bp, watchlists_bp, reports_bp,
+              campaigns_bp)
 
 
 def _may(action: Action) -> None:
@@ -259,3 +264,28 @@ class Report(MethodView):
                                                   own_party=services().settings.own_party)
         session.commit()
         return json.loads(snapshots.encode(report, counted))
+
+
+@campaigns_bp.route("")
+class Campaigns(MethodView):
+    @campaigns_bp.response(200, schemas.CampaignList)
+    def get(self) -> dict[str, Any]:
+        """The campaigns the caller may see (an association's: those aimed at it)."""
+        _may(Action.VIEW_CAMPAIGNS)
+        return {"items": campaign_service.campaigns_for(db_session(), caller().user)}
+
+
+@campaigns_bp.route("/<int:campaign_id>/coverage")
+class CampaignCoverage(MethodView):
+    @campaigns_bp.response(200, schemas.CampaignCoverage)
+    def get(self, campaign_id: int) -> dict[str, Any]:
+        """Per target account, where the campaign stands: planned, published (with reach and
+        engagement), failed (why), asked, declined…; computed from the posts themselves."""
+        _may(Action.VIEW_CAMPAIGNS)
+        if campaign_id > 2**62:
+            raise ApiError(404, "Not found.")
+        try:
+            found = coverage.matrix(db_session(), caller().user, campaign_id)
+        except LookupError:
+            raise ApiError(404, "Not found.") from None
+        return {"campaign": found.campaign, "rows": found.rows, "overdue": found.overdue}

@@ -199,3 +199,43 @@ class ReportOut(ma.Schema):
     computed_at = ma.fields.String(required=True)
     report = ma.fields.Dict(required=True, metadata={
         "description": "Every figure of the board's report (the same as the JSON export)"})
+
+
+class CampaignOut(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    slug = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    starts_on = ma.fields.Date(required=True)
+    ends_on = ma.fields.Date(required=True)
+    deadline = ma.fields.AwareDateTime(required=True)
+    target_kind = ma.fields.Function(lambda c: c.target_kind.value, required=True)
+
+
+class CampaignList(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CampaignOut), required=True)
+
+
+class CoverageRowOut(ma.Schema):
+    account_id = ma.fields.Integer(required=True)
+    account_name = ma.fields.String(required=True)
+    platform = ma.fields.Function(lambda r: r.platform.value, required=True)
+    organisation_id = ma.fields.Integer(required=True)
+    organisation_name = ma.fields.String(required=True)
+    cell = ma.fields.Function(lambda r: r.cell.value, required=True, metadata={
+        "description": "not_asked, asked, declined, planned, sending, published, failed, "
+                       "held, uncertain or cancelled"})
+    post_id = ma.fields.Integer(allow_none=True)
+    delivery_id = ma.fields.Integer(allow_none=True)
+    when = ma.fields.AwareDateTime(allow_none=True)
+    url = ma.fields.String(allow_none=True)
+    problem = ma.fields.String(allow_none=True)
+    reach = ma.fields.Integer(allow_none=True)
+    engagement = ma.fields.Integer(allow_none=True)
+    overdue = ma.fields.Boolean(required=True)
+
+
+class CampaignCoverage(ma.Schema):
+    campaign = ma.fields.Nested(CampaignOut, required=True)
+    rows = ma.fields.List(ma.fields.Nested(CoverageRowOut), required=True)
+    overdue = ma.fields.Integer(required=True)
