@@ -6,35 +6,13 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
+from cli.acting import administrator, settings, user_by_email
 from core.auth import NotAllowed, request_password_reset, update_user, user_admin
 from core.clock import utcnow
 from core.db import Database
 from core.i18n import ValidationErrors
-from core.users import Role, User
 from publisher.models import Account
 from publisher.token_checks import check_account
-
-
-def _settings():  # noqa: ANN202 - cli.main's loader, imported late to avoid a cycle
-    from cli.main import load_settings
-
-    return load_settings()
-
-
-def _admin(session) -> User:  # noqa: ANN001
-    admin = session.scalar(select(User).where(User.role == Role.ADMIN, User.active)
-                           .order_by(User.id))
-    if admin is None:
-        raise click.ClickException("No active administrator: create one with "
-                                   "`megafon create-user --role admin` first.")
-    return admin
-
-
-def _user(session, email: str) -> User:  # noqa: ANN001
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise click.ClickException(f"No user with the e-mail address {email!r}.")
-    return user
 
 
 @click.group()
@@ -45,10 +23,10 @@ def users() -> None:
 @users.command("list")
 def list_users() -> None:
     """Every user: e-mail, name, role, organisation, active."""
-    database = Database(_settings().database_url)
+    database = Database(settings().database_url)
     try:
         with database.session() as session:
-            for user in user_admin(session, _admin(session)).users:
+            for user in user_admin(session, administrator(session)).users:
                 state = "active" if user.active else "deactivated"
                 click.echo(f"{user.email}\t{user.name}\t{user.role.value}\t"
                            f"{user.organisation.name}\t{state}")
@@ -57,12 +35,12 @@ def list_users() -> None:
 
 
 def _switch(email: str, active: bool) -> None:
-    database = Database(_settings().database_url)
+    database = Database(settings().database_url)
     try:
         with database.session() as session:
-            user = _user(session, email)
-            update_user(session, _admin(session), user.id, name=user.name, role=user.role,
-                        organisation_id=user.organisation_id, active=active,
+            user = user_by_email(session, email)
+            update_user(session, administrator(session), user.id, name=user.name,
+                        role=user.role, organisation_id=user.organisation_id, active=active,
                         must_change_password=user.must_change_password)
     except (ValidationErrors, NotAllowed) as exc:
         raise click.ClickException(str(exc)) from None
@@ -90,11 +68,10 @@ def activate(email: str) -> None:
 @click.argument("email")
 def reset_password(email: str) -> None:
     """E-mail the user a single-use link to choose a new password."""
-    settings = _settings()
-    database = Database(settings.database_url)
+    database = Database(settings().database_url)
     try:
         with database.session() as session:
-            _user(session, email)
+            user_by_email(session, email)
             request_password_reset(session, email, client="cli")
     except ValidationErrors as exc:
         raise click.ClickException(str(exc)) from None
@@ -112,7 +89,7 @@ def accounts() -> None:
 @accounts.command("list")
 def list_accounts() -> None:
     """Every account: id, platform, name, organisation, credentials' state (never secrets)."""
-    database = Database(_settings().database_url)
+    database = Database(settings().database_url)
     try:
         with database.session() as session:
             for account in session.scalars(select(Account).order_by(Account.id)):
@@ -129,7 +106,7 @@ def check() -> None:
     """Ask the platforms whether each active account's credentials still work, now."""
     from publisher.services import Services
 
-    services = Services.from_settings(_settings())
+    services = Services.from_settings(settings())
     try:
         with services.db.session() as session:
             ids = list(session.scalars(select(Account.id).where(Account.active)

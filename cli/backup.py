@@ -7,15 +7,10 @@ from pathlib import Path
 
 import click
 
+from cli.acting import settings
 from core.backup import BackupError
 from core.backup import backup as make_backup
 from core.backup import restore as do_restore
-
-
-def _settings():  # noqa: ANN202 - cli.main's loader, imported late to avoid a cycle
-    from cli.main import load_settings
-
-    return load_settings()
 
 
 @click.command("backup")
@@ -24,7 +19,7 @@ def _settings():  # noqa: ANN202 - cli.main's loader, imported late to avoid a c
 def backup(out: Path) -> None:
     """Back up the database and the uploaded pictures (not the secret key) to one file."""
     try:
-        manifest = make_backup(_settings(), out)
+        manifest = make_backup(settings(), out)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Backed up the {manifest.kind} database (schema {manifest.revision}) and "
@@ -38,7 +33,7 @@ def backup(out: Path) -> None:
 def restore(source: Path) -> None:
     """Restore a backup into an empty database (MEGAFON_DATABASE_URL) and its instance folder."""
     try:
-        manifest = do_restore(_settings(), source)
+        manifest = do_restore(settings(), source)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Restored the {manifest.kind} database (schema {manifest.revision}, made "

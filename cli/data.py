@@ -18,9 +18,9 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from cli.acting import administrator, settings
 from core.db import Database
 from core.i18n import UserError, ValidationErrors
-from core.users import Role, User
 from monitor import admin
 from monitor.models import Mention, Source, Watchlist
 from publisher.models import Post
@@ -29,19 +29,6 @@ WATCHLIST_FIELDS = ("name", "query", "priority", "active")
 SOURCE_FIELDS = ("name", "kind", "outlet", "url", "interval_minutes", "query", "account")
 
 
-def _settings():  # noqa: ANN202 - cli.main's loader, imported late to avoid a cycle
-    from cli.main import load_settings
-
-    return load_settings()
-
-
-def _admin(session) -> User:  # noqa: ANN001
-    found = session.scalar(select(User).where(User.role == Role.ADMIN, User.active)
-                           .order_by(User.id))
-    if found is None:
-        raise click.ClickException("No active administrator: create one with "
-                                   "`megafon create-user --role admin` first.")
-    return found
 
 
 def _write(rows: Iterable[dict[str, Any]], fields: tuple[str, ...], fmt: str,
@@ -119,7 +106,7 @@ def watchlists() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def export_watchlists(fmt: str, out: Path | None) -> None:
     """Every watchlist: name, query, priority, active."""
-    database = Database(_settings().database_url)
+    database = Database(settings().database_url)
     try:
         with database.session() as session, _open_out(out) as stream:
             count = _write(({"name": w.name, "query": w.query, "priority": w.priority.value,
@@ -135,11 +122,11 @@ def export_watchlists(fmt: str, out: Path | None) -> None:
 def import_watchlists(path: Path) -> None:
     """Create or update (by name) the watchlists in a JSON or CSV file; all or nothing."""
     rows = _read(path, ("name", "query"))
-    database = Database(_settings().database_url)
+    database = Database(settings().database_url)
     problems: list[str] = []
     try:
         with database.session() as session:
-            actor = _admin(session)
+            actor = administrator(session)
             existing = {w.name.casefold(): w.id for w in session.scalars(select(Watchlist))}
             for number, row in enumerate(rows, start=1):
                 data = admin.WatchlistInput(
@@ -180,11 +167,11 @@ def _source_row(source: Source) -> dict[str, Any]:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def export_sources(fmt: str, out: Path | None) -> None:
     """Every source: name, kind, outlet, address, interval, query, account."""
-    database = Database(_settings().database_url)
+    database = Database(settings().database_url)
     try:
         with database.session() as session, _open_out(out) as stream:
             count = _write((_source_row(s) for s in admin.list_sources(session,
-                                                                       _admin(session))),
+                                                                       administrator(session))),
                            SOURCE_FIELDS, fmt, stream)
     finally:
         database.dispose()
@@ -196,11 +183,11 @@ def export_sources(fmt: str, out: Path | None) -> None:
 def import_sources(path: Path) -> None:
     """Create or update (by name) the sources in a JSON or CSV file; all or nothing."""
     rows = _read(path, ("name", "kind"))
-    database = Database(_settings().database_url)
+    database = Database(settings().database_url)
     problems: list[str] = []
     try:
         with database.session() as session:
-            actor = _admin(session)
+            actor = administrator(session)
             existing = {s.name.casefold(): s.id for s in session.scalars(select(Source))}
             for number, row in enumerate(rows, start=1):
                 try:
@@ -268,7 +255,7 @@ def _mentions(session: Any) -> Iterator[dict[str, Any]]:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def export(what: str, fmt: str, out: Path | None) -> None:
     """Every post (with where and when it went out) or every mention, as CSV or JSON."""
-    database = Database(_settings().database_url)
+    database = Database(settings().database_url)
     try:
         with database.session() as session, _open_out(out) as stream:
             rows, fields = ((_posts(session), POST_FIELDS) if what == "posts"
