@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TextIO
@@ -117,29 +117,27 @@ def export_watchlists(fmt: str, out: Path | None) -> None:
     click.echo(f"{count} watchlists.", err=True)
 
 
-@watchlists.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_watchlists(path: Path) -> None:
-    """Create or update (by name) the watchlists in a JSON or CSV file; all or nothing."""
-    rows = _read(path, ("name", "query"))
+def _import(path: Path, required: tuple[str, ...], model: Any,
+            read_row: Callable[[dict[str, Any]], Any], create: Callable[..., Any],
+            update: Callable[..., Any]) -> int:
+    """Create or update by name every row of the file through the monitor's services, in one
+    transaction: a single refused row and nothing is kept, every problem named by its row."""
+    rows = _read(path, required)
     database = Database(settings().database_url)
     problems: list[str] = []
     try:
         with database.session() as session:
             actor = administrator(session)
-            existing = {w.name.casefold(): w.id for w in session.scalars(select(Watchlist))}
+            existing = {found.name.casefold(): found.id for found in
+                        session.scalars(select(model))}
             for number, row in enumerate(rows, start=1):
-                data = admin.WatchlistInput(
-                    name=str(row.get("name") or ""), query=str(row.get("query") or ""),
-                    priority=str(row.get("priority") or "normal"),
-                    active=_flag(row.get("active", True)))
                 try:
-                    found = existing.get(data.name.strip().casefold())
-                    if found is None:
-                        existing[data.name.strip().casefold()] = admin.create_watchlist(
-                            session, actor, data).id
+                    data = read_row(row)
+                    key = data.name.strip().casefold()
+                    if key in existing:
+                        update(session, actor, existing[key], data)
                     else:
-                        admin.update_watchlist(session, actor, found, data)
+                        existing[key] = create(session, actor, data).id
                 except (ValidationErrors, UserError) as exc:
                     problems += _explain(number, exc)
             if problems:
@@ -147,7 +145,22 @@ def import_watchlists(path: Path) -> None:
                 _refuse(problems)
     finally:
         database.dispose()
-    click.echo(f"{len(rows)} watchlists imported.", err=True)
+    return len(rows)
+
+
+def _watchlist_input(row: dict[str, Any]) -> admin.WatchlistInput:
+    return admin.WatchlistInput(
+        name=str(row.get("name") or ""), query=str(row.get("query") or ""),
+        priority=str(row.get("priority") or "normal"), active=_flag(row.get("active", True)))
+
+
+@watchlists.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_watchlists(path: Path) -> None:
+    """Create or update (by name) the watchlists in a JSON or CSV file; all or nothing."""
+    count = _import(path, ("name", "query"), Watchlist, _watchlist_input,
+                    admin.create_watchlist, admin.update_watchlist)
+    click.echo(f"{count} watchlists imported.", err=True)
 
 
 @click.group()
@@ -178,43 +191,25 @@ def export_sources(fmt: str, out: Path | None) -> None:
     click.echo(f"{count} sources.", err=True)
 
 
+def _source_input(row: dict[str, Any]) -> admin.SourceInput:
+    try:
+        minutes = int(row.get("interval_minutes") or 5)
+    except (TypeError, ValueError):
+        raise UserError("not a whole number", field="interval_minutes") from None
+    return admin.SourceInput(
+        name=str(row.get("name") or ""), kind=str(row.get("kind") or ""),
+        outlet=str(row.get("outlet") or ""), url=row.get("url") or None,
+        interval_minutes=minutes, query=row.get("query") or None,
+        account_id=str(row["account"]) if row.get("account") else None)
+
+
 @sources.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_sources(path: Path) -> None:
     """Create or update (by name) the sources in a JSON or CSV file; all or nothing."""
-    rows = _read(path, ("name", "kind"))
-    database = Database(settings().database_url)
-    problems: list[str] = []
-    try:
-        with database.session() as session:
-            actor = administrator(session)
-            existing = {s.name.casefold(): s.id for s in session.scalars(select(Source))}
-            for number, row in enumerate(rows, start=1):
-                try:
-                    minutes = int(row.get("interval_minutes") or 5)
-                except (TypeError, ValueError):
-                    problems.append(f"row {number}: interval_minutes: not a whole number")
-                    continue
-                data = admin.SourceInput(
-                    name=str(row.get("name") or ""), kind=str(row.get("kind") or ""),
-                    outlet=str(row.get("outlet") or ""), url=row.get("url") or None,
-                    interval_minutes=minutes, query=row.get("query") or None,
-                    account_id=str(row["account"]) if row.get("account") else None)
-                try:
-                    found = existing.get(data.name.strip().casefold())
-                    if found is None:
-                        existing[data.name.strip().casefold()] = admin.create_source(
-                            session, actor, data).id
-                    else:
-                        admin.update_source(session, actor, found, data)
-                except (ValidationErrors, UserError) as exc:
-                    problems += _explain(number, exc)
-            if problems:
-                session.rollback()
-                _refuse(problems)
-    finally:
-        database.dispose()
-    click.echo(f"{len(rows)} sources imported.", err=True)
+    count = _import(path, ("name", "kind"), Source, _source_input, admin.create_source,
+                    admin.update_source)
+    click.echo(f"{count} sources imported.", err=True)
 
 
 POST_FIELDS = ("id", "created_at", "scheduled_at", "author", "text", "link", "deliveries")
