@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from core.auth import Action, can, in_scope
+from core.auth import Action, can, in_scope, require, scope_condition
 from core.clock import LocalTimeError, local_to_utc, to_local, utcnow
 from core.entered_time import EnteredTime, read_wall_clock
 from core.i18n import N_, UserError, ValidationErrors
@@ -295,6 +296,20 @@ def post_for(session: Session, user: User, post_id: int) -> Post:
                                for d in post.deliveries):
         raise NotAllowed("post not in your organisation")
     return post
+
+
+def posts_for(session: Session, user: User, *, before_id: int | None = None,
+              limit: int = 25) -> tuple[list[Post], bool]:
+    """Posts on the user's accounts, newest first (by id), after `before_id` if given: a page
+    and whether more follow. The scope is applied in SQL, before the limit."""
+    require(user, Action.VIEW_DASHBOARD)
+    query = select(Post).where(exists().where(
+        Delivery.post_id == Post.id, Account.id == Delivery.account_id,
+        scope_condition(user, Account.organisation_id))).order_by(Post.id.desc())
+    if before_id is not None:
+        query = query.where(Post.id < before_id)
+    found = list(session.scalars(query.limit(limit + 1)).unique())
+    return found[:limit], len(found) > limit
 
 
 def editable(post: Post) -> bool:

@@ -3,30 +3,32 @@ service with the token's user, shape the answer (web.api.schemas)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from flask.views import MethodView
-from sqlalchemy import exists, select
 
 from campaigns import campaigns as campaign_service
 from campaigns import coverage
-from core.auth import Action, can, scope_condition
+from core.auth import Action, NotAllowed, can
 from core.clock import STOCKHOLM, utcnow
 from monitor import mention_search
+from monitor.admin import list_watchlists
 from monitor.mention_search import MentionFilter, Position
-from monitor.models import Mention, Watchlist
+from monitor.models import Mention
 from monitor.triage import triage
 from publisher import deliveries as delivery_states
 from publisher.accounts import visible_accounts
 from publisher.deliveries import cancel_for, delivery_for
-from publisher.models import Account, Delivery, DeliveryState, Post
-from publisher.posts import DraftImage, PostDraft, create_post, edit_post, post_for
+from publisher.models import Delivery, DeliveryState, Post
+from publisher.posts import DraftImage, PostDraft, create_post, edit_post, post_for, posts_for
 from reports import snapshots
 from reports.period import parse
 from web.api import schemas
 from web.api.base import ApiError, api_blueprint, caller, decode_cursor, encode_cursor, writes
-from web.context import db_session, services
+from web.context import db_session, discard_changes, services
 
 accounts_bp = api_blueprint("api_accounts", __name__, "/accounts",
                             "The accounts the caller may publish to (never credentials)")
@@ -68,18 +70,13 @@ class Posts(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Posts on the caller's accounts, newest first, a page at a time."""
         _may(Action.VIEW_DASHBOARD)
-        user = caller().user
-        query = (select(Post).where(exists().where(
-            Delivery.post_id == Post.id, Account.id == Delivery.account_id,
-            scope_condition(user, Account.organisation_id))).order_by(Post.id.desc()))
+        before = None
         if args["cursor"]:
             before = decode_cursor(args["cursor"])
             if not before.isdigit() or len(before) > 18:
                 raise ApiError(400, "The cursor is not one this API gave.")
-            query = query.where(Post.id < int(before))
-        found = list(db_session().scalars(query.limit(args["limit"] + 1)).unique())
-        more = len(found) > args["limit"]
-        items = found[:args["limit"]]
+        items, more = posts_for(db_session(), caller().user,
+                                before_id=int(before) if before else None, limit=args["limit"])
         return {"items": items,
                 "next_cursor": encode_cursor(str(items[-1].id)) if more and items else None}
 
@@ -91,12 +88,12 @@ class Posts(MethodView):
         Checked by every chosen network's rules, as in the composer."""
         _may(Action.COMPOSE)
         session = db_session()
-        _check_accounts(body["account_ids"])
         when = body["scheduled_at"]
-        post = create_post(session, caller().user, PostDraft(
-            text=body["text"], account_ids=body["account_ids"], link=body["link"],
-            scheduled_local=_local(when) if when is not None else None, thread=body["thread"],
-            first_comment=body["first_comment"]))
+        with _accounts_refused():
+            post = create_post(session, caller().user, PostDraft(
+                text=body["text"], account_ids=body["account_ids"], link=body["link"],
+                scheduled_local=_local(when) if when is not None else None,
+                thread=body["thread"], first_comment=body["first_comment"]))
         session.commit()
         return post
 
@@ -118,9 +115,7 @@ class OnePost(MethodView):
         session = db_session()
         post = _post(post_id)
         accounts = body.get("account_ids")
-        if accounts is not None:
-            _check_accounts(accounts)
-        else:
+        if accounts is None:
             accounts = [d.account_id for d in post.deliveries
                         if d.state is not DeliveryState.CANCELLED]
         when = body.get("scheduled_at", post.scheduled_at)
@@ -131,7 +126,8 @@ class OnePost(MethodView):
             thread=body.get("thread", [part.text for part in post.parts]),
             first_comment=body.get("first_comment", post.first_comment),
             media=[DraftImage(m.media_id, m.alt_text, f"#{m.position}") for m in post.media])
-        changed = edit_post(session, caller().user, post_id, draft)
+        with _accounts_refused():
+            changed = edit_post(session, caller().user, post_id, draft)
         session.commit()
         session.expire_all()  # the deliveries moved in SQL: read them as they are now
         return changed
@@ -154,13 +150,17 @@ class CancelPost(MethodView):
         return {"cancelled": cancelled, "post": post}
 
 
-def _check_accounts(account_ids: list[int]) -> None:
-    """Only accounts the caller may publish to (422 naming the others)."""
-    mine = {account.id for account in visible_accounts(db_session(), caller().user)}
-    unknown = [i for i in account_ids if i not in mine]
-    if unknown:
+@contextmanager
+def _accounts_refused() -> Iterator[None]:
+    """The post service refuses an account outside the caller's scope (NotAllowed, the role
+    having been checked first): for a request body that is bad input on `account_ids`."""
+    try:
+        yield
+    except NotAllowed:
+        discard_changes()
         raise ApiError(422, "Not accounts you may publish to.", fields={
-            "account_ids": [f"Not an account you may publish to: {i}" for i in unknown]})
+            "account_ids": ["Only accounts you may publish to (GET /api/v1/accounts)."]}
+        ) from None
 
 
 def _local(when: datetime) -> datetime:
@@ -245,7 +245,7 @@ class Watchlists(MethodView):
     def get(self) -> dict[str, Any]:
         """Every watchlist (issue) and its query."""
         _may(Action.VIEW_MENTIONS)
-        return {"items": list(db_session().scalars(select(Watchlist).order_by(Watchlist.name)))}
+        return {"items": list_watchlists(db_session())}
 
 
 @reports_bp.route("")
