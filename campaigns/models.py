@@ -132,3 +132,64 @@ class CampaignAsk(Base):
     campaign: Mapped[Campaign] = relationship()
     message: Mapped[CampaignMessage | None] = relationship()
     organisation: Mapped[Organisation] = relationship()
+
+
+class Municipality(Base):
+    """One of the county's municipalities (kommuner), and the association working there if it
+    has one. The district plan sends central visits to those without (campaigns.county)."""
+
+    __tablename__ = "municipalities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(4), unique=True)  # SCB's kommunkod, e.g. 1780
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class EventKind(enum.StrEnum):
+    MEETING = "meeting"  # medlemsmöte, öppet möte
+    LECTURE = "lecture"  # föredrag, public talk
+    COURSE = "course"  # Vänsterskolan
+    ELECTION_CONFERENCE = "election_conference"  # valkonferens
+    CAMPAIGN = "campaign"  # a stall, leafleting, a manifestation
+    OTHER = "other"
+
+
+class Event(Base):
+    """A meeting, lecture, course or conference: announced by posts (campaigns.events) and
+    published in the iCalendar feed. Times are stored in UTC and entered in Stockholm time."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_starts_at", "starts_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[EventKind] = mapped_column(
+        Enum(EventKind, name="event_kind", native_enum=False, length=32,
+             values_callable=lambda e: [m.value for m in e]))
+    description: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(String(300), default="")
+    municipality_id: Mapped[int | None] = mapped_column(
+        ForeignKey("municipalities.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The district or one association; its users may change the event.
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    partners: Mapped[str] = mapped_column(Text, default="")  # unions, associations: free text
+    public: Mapped[bool] = mapped_column(default=True)  # False: members only
+    link: Mapped[str | None] = mapped_column(String(2000))
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
+    # iCalendar SEQUENCE: raised on every change a subscriber should see.
+    sequence: Mapped[int] = mapped_column(default=0)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    municipality: Mapped[Municipality | None] = relationship()
+    organiser: Mapped[Organisation] = relationship()
