@@ -84,14 +84,16 @@ class Msgid:
     """A parameter that is itself a message: translated into the reader's language on rendering.
 
     notify(..., explanation=Msgid(N_("The account's login has expired…")))
+    notify(..., error=Msgid(N_("The host name could not be found (%(host)s)."), {"host": h}))
     """
 
     msgid: str
+    params: Mapping[str, object] | None = None
 
 
 def _encode(value: object) -> object:
     if isinstance(value, Msgid):
-        return {"msgid": value.msgid}
+        return {"msgid": value.msgid, "params": dict(value.params or {})}
     return value
 
 
@@ -220,7 +222,7 @@ def render(notification: Notification, gettext: Callable[[str], str]) -> Rendere
         if name == RESOLUTION:
             continue
         if isinstance(value, dict) and "msgid" in value:
-            value = gettext(str(value["msgid"]))
+            value = _format(gettext, str(value["msgid"]), value.get("params") or {})
         params[name] = value
     resolution = notification.resolution
     return Rendered(subject=_format(gettext, notification.subject, params),

@@ -40,7 +40,7 @@ from core.auth import Action, can, district, in_scope
 from core.clock import STOCKHOLM, ensure_utc, to_local, utcnow
 from core.db import Database
 from core.i18n import N_
-from core.notifications import Notification, notify
+from core.notifications import Msgid, Notification, notify
 from core.users import Role, User
 from monitor.models import (
     AlertSent,
@@ -307,9 +307,18 @@ def alert_failing_sources(db: Database, now: datetime | None = None,
             notify(session, people, SOURCE_FAILING, SOURCE_SUBJECT, SOURCE_BODY,
                    f"/sources/{source.id}", source=source.name, since=_local(since),
                    failures=source.consecutive_failures,
-                   error=(source.last_error or "").strip()[:500] or "–", source_id=source.id)
+                   error=_failure(source), source_id=source.id)
             told.append(source.id)
     return told
+
+
+def _failure(source: Source) -> object:
+    """The source's failure, translated for each reader when its message was stored (sources
+    that failed before messages were kept give their English text)."""
+    stored = source.last_error_message
+    if stored and stored.get("msgid"):
+        return Msgid(str(stored["msgid"]), stored.get("params") or {})
+    return (source.last_error or "").strip()[:500] or "–"
 
 
 # --- unread in the app -------------------------------------------------------------------------

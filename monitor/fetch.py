@@ -60,6 +60,13 @@ class FetchError(Exception):
         self.retry_after = retry_after
         super().__init__(self.message)
 
+    def as_message(self) -> dict[str, Any]:
+        """The message as stored for later readers: its msgid and plain JSON parameters, which
+        the web translates into the reader's language (web.filters.stored_message)."""
+        params = {name: value if isinstance(value, int | float | str) else str(value)
+                  for name, value in self.params.items()}
+        return {"msgid": self.msgid, "params": params}
+
 
 @dataclass(frozen=True)
 class FetchResult:

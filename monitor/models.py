@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Enum,
     Float,
     ForeignKey,
@@ -89,7 +90,10 @@ class Source(Base):
     interval_seconds: Mapped[int] = mapped_column(default=60)
     state: Mapped[SourceState] = mapped_column(_enum(SourceState, "source_state"),
                                                default=SourceState.OK)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)  # in English, for logs and the CLI
+    # The same failure as {"msgid", "params"} (monitor.fetch.FetchError.as_message), so each
+    # reader sees it in their own language.
+    last_error_message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     failure_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -116,6 +120,7 @@ class SourcePoll(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     outcome: Mapped[str] = mapped_column(String(32))  # ok | not_modified | error
     detail: Mapped[str | None] = mapped_column(Text)
+    detail_message: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # as last_error_message
     items_seen: Mapped[int] = mapped_column(default=0)
     items_new: Mapped[int] = mapped_column(default=0)
     duration_ms: Mapped[int] = mapped_column(default=0)

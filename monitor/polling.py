@@ -176,7 +176,8 @@ def _record_success(db: Database, source: Source, result: PollResult, ingest: In
     with _one_writer(db), db.session() as session:
         now = utcnow()
         updated = session.execute(_guarded(source, worker_id).values(
-            state=_keep_paused(SourceState.OK), last_error=None, failing_since=None,
+            state=_keep_paused(SourceState.OK), last_error=None, last_error_message=None,
+            failing_since=None,
             consecutive_failures=0, failure_alerted_at=None, last_polled_at=now,
             last_success_at=now, next_poll_at=now + timedelta(seconds=source.interval_seconds),
             claimed_by=None, lease_expires_at=None, etag=_clip(result.etag, 500),
@@ -190,9 +191,17 @@ def _record_success(db: Database, source: Source, result: PollResult, ingest: In
             new_ids = ingest(session, attached, result.items)
         outcome = "not_modified" if result.not_modified else "ok"
         session.add(SourcePoll(source_id=source.id, at=now, outcome=outcome,
-                               detail=_detail(source, result), items_seen=len(result.items),
+                               detail=_detail(source, result),
+                               detail_message=_detail_message(source, result),
+                               items_seen=len(result.items),
                                items_new=len(new_ids), duration_ms=duration_ms))
     return PollOutcome(source.id, outcome, len(result.items), len(new_ids))
+
+
+def _detail_message(source: Source, result: PollResult) -> dict[str, Any] | None:
+    if result.final_url and source.url and result.final_url != source.url:
+        return {"msgid": N_("Redirected to %(url)s."), "params": {"url": result.final_url}}
+    return None
 
 
 def _detail(source: Source, result: PollResult) -> str | None:
@@ -217,6 +226,7 @@ def _record_failure(db: Database, source: Source, error: FetchError, worker_id: 
     with _one_writer(db), db.session() as session:
         updated = session.execute(_guarded(source, worker_id).values(
             state=_keep_paused(SourceState.FAILING), last_error=error.message,
+            last_error_message=error.as_message(),
             failing_since=func.coalesce(Source.failing_since, now),
             consecutive_failures=Source.consecutive_failures + 1, last_polled_at=now,
             next_poll_at=now + wait_for, claimed_by=None, lease_expires_at=None))
@@ -224,6 +234,7 @@ def _record_failure(db: Database, source: Source, error: FetchError, worker_id: 
             return PollOutcome(source.id, "lost", error=error.message)
         session.add(SourcePoll(source_id=source.id, at=now, outcome="error",
                                detail=f"[{error.kind}] {error.message}",
+                               detail_message=error.as_message(),
                                duration_ms=duration_ms))
     return PollOutcome(source.id, "error", error=error.message)
 

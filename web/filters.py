@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
+from typing import Any
 
 from babel import Locale
 from flask import Flask
@@ -40,6 +41,20 @@ def translate_error(error: object) -> str:
     message = getattr(error, "message", str(error))
     params = getattr(error, "params", {}) or {}
     return gettext(message, **params)
+
+
+def stored_message(text: str | None, message: dict[str, Any] | None) -> str:
+    """A message the domain stored as {"msgid", "params"} (e.g. a source's failure) in the
+    reader's language; rows from before messages were stored keep their English text."""
+    if message and message.get("msgid"):
+        params = message.get("params") or {}
+        msgid = str(message["msgid"])
+        for template in (gettext(msgid), msgid):
+            try:
+                return template % params if params else template
+            except (KeyError, ValueError, TypeError):
+                continue
+    return text or ""
 
 
 def history_note(detail: str | None) -> str:
@@ -126,5 +141,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(change)
     app.add_template_filter(translate_error, "tr_error")
     app.add_template_filter(history_note)
+    app.add_template_filter(stored_message)
     app.add_template_global(user_can, "can")
     app.add_template_global(get_locale, "current_locale")

@@ -95,6 +95,19 @@ def test_rendering_translates_the_message_and_message_parameters(db, make_user):
     assert english.subject == "Post to VP Åmål failed" and english.body == explanation
 
 
+def test_a_message_parameter_keeps_its_own_parameters(db, make_user):
+    """A source's failure reaches the alert as its msgid and values (issue 17: it was English
+    text inside a Swedish notice)."""
+    host = N_("The host name could not be found (%(host)s).")
+    [nid] = _notify(db, [make_user(Role.COMMS)],
+                    explanation=Msgid(host, {"host": "nwt.invalid"}), account="VP Åmål")
+    with db.session() as session:
+        swedish = render(session.get(Notification, nid), translations_for("sv").gettext)
+        english = render(session.get(Notification, nid), lambda m: m)
+    assert swedish.body == "Värdnamnet hittades inte (nwt.invalid)."
+    assert english.body == "The host name could not be found (nwt.invalid)."
+
+
 def test_a_broken_translation_falls_back_to_english(db, make_user):
     [nid] = _notify(db, [make_user(Role.COMMS)])
     with db.session() as session:

@@ -18,6 +18,7 @@ from monitor.models import Mention, Source, SourceKind, SourceState, Watchlist
 from monitor.polling import LiveIngest, poll_source
 from monitor.sources import PollContext
 from tests.monitor.feedserver import FeedServer, rss
+from tests.web.conftest import login
 
 EVIL = "javascript:alert(document.cookie)"
 
@@ -106,3 +107,30 @@ def test_a_page_in_iso_8859_1_is_stored_as_written(db, server, ctx):
         assert mention is not None
         assert mention.title == "Kaféet i Åmål"
         assert f"Kaféet i Åmål säljer {word} till pendlarna i Växjö." in mention.text
+
+
+def test_a_failing_source_says_why_in_the_readers_language(db, server, make_user, app):
+    """Found in issue 17: the reason was stored filled in, in English, and shown so to Swedish
+    readers. It is kept as a message and translated where it is read (page and poll history)."""
+    url = server.add("/feed.xml", body=rss("Lokalt", []))
+    blocked = SafeFetcher(allow=[], timeout=5)  # loopback is a private address
+    try:
+        outcome = poll_source(db, add_source(db, url), PollContext(fetcher=blocked), LiveIngest())
+    finally:
+        blocked.close()
+    assert outcome.outcome == "error"
+    source = source_row(db, outcome.source_id)
+    assert source.last_error.startswith("Blocked: 127.0.0.1 is a private address")
+    pages = {}
+    for locale in ("sv", "en"):
+        user = make_user(Role.ADMIN)
+        with db.session() as session:
+            session.get(type(user), user.id).locale = locale
+        client = app.test_client()
+        login(client, user)
+        pages[locale] = (client.get("/sources").text, client.get(f"/sources/{source.id}").text)
+    for page in pages["sv"]:
+        assert "Blockerad: 127.0.0.1 är en privat adress" in page
+        assert "is a private address" not in page
+    for page in pages["en"]:
+        assert "Blocked: 127.0.0.1 is a private address" in page
