@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from monitor.models import Mention
+from monitor.models import Mention, SourceKind
+
+# Sources whose items are posts (the title repeats the words): see title_with_highlights.
+SOCIAL_KINDS = frozenset({SourceKind.X_SEARCH, SourceKind.FB_COMMENTS})
 
 # Mention.hits are offsets into the title and the text joined like this (monitor.mentions).
 SEPARATOR = "\n\n"
@@ -96,9 +99,25 @@ Hits = str | list | None
 
 
 def title_with_highlights(mention: Mention, hits: Hits = None) -> list[Segment]:
-    """The headline, the matched words marked (or `hits` instead: a search's words)."""
+    """The headline, the matched words marked (or `hits` instead: a search's words).
+
+    A post on X or a comment on a Page has no headline of its own: its title is "author: the
+    words", and the words follow in full as its text. Only the author is the headline then, so
+    the words are not printed twice (found in issue 17)."""
     return highlight(document(mention.title, mention.text),
-                     mention.hits if hits is None else hits, 0, len(mention.title))
+                     mention.hits if hits is None else hits, 0, headline_length(mention))
+
+
+def headline_length(mention: Mention) -> int:
+    """How much of the title is the headline: all of it, or a social post's author part."""
+    title = mention.title or ""
+    if mention.source_kind not in SOCIAL_KINDS or not mention.text:
+        return len(title)
+    author, found, words = title.partition(": ")
+    start = " ".join(words.split()).removesuffix("…")[:40]
+    if found and author and start and " ".join(mention.text.split()).startswith(start):
+        return len(author)
+    return len(title)
 
 
 def excerpt_with_highlights(mention: Mention, width: int = 280, hits: Hits = None

@@ -503,3 +503,25 @@ def test_an_account_connected_in_the_app_later_marks_its_earlier_posts(services,
     assert response.status_code == 302, response.text
     [marked] = listed(admin, f"?q={word}&own=only")
     assert own_badges(admin.get(f"/mentions?q={word}").text) == {marked: f"Vårt konto: {name}"}
+
+
+def test_a_tweet_in_the_log_shows_its_words_once_under_its_author(services, db, logged_in,
+                                                                  sandbox):
+    """Found in issue 17: a post's title is "@author: its words" and its text is the same
+    words, so the log printed them twice. The author is the headline; the words come once."""
+    word = unique_word()
+    make_watchlist(db, word, name=f"Bussar {word}")
+    stranger = sandbox.state.add_account("x", f"Pendlare {word}")
+    words = f"Bussen till Sunne kom inte i dag heller, {word}"
+    tweet(sandbox, stranger, words)
+    poll(services, x_search_source(db, word))
+    with db.session() as session:
+        mention = session.scalar(select(Mention).where(Mention.text.contains("Sunne")))
+        author = mention.title.partition(": ")[0]
+    client, _ = logged_in(Role.COMMS)
+    for page in (client.get(f"/mentions?q={word}").text, client.get(f"/mentions/{mention.id}").text):
+        main = page[page.index("<main"):page.index("</main>")]
+        plain = re.sub(r"<[^>]+>", "", main)
+        assert plain.count("Bussen till Sunne kom inte") == 1
+        heading = re.search(r'class="mention-title">(.*?)</h[12]>', page, re.S).group(1)
+        assert re.sub(r"<[^>]+>", "", heading).strip() == author
