@@ -519,7 +519,8 @@ def test_a_tweet_in_the_log_shows_its_words_once_under_its_author(services, db, 
         mention = session.scalar(select(Mention).where(Mention.text.contains("Sunne")))
         author = mention.title.partition(": ")[0]
     client, _ = logged_in(Role.COMMS)
-    for page in (client.get(f"/mentions?q={word}").text, client.get(f"/mentions/{mention.id}").text):
+    for address in (f"/mentions?q={word}", f"/mentions/{mention.id}"):
+        page = client.get(address).text
         main = page[page.index("<main"):page.index("</main>")]
         plain = re.sub(r"<[^>]+>", "", main)
         assert plain.count("Bussen till Sunne kom inte") == 1
