@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         campaigns,
         compose,
         dashboard,
+        drafts,
         errors,
         health,
         mentions,
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   reports, campaigns, health, tokens, privacy):
+                   reports, campaigns, health, tokens, privacy, drafts):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)

@@ -21,6 +21,7 @@ from monitor.respond import link_response, mention_to_answer, response_prefill
 from publisher.accounts import visible_accounts
 from publisher.clashes import clashes
 from publisher.deliveries import WAITING
+from publisher.drafts import Draft, discard_draft, draft_for, save_draft
 from publisher.media import (
     MAX_STORED_BYTES,
     MB,
@@ -60,6 +61,11 @@ def compose() -> str | Response | tuple[str, int]:
     mention = mention_to_answer(session, current_user, request.values.get("mention", ""))
     if mention is not None and request.method == "GET":
         form.text.data, form.link.data = response_prefill(mention)
+    draft = _draft_asked_for(session)
+    if draft is not None and request.method == "GET":
+        _prefill_from_draft(form, draft)
+    if request.method == "POST" and request.form.get("action") == "draft":
+        return _keep_as_draft(session, form, accounts, draft, mention)
     if form.validate_on_submit():
         images, upload_errors, stored = _store_uploads(session, form)
         outcome = _save(session, lambda draft: create_post(session, current_user, draft),
@@ -70,6 +76,8 @@ def compose() -> str | Response | tuple[str, int]:
             post = outcome
             if mention is not None:
                 link_response(session, current_user, mention.id, post.id)
+            if draft is not None:
+                discard_draft(session, current_user, draft.id)
             session.commit()
             flash(ngettext("The post is queued for %(num)s account.",
                            "The post is queued for %(num)s accounts.", len(post.deliveries)),
@@ -83,7 +91,54 @@ def compose() -> str | Response | tuple[str, int]:
             return redirect(url_for("dashboard.index"))
     elif form.errors:
         errors = ValidationErrors([])
-    return _composer(form, accounts, errors, mention=mention)
+    return _composer(form, accounts, errors, mention=mention, draft=draft)
+
+
+def _draft_asked_for(session: Session) -> Draft | None:
+    """The writer's draft the composer continues (`?draft=` or the form's draft_id); 404 for
+    another's or one that is gone."""
+    raw = (request.values.get("draft_id") or request.values.get("draft") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        abort(404)
+    try:
+        return draft_for(session, current_user, int(raw))
+    except LookupError:
+        abort(404)
+
+
+def _keep_as_draft(session: Session, form: ComposeForm, accounts: list[Account],
+                   draft: Draft | None, mention: Mention | None) -> Response | tuple[str, int]:
+    """"Save as draft": what the form holds, unchecked, kept for later (works without JS)."""
+    raw = {name: request.form.getlist(name) for name in request.form if name != "csrf_token"}
+    try:
+        kept = save_draft(session, current_user, raw, draft.id if draft else None)
+    except UserError as problem:
+        session.rollback()
+        form.validate()
+        return _composer(form, accounts, ValidationErrors([problem]), mention=mention,
+                         draft=draft)
+    session.commit()
+    flash(_("The draft is saved. Find it again under Drafts."), "success")
+    return redirect(url_for("compose.compose", draft=kept.id))
+
+
+def _prefill_from_draft(form: ComposeForm, draft: Draft) -> None:
+    fields = draft.fields or {}
+    form.text.data = fields.get("text", "")
+    form.link.data = fields.get("link", "")
+    form.first_comment.data = fields.get("first_comment", "")
+    form.accounts.data = [int(a) for a in fields.get("accounts", []) if str(a).isdigit()]
+    form.when.data = fields.get("when") or form.when.data
+    form.scheduled_date.data = fields.get("scheduled_date", "")
+    form.scheduled_time.data = fields.get("scheduled_time", "")
+    form.scheduled_reading.data = fields.get("scheduled_reading") or None
+    parts = fields.get("thread") or [""]
+    while form.thread.entries:
+        form.thread.pop_entry()
+    for part in parts[:form.thread.max_entries or len(parts)]:
+        form.thread.append_entry(part)
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
@@ -179,11 +234,12 @@ def _save(session: Session, save: Callable[[PostDraft], Post], draft: PostDraft,
 
 
 def _composer(form: ComposeForm, accounts: list[Account], errors: ValidationErrors | None,
-              *, mention: Mention | None = None, editing: Post | None = None
-              ) -> tuple[str, int]:
+              *, mention: Mention | None = None, editing: Post | None = None,
+              draft: Draft | None = None) -> tuple[str, int]:
     """The compose page, for a new post or a queued one; 400 when it shows problems."""
     page = render_template("compose/compose.html", form=form, accounts=accounts, errors=errors,
-                           mention=mention, editing=editing, x_limit=X_MAX_WEIGHTED,
+                           mention=mention, editing=editing, draft=draft,
+                           x_limit=X_MAX_WEIGHTED,
                            alt_limit=X_ALT_TEXT_MAX, max_image_mb=MAX_STORED_BYTES // MB)
     return page, 400 if errors is not None else 200
 

@@ -30,6 +30,7 @@ from monitor.fetch import SafeFetcher
 from monitor.models import Source, SourceKind
 from monitor.polling import LiveIngest, poll_source
 from monitor.sources import PollContext
+from publisher.drafts import save_draft
 from publisher.models import Account, Delivery, MediaFile, Platform, Post
 from publisher.posts import PostDraft, create_post
 from tests.monitor.feedserver import FeedServer, rss
@@ -116,6 +117,9 @@ def seed(live, sandbox_url: str) -> dict[str, object]:
                           organisation_id=association.id, asked_at=utcnow())
         session.add(ask)
         session.flush()
+        walker = session.scalar(select(User).where(User.email == live.email))
+        draft = save_draft(session, walker, {"text": "Ett utkast om kollektivtrafiken",
+                                             "accounts": ["1"]})
 
         def first(column):
             return session.scalar(select(column).order_by(column))
@@ -127,7 +131,8 @@ def seed(live, sandbox_url: str) -> dict[str, object]:
                 "account_id": first(Account.id), "source_id": first(Source.id),
                 "user_id": first(User.id), "media_id": first(MediaFile.id),
                 "organisation_id": district(session).id, "table": "issues",
-                "token": "not-a-token", "token_id": 1, "lang": "en"}
+                "token": "not-a-token", "token_id": 1, "lang": "en",
+                "draft_id": draft.id}
 
 
 def pages(app: Flask, values: dict[str, object]) -> list[str]:

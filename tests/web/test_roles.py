@@ -63,6 +63,9 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("compose.compose", "POST"): WRITERS,
     ("compose.edit", "GET"): WRITERS,
     ("compose.edit", "POST"): WRITERS,  # before cancel: changes the waiting post
+    ("drafts.index", "GET"): WRITERS,
+    ("drafts.autosave", "POST"): WRITERS,
+    ("drafts.delete", "POST"): WRITERS,
     ("dashboard.cancel", "POST"): WRITERS,
     ("dashboard.requeue", "POST"): WRITERS,  # after cancel: sends the cancelled delivery again
     ("accounts.connect_x", "POST"): ACCOUNT_MANAGERS,
@@ -133,7 +136,8 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("auth.logout", "POST"): ALL,
 }
 # POSTs whose valid form data saves something (so a refusal shows as an unchanged database).
-SAVES = {"compose.compose", "compose.edit", "dashboard.cancel", "dashboard.requeue",
+SAVES = {"compose.compose", "compose.edit", "drafts.autosave", "dashboard.cancel",
+         "dashboard.requeue",
          "accounts.connect_x", "accounts.connect_facebook",
          "accounts.connect_sandbox", "accounts.disconnect", "admin.users", "admin.user",
          "admin.report_mail", "auth.password",
@@ -146,7 +150,8 @@ SAVES = {"compose.compose", "compose.edit", "dashboard.cancel", "dashboard.reque
          "campaigns.ask", "campaigns.ask_page", "campaigns.decline", "campaigns.utm"}
 # POSTs that answer with a page instead of a redirect (they change nothing).
 # The new token, shown once; the export, a download.
-ANSWERS_IN_PLACE = {"monitoring.test_query", "tokens.create", "privacy.export"}
+ANSWERS_IN_PLACE = {"monitoring.test_query", "tokens.create", "privacy.export",
+                    "drafts.autosave"}
 NEW_PASSWORD = "ett nytt lösenord för rollerna"
 X_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
@@ -190,7 +195,8 @@ class World:
                 "mention_id": self.monitor.mention_id, "source_id": self.monitor.source_id,
                 "watchlist_id": self.monitor.watchlist_id, "person_id": self.monitor.person_id,
                 "table": "issues", "token_id": 1, "campaign_id": self.campaign.campaign_id,
-                "ask_id": self.campaign.ask_id, "user_id": self.user_id, "token": "not-a-token"}
+                "ask_id": self.campaign.ask_id, "user_id": self.user_id, "token": "not-a-token",
+                "draft_id": 1}
 
     def form(self, endpoint: str) -> dict[str, object]:
         """Form data that succeeds for a role allowed to use the endpoint."""
