@@ -46,7 +46,16 @@ from publisher.history_notes import (
     note,
 )
 from publisher.media import media_refs
-from publisher.models import Account, Delivery, DeliveryState, Platform, Post, PostMedia, PostPart
+from publisher.models import (
+    Account,
+    Delivery,
+    DeliveryState,
+    Platform,
+    Post,
+    PostMedia,
+    PostPart,
+    variant_text,
+)
 from publisher.notify import notify_delivery_problem, notify_delivery_settled
 from publisher.platforms import Platforms
 from publisher.retry import Next, RetryPolicy, decide
@@ -66,7 +75,8 @@ JOBS_QUERY = (
     select(Delivery.id, Delivery.state, Delivery.due_at, Delivery.attempts,
            Delivery.first_attempt_at, Account.id.label("account_id"), Account.platform,
            Account.credentials_sealed, Account.handle, Account.external_id,
-           Post.id.label("post_id"), Post.text, Post.link, Post.first_comment,
+           Post.id.label("post_id"), Post.text, Post.text_x, Post.text_facebook,
+           Post.link, Post.first_comment,
            exists().where(PostMedia.post_id == Post.id).label("has_media"),
            exists().where(PostPart.post_id == Post.id).label("has_parts"))
     .join(Account, Account.id == Delivery.account_id)
@@ -279,7 +289,8 @@ class Dispatcher:
                 delivery_id=row.id, account_id=row.account_id, platform=row.platform,
                 credentials=credentials,
                 content=Content(
-                    text=row.text, link=row.link, first_comment=row.first_comment,
+                    text=variant_text(row.platform, row.text, row.text_x, row.text_facebook),
+                    link=row.link, first_comment=row.first_comment,
                     media=media_refs(post, self.media_root) if post else (),
                     thread=tuple(part.text for part in post.parts) if post else ()),
                 due_at=row.due_at, attempts=row.attempts,

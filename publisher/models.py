@@ -18,6 +18,13 @@ class Platform(enum.StrEnum):
     FACEBOOK = "facebook"
 
 
+def variant_text(platform: Platform, text: str, text_x: str | None,
+                 text_facebook: str | None) -> str:
+    """The words that go to `platform`: the writer's variant for it when there is one."""
+    variant = text_x if platform is Platform.X else text_facebook
+    return variant if variant else text
+
+
 class DeliveryState(enum.StrEnum):
     SCHEDULED = "scheduled"  # waiting for its time
     SENDING = "sending"  # claimed by a worker, which is calling the platform
@@ -78,6 +85,9 @@ class Post(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
+    # The writer's own words for one network, used there instead of `text` (text_for).
+    text_x: Mapped[str | None] = mapped_column(Text)
+    text_facebook: Mapped[str | None] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(2000))
     # Facebook only: a comment the Page writes under its own post right after publishing.
     first_comment: Mapped[str | None] = mapped_column(Text)
@@ -95,6 +105,10 @@ class Post(Base):
     media: Mapped[list[PostMedia]] = relationship(
         order_by="PostMedia.position", cascade="all, delete-orphan"
     )
+
+    def text_for(self, platform: Platform) -> str:
+        """What this post says on one network: its variant there, or its one text."""
+        return variant_text(platform, self.text, self.text_x, self.text_facebook)
 
     @property
     def full_text(self) -> str:

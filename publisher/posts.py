@@ -71,6 +71,9 @@ class PostDraft:
     media: list[DraftImage] = field(default_factory=list)
     thread: list[str] = field(default_factory=list)  # X: follow-up tweets; empty ones dropped
     first_comment: str | None = None  # Facebook only
+    # The writer's own words for one network, instead of `text` there; blank means none.
+    text_x: str | None = None
+    text_facebook: str | None = None
 
 
 def _check_link(link: str) -> UserError | None:
@@ -93,6 +96,8 @@ class _Checked:
     parts: list[str]
     first_comment: str | None
     due: datetime
+    text_x: str | None = None
+    text_facebook: str | None = None
 
 
 def _check(session: Session, user: User, draft: PostDraft, now: datetime,
@@ -104,9 +109,11 @@ def _check(session: Session, user: User, draft: PostDraft, now: datetime,
         raise NotAllowed("role may not compose posts")
     errors: list[UserError] = list(draft.errors)
     if has_control_characters([draft.text, draft.link or "", draft.first_comment or "",
-                               *draft.thread]):
+                               draft.text_x or "", draft.text_facebook or "", *draft.thread]):
         raise ValidationErrors([UserError(CONTROL_MESSAGE, field="text")])
     text = as_typed(draft.text).strip()
+    text_x = as_typed(draft.text_x or "").strip() or None
+    text_facebook = as_typed(draft.text_facebook or "").strip() or None
     link = (draft.link or "").strip() or None
     if not text:
         errors.append(UserError(N_("Write something to post."), field="text"))
@@ -122,16 +129,20 @@ def _check(session: Session, user: User, draft: PostDraft, now: datetime,
     if not accounts:
         errors.append(UserError(N_("Choose at least one account."), field="accounts"))
 
-    full_text = f"{text}\n\n{link}" if link and link not in text else text
-    if text and any(a.platform is Platform.X for a in accounts):
-        count = x_count(draft.text, link)
+    on_x = text_x or text
+    full_text = f"{on_x}\n\n{link}" if link and link not in on_x else on_x
+    if on_x and any(a.platform is Platform.X for a in accounts):
+        count = x_count(draft.text_x if text_x else draft.text, link)
         if count > X_MAX_WEIGHTED:
             errors.append(UserError(
                 N_("Too long for X: %(count)s of %(limit)s characters (every link counts as 23)."),
-                field="text", count=count, limit=X_MAX_WEIGHTED))
-    if any(a.platform is Platform.FACEBOOK for a in accounts) and len(text) > FACEBOOK_MAX_CHARS:
+                field="text_x" if text_x else "text", count=count, limit=X_MAX_WEIGHTED))
+    on_facebook = text_facebook or text
+    if (any(a.platform is Platform.FACEBOOK for a in accounts)
+            and len(on_facebook) > FACEBOOK_MAX_CHARS):
         errors.append(UserError(N_("Too long for Facebook: %(count)s of %(limit)s characters."),
-                                field="text", count=len(text), limit=FACEBOOK_MAX_CHARS))
+                                field="text_facebook" if text_facebook else "text",
+                                count=len(on_facebook), limit=FACEBOOK_MAX_CHARS))
     platforms = {a.platform for a in accounts}
     images = _check_images(session, draft.media, platforms, errors)
     parts = _check_thread(draft.thread, full_text, platforms, errors)
@@ -139,7 +150,8 @@ def _check(session: Session, user: User, draft: PostDraft, now: datetime,
     due = _check_time(draft, now, errors, current_due)
     if errors:
         raise ValidationErrors(errors)
-    return _Checked(text, link, accounts, images, parts, first_comment, due)
+    return _Checked(text, link, accounts, images, parts, first_comment, due, text_x,
+                    text_facebook)
 
 
 def _check_time(draft: PostDraft, now: datetime, errors: list[UserError],
@@ -180,6 +192,7 @@ def _check_time(draft: PostDraft, now: datetime, errors: list[UserError],
 
 def _fill(post: Post, checked: _Checked) -> None:
     post.text, post.link, post.first_comment = checked.text, checked.link, checked.first_comment
+    post.text_x, post.text_facebook = checked.text_x, checked.text_facebook
     post.scheduled_at = checked.due
     post.parts = [PostPart(position=n, text=part) for n, part in enumerate(checked.parts, 1)]
     post.media = [PostMedia(position=n, media_id=image.media_id, alt_text=image.alt_text)

@@ -127,6 +127,8 @@ def _keep_as_draft(session: Session, form: ComposeForm, accounts: list[Account],
 def _prefill_from_draft(form: ComposeForm, draft: Draft) -> None:
     fields = draft.fields or {}
     form.text.data = fields.get("text", "")
+    form.text_x.data = fields.get("text_x", "")
+    form.text_facebook.data = fields.get("text_facebook", "")
     form.link.data = fields.get("link", "")
     form.first_comment.data = fields.get("first_comment", "")
     form.accounts.data = [int(a) for a in fields.get("accounts", []) if str(a).isdigit()]
@@ -216,6 +218,7 @@ def _kept_images(form: ComposeForm, post: Post) -> list[DraftImage]:
 def _draft(form: ComposeForm, media: list[DraftImage], upload_errors: list[UserError]
            ) -> PostDraft:
     return PostDraft(text=form.text.data or "", link=form.link.data,
+                     text_x=form.text_x.data, text_facebook=form.text_facebook.data,
                      account_ids=list(form.accounts.data or []),
                      entered_time=entered_time(form), errors=upload_errors, media=media,
                      thread=list(form.thread.data or []), first_comment=form.first_comment.data)
@@ -247,6 +250,7 @@ def _composer(form: ComposeForm, accounts: list[Account], errors: ValidationErro
 def _prefill(form: ComposeForm, post: Post) -> None:
     form.accounts.data = [d.account_id for d in post.deliveries if d.state in WAITING]
     form.text.data, form.link.data = post.text, post.link
+    form.text_x.data, form.text_facebook.data = post.text_x or "", post.text_facebook or ""
     form.first_comment.data = post.first_comment
     show_time(form, EnteredTime.showing(post.scheduled_at))
     while form.thread.entries:

@@ -134,7 +134,18 @@ def change(value: float | None) -> str:
     return format_decimal(value * 100, "+#,##0;-#,##0") + " %"
 
 
+def groupby_organisation(accounts: list[Any]) -> list[tuple[Any, list[Any]]]:
+    """Accounts under their organisation: the district first, then the associations by name;
+    within each, by network and name (as the forms offer them)."""
+    groups: dict[int, tuple[Any, list[Any]]] = {}
+    for account in accounts:
+        groups.setdefault(account.organisation_id, (account.organisation, []))[1].append(account)
+    return sorted(groups.values(),
+                  key=lambda group: (group[0].kind.value != "district", group[0].name.lower()))
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(groupby_organisation)
     app.add_template_filter(localtime)
     app.add_template_filter(number)
     app.add_template_filter(share)

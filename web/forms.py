@@ -132,6 +132,9 @@ class KeptImageForm(PlainForm):
 
 class ComposeForm(SafeForm):
     text = TextAreaField(_l("Text"))
+    # Optional: other words for one network; empty means the text above goes there too.
+    text_x = TextAreaField(_l("Text on X"))
+    text_facebook = TextAreaField(_l("Text on Facebook"))
     link = StringField(_l("Link (optional)"), validators=[Length(max=2000)])
     accounts = CheckboxListField(_l("Publish to"), coerce=int, validate_choice=False)
     # When: as soon as possible, or a date and a 24-hour time typed the Swedish way, read by

@@ -92,6 +92,7 @@ class Posts(MethodView):
         with _accounts_refused():
             post = create_post(session, caller().user, PostDraft(
                 text=body["text"], account_ids=body["account_ids"], link=body["link"],
+                text_x=body["text_x"], text_facebook=body["text_facebook"],
                 scheduled_local=_local(when) if when is not None else None,
                 thread=body["thread"], first_comment=body["first_comment"]))
         session.commit()
@@ -121,6 +122,8 @@ class OnePost(MethodView):
         when = body.get("scheduled_at", post.scheduled_at)
         draft = PostDraft(
             text=body.get("text", post.text), account_ids=accounts,
+            text_x=body.get("text_x", post.text_x),
+            text_facebook=body.get("text_facebook", post.text_facebook),
             link=body.get("link", post.link),
             scheduled_local=_local(when) if when is not None else None,
             thread=body.get("thread", [part.text for part in post.parts]),

@@ -78,6 +78,10 @@ class DeliveryDetail(DeliveryOut):
 class PostOut(ma.Schema):
     id = ma.fields.Integer(required=True)
     text = ma.fields.String(required=True)
+    text_x = ma.fields.String(allow_none=True, metadata={
+        "description": "The words used on X instead of `text`, if any"})
+    text_facebook = ma.fields.String(allow_none=True, metadata={
+        "description": "The words used on Facebook instead of `text`, if any"})
     link = ma.fields.String(allow_none=True)
     first_comment = ma.fields.String(allow_none=True)
     thread = ma.fields.Function(lambda p: [part.text for part in p.parts], required=True,
@@ -95,6 +99,10 @@ class PostPage(ma.Schema):
 
 class PostIn(ma.Schema):
     text = readable_text(max_length=10_000, required=True)
+    text_x = readable_text(max_length=10_000, load_default=None, allow_none=True,
+                           metadata={"description": "Other words for X (optional)"})
+    text_facebook = readable_text(max_length=10_000, load_default=None, allow_none=True,
+                                  metadata={"description": "Other words for Facebook (optional)"})
     account_ids = ma.fields.List(ma.fields.Integer(strict=True), required=True,
                                  validate=ma.validate.Length(min=1, max=100))
     link = readable_text(max_length=2000, load_default=None, allow_none=True)
@@ -111,6 +119,8 @@ class PostChange(ma.Schema):
     `account_ids` is the whole new list: an account left out is taken off."""
 
     text = readable_text(max_length=10_000)
+    text_x = readable_text(max_length=10_000, allow_none=True)
+    text_facebook = readable_text(max_length=10_000, allow_none=True)
     account_ids = ma.fields.List(ma.fields.Integer(strict=True),
                                  validate=ma.validate.Length(min=1, max=100))
     link = readable_text(max_length=2000, allow_none=True)

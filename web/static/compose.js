@@ -17,12 +17,15 @@
     element.textContent = shown ? n + " / " + limit : "";
     element.classList.toggle("over", n > limit);
   }
+  const variant = document.getElementById("text_x");  // other words for X, when given
   function update() {
     const xChosen = document.querySelector('input[name="accounts"][data-platform="x"]:checked');
+    const own = variant && variant.value.trim() !== "";
+    const words = own ? variant.value : text.value;
     const url = link ? link.value.trim() : "";
-    const full = url && !text.value.includes(url) ? text.value + "\n\n" + url : text.value;
+    const full = url && !words.includes(url) ? words + "\n\n" + url : words;
     show(out, weighted(full), Boolean(xChosen));
-    if (xChosen) out.textContent = "X: " + out.textContent;
+    if (xChosen) out.textContent = (own ? out.dataset.own : "X") + ": " + out.textContent;
   }
   document.addEventListener("input", update);
   document.addEventListener("change", update);
@@ -79,8 +82,17 @@
       if (!used) shownEmpty = true;
     });
   }
+  // A chosen picture without a description is pointed out here, before anything is queued.
+  function markUndescribed(slot) {
+    const warning = slot.querySelector(".alt-missing");
+    if (!warning) return;
+    warning.hidden = !(slot.querySelector(".image-file").files.length > 0 &&
+      slot.querySelector(".alt-text").value.trim() === "");
+  }
   slots.forEach(function (slot) {
     const input = slot.querySelector(".image-file");
+    slot.querySelector(".alt-text").addEventListener("input", function () { markUndescribed(slot); });
+    input.addEventListener("change", function () { markUndescribed(slot); });
     input.addEventListener("change", function () {
       const preview = document.getElementById(input.dataset.preview);
       if (preview.src) URL.revokeObjectURL(preview.src);
