@@ -19,14 +19,17 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import Session
 
 from core.auth import NotAllowed, in_scope
+from core.clock import utcnow
+from core.db import Base
 from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from publisher.adapters.base import MediaRef
@@ -147,6 +150,37 @@ def forget_unused(session: Session, root: Path, stored: Iterable[tuple[str, str]
     for digest, relative in stored:
         if session.scalar(select(MediaFile.id).where(MediaFile.sha256 == digest)) is None:
             (root / relative).unlink(missing_ok=True)
+
+
+# A picture chosen for a post the author has not queued yet (the form came back with a problem)
+# is kept this long for them to try again; then it goes, unless something uses it.
+UNATTACHED_KEPT = timedelta(days=2)
+
+
+def holds(user: User, media: MediaFile) -> bool:
+    """A picture its uploader may put in a post again without uploading it anew."""
+    return media.created_by_id == user.id
+
+
+def forget_unattached(session: Session, root: Path, now: datetime | None = None,
+                      kept: timedelta = UNATTACHED_KEPT) -> int:
+    """Delete pictures nothing refers to (no post, campaign message or any other row with a
+    foreign key to them) once `kept` has passed, with their files; how many. Every table that
+    refers to media_files is found in the models' metadata, so a new use is respected."""
+    now = now or utcnow()
+    media_table = MediaFile.__table__
+    unused = [~exists().where(fk.parent == media_table.c.id)
+              for table in Base.metadata.tables.values()
+              for fk in table.foreign_keys if fk.column.table is media_table]
+    rows = session.execute(select(MediaFile.id, MediaFile.path).where(
+        and_(MediaFile.created_at < now - kept, *unused))).all()
+    if not rows:
+        return 0
+    session.execute(delete(MediaFile).where(MediaFile.id.in_([row.id for row in rows])))
+    session.flush()
+    for row in rows:
+        (root / row.path).unlink(missing_ok=True)
+    return len(rows)
 
 
 def save_with_new_pictures(session: Session, root: Path, stored: Sequence[tuple[str, str]],

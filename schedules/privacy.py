@@ -12,6 +12,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from core.clock import utcnow
 from core.housekeeping import prune
 from monitor.privacy import BATCH, remove_expired
+from publisher.media import forget_unattached
 from publisher.services import Services
 from schedules.guard import add_job
 
@@ -32,7 +33,9 @@ def remove_expired_personal_data(services: Services) -> int:
 
 def prune_spent_rows(services: Services) -> dict[str, int]:
     with services.db.session() as session:
-        return prune(session)
+        pruned = prune(session)
+        pruned["media_files"] = forget_unattached(session, services.settings.instance_path)
+        return pruned
 
 
 def add_privacy_jobs(scheduler: BaseScheduler, services: Services) -> None:

@@ -26,8 +26,8 @@ from publisher.media import (
     MAX_STORED_BYTES,
     MB,
     X_ALT_TEXT_MAX,
+    holds,
     read_upload,
-    save_with_new_pictures,
     store_image,
     visible_to,
 )
@@ -67,11 +67,12 @@ def compose() -> str | Response | tuple[str, int]:
     if request.method == "POST" and request.form.get("action") == "draft":
         return _keep_as_draft(session, form, accounts, draft, mention)
     if form.validate_on_submit():
-        images, upload_errors, stored = _store_uploads(session, form)
+        images = _chosen_pictures(session, form)
         outcome = _save(session, lambda draft: create_post(session, current_user, draft),
-                        _draft(form, images, upload_errors), stored)
+                        _draft(form, images, _refused_uploads(form)))
         if isinstance(outcome, ValidationErrors):
             errors = outcome
+            _hold(form, images)
         else:
             post = outcome
             if mention is not None:
@@ -163,11 +164,13 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
     if request.method != "POST":
         _prefill(form, post)
     elif form.validate_on_submit():
-        images, upload_errors, stored = _store_uploads(session, form)
+        kept = _kept_images(form, post)
+        images = _chosen_pictures(session, form)
         outcome = _save(session, lambda draft: edit_post(session, current_user, post_id, draft),
-                        _draft(form, _kept_images(form, post) + images, upload_errors), stored)
+                        _draft(form, kept + images, _refused_uploads(form)))
         if isinstance(outcome, ValidationErrors):
             errors = outcome
+            _hold(form, images)
             post = post_for(session, current_user, post_id)  # as saved, after the rollback
         else:
             post = outcome
@@ -224,16 +227,49 @@ def _draft(form: ComposeForm, media: list[DraftImage], upload_errors: list[UserE
                      thread=list(form.thread.data or []), first_comment=form.first_comment.data)
 
 
-def _save(session: Session, save: Callable[[PostDraft], Post], draft: PostDraft,
-          stored: list[tuple[str, str]]) -> Post | ValidationErrors:
+def _save(session: Session, save: Callable[[PostDraft], Post], draft: PostDraft
+          ) -> Post | ValidationErrors:
     """The domain's verdict on a draft: the post, or its problems to show (a refusal of the
-    user, NotAllowed, goes on to the 403 page). Refused, nothing is kept, new pictures included
-    (publisher.media)."""
+    user, NotAllowed, goes on to the 403 page). Refused, nothing of the post is kept; the
+    pictures chosen for it are, for the next try (`_hold`)."""
     try:
-        return save_with_new_pictures(session, _media_root(), stored, lambda: save(draft),
-                                      pictures_chosen=bool(stored or draft.errors))
+        return save(draft)
     except ValidationErrors as problems:
+        session.rollback()
         return problems
+
+
+def _chosen_pictures(session: Session, form: ComposeForm) -> list[DraftImage]:
+    """The pictures chosen for this post and not yet in it: those held from an earlier try,
+    then those uploaded now. Stored and committed before the post is checked, so that a post
+    sent back with a problem does not lose them (publisher.media.forget_unattached removes
+    what is never used)."""
+    held = []
+    for entry in form.held:
+        raw = (entry.media_id.data or "").strip()
+        media = session.get(MediaFile, int(raw)) if raw.isdigit() and len(raw) < 18 else None
+        if media is None or not holds(current_user, media) or entry.remove.data:
+            continue
+        held.append(DraftImage(media.id, entry.alt_text.data or "",
+                               (entry.file_name.data or "")[:120] or f"#{media.id}"))
+    uploaded = _store_uploads(session, form)
+    session.commit()
+    return held + uploaded
+
+
+def _hold(form: ComposeForm, images: list[DraftImage]) -> None:
+    """The form shows the chosen pictures again, kept, with what was written about them."""
+    while form.held.entries:
+        form.held.pop_entry()
+    for image in images:
+        form.held.append_entry({"media_id": str(image.media_id), "file_name": image.name,
+                                "alt_text": image.alt_text})
+    for slot in form.images:
+        slot.alt_text.data = ""
+
+
+def _refused_uploads(form: ComposeForm) -> list[UserError]:
+    return list(getattr(form, "refused_uploads", []))
 
 
 def _composer(form: ComposeForm, accounts: list[Account], errors: ValidationErrors | None,
@@ -265,11 +301,10 @@ def _media_root() -> Path:
     return services().settings.instance_path
 
 
-def _store_uploads(session: Session, form: ComposeForm
-                   ) -> tuple[list[DraftImage], list[UserError], list[tuple[str, str]]]:
-    """Check and store the chosen pictures (by content, in publisher.media): the drafts' images,
-    the refusals, and what was written to disk (deleted again if the post is refused)."""
-    images, refused, stored = [], [], []
+def _store_uploads(session: Session, form: ComposeForm) -> list[DraftImage]:
+    """Check and store the uploaded pictures (by content, in publisher.media): the draft's
+    images; the refusals are left on the form (`refused_uploads`) for the domain to report."""
+    images, refused = [], []
     for number, slot in enumerate(form.images, 1):
         upload = slot.file.data
         if not upload:
@@ -281,9 +316,9 @@ def _store_uploads(session: Session, form: ComposeForm
         except UserError as exc:
             refused.append(exc)
             continue
-        stored.append((media.sha256, media.path))
         images.append(DraftImage(media.id, slot.alt_text.data or "", name))
-    return images, refused, stored
+    form.refused_uploads = refused
+    return images
 
 
 @bp.get("/media/<int:media_id>")

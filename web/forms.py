@@ -130,6 +130,16 @@ class KeptImageForm(PlainForm):
     remove = BooleanField(_l("Remove this picture"))
 
 
+class HeldImageForm(PlainForm):
+    """A picture chosen for this post before the form came back with a problem: kept on the
+    server (publisher.media.holds), so it is not chosen again; described anew, or taken out."""
+
+    media_id = HiddenField()
+    file_name = HiddenField()
+    alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
+    remove = BooleanField(_l("Remove this picture"))
+
+
 class ComposeForm(SafeForm):
     text = TextAreaField(_l("Text"))
     # Optional: other words for one network; empty means the text above goes there too.
@@ -154,6 +164,7 @@ class ComposeForm(SafeForm):
                        max_entries=MAX_THREAD_PARTS + 1)
     first_comment = TextAreaField(_l("First comment (Facebook)"))
     kept = FieldList(FormField(KeptImageForm), max_entries=MAX_IMAGES)  # changing a post
+    held = FieldList(FormField(HeldImageForm), max_entries=MAX_IMAGES + 1)  # chosen before
 
 
 class ConnectXForm(SafeForm):

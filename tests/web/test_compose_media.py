@@ -97,8 +97,8 @@ def test_a_picture_is_not_shown_to_another_association(services, logged_in, make
     assert client.get(f"/media/{media_id}").status_code == 200
 
 
-def test_a_text_file_named_png_is_refused_and_nothing_is_saved(services, logged_in,
-                                                              make_account):
+def test_a_text_file_named_png_is_refused_and_the_good_picture_is_kept_for_the_next_try(
+        services, logged_in, make_account):
     x, _ = make_account(Platform.X)
     client, _ = logged_in(Role.COMMS)
     response = send(client, [x], files=[(picture("PNG"), "bra.png"),
@@ -108,10 +108,83 @@ def test_a_text_file_named_png_is_refused_and_nothing_is_saved(services, logged_
     errors = field_errors(response.text)
     assert ("affisch.png är ingen bild som Megafon kan publicera. Använd en JPEG-, PNG-, GIF- "
             "eller WebP-bild.") in errors
-    assert any("välj dem igen" in e for e in errors)
-    assert "Affischen" in response.text  # descriptions are kept for the second try
-    assert count(services.db, Post) == 0 and count(services.db, MediaFile) == 0
-    assert media_files(services) == []  # the good picture was not left behind either
+    assert count(services.db, Post) == 0
+    # The good picture is not chosen again: it comes back, described, ready to be queued.
+    with services.db.session() as session:
+        [held] = session.scalars(select(MediaFile)).all()
+        held_id = held.id
+    assert len(media_files(services)) == 1
+    assert f'name="held-0-media_id" type="hidden" value="{held_id}"' in response.text
+    assert "Bra bild" in response.text and f"/media/{held_id}" in response.text
+
+    again = client.post("/compose", data={
+        "csrf_token": csrf_token(client, "/compose"), "text": "Bilder från torget",
+        "accounts": [str(x.id)], "held-0-media_id": str(held_id), "held-0-file_name": "bra.png",
+        "held-0-alt_text": "Bra bild, beskriven"}, content_type="multipart/form-data")
+    assert again.status_code == 302, field_errors(again.text)
+    with services.db.session() as session:
+        post = session.scalars(select(Post)).unique().one()
+        assert [(m.media_id, m.alt_text) for m in post.media] == [(held_id, "Bra bild, beskriven")]
+
+
+def test_pictures_come_back_when_the_text_has_a_problem_and_can_be_taken_out(
+        services, logged_in, make_account):
+    x, _ = make_account(Platform.X)
+    client, _ = logged_in(Role.COMMS)
+    response = send(client, [x], text="", files=[(picture("PNG"), "a.png"),
+                                                 (picture("GIF"), "b.gif")], alts=["A", "B"])
+    assert response.status_code == 400
+    assert response.text.count('data-testid="held-image"') == 2
+    with services.db.session() as session:
+        first, second = session.scalars(select(MediaFile.id).order_by(MediaFile.id)).all()
+    again = client.post("/compose", data={
+        "csrf_token": csrf_token(client, "/compose"), "text": "Nu med text",
+        "accounts": [str(x.id)], "held-0-media_id": str(first), "held-0-alt_text": "A",
+        "held-1-media_id": str(second), "held-1-alt_text": "B", "held-1-remove": "y"},
+        content_type="multipart/form-data")
+    assert again.status_code == 302, field_errors(again.text)
+    with services.db.session() as session:
+        post = session.scalars(select(Post)).unique().one()
+        assert [m.media_id for m in post.media] == [first]
+
+
+def test_another_persons_held_picture_cannot_be_borrowed(services, logged_in, make_account):
+    x, _ = make_account(Platform.X)
+    client, _ = logged_in(Role.COMMS)
+    send(client, [x], text="", files=[(picture("PNG"), "min.png")], alts=["Min"])
+    with services.db.session() as session:
+        media_id = session.scalar(select(MediaFile.id))
+    other, _ = logged_in(Role.COMMS)
+    response = other.post("/compose", data={
+        "csrf_token": csrf_token(other, "/compose"), "text": "Lånad bild",
+        "accounts": [str(x.id)], "held-0-media_id": str(media_id), "held-0-alt_text": "Min"},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    with services.db.session() as session:
+        assert session.scalars(select(Post)).unique().one().media == []
+
+
+def test_a_held_picture_nobody_queued_is_removed_after_two_days(services, logged_in,
+                                                                make_account):
+    from datetime import timedelta
+
+    from core.clock import utcnow
+    from publisher.media import forget_unattached
+
+    x, _ = make_account(Platform.X)
+    client, _ = logged_in(Role.COMMS)
+    send(client, [x], text="", files=[(picture("PNG"), "glömd.png")], alts=["Glömd"])
+    assert send(client, [x], text="Med bild", files=[(picture("GIF"), "använd.gif")],
+                alts=["Använd"]).status_code == 302
+    root = services.settings.instance_path
+    with services.db.session() as session:
+        assert forget_unattached(session, root, utcnow() + timedelta(days=1)) == 0
+        assert forget_unattached(session, root, utcnow() + timedelta(days=3)) == 1
+        session.commit()
+    with services.db.session() as session:
+        used = session.scalars(select(Post)).unique().one().media[0].file
+        assert session.scalars(select(MediaFile.id)).all() == [used.id]
+    assert media_files(services) == [root / used.path]
 
 
 def test_a_picture_too_large_for_x_is_refused_at_compose(services, logged_in, make_account):
@@ -121,7 +194,9 @@ def test_a_picture_too_large_for_x_is_refused_at_compose(services, logged_in, ma
     assert response.status_code == 400
     assert ("affisch.png är 6.0 MB, större än vad X tar emot (5 MB). Välj en mindre bild, "
             "eller publicera inte inlägget på X.") in field_errors(response.text)
-    assert count(services.db, Post) == 0 and media_files(services) == []
+    assert count(services.db, Post) == 0
+    # kept on the server and shown again: the author may take it out or leave X out
+    assert response.text.count('data-testid="held-image"') == 1
 
 
 def test_a_picture_over_8_mb_is_refused(services, logged_in, make_account):
