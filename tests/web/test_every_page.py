@@ -47,6 +47,40 @@ NOT_PAGES = re.compile(r"\.(csv|xlsx|pdf|ics|rss|json|svg|png)$|^/static/|^/api/
                        r"/language/|^/reset/|^/favicon")
 
 
+# What a screen reader needs of every page: tables with a caption and headers that say what
+# they head, pictures with an alt attribute, every field with a name, the page's own link in
+# the navigation marked as the current one, a skip link to the content.
+ACCESSIBILITY = """() => {
+  const found = [];
+  const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  document.querySelectorAll("table").forEach((t, i) => {
+    if (!t.querySelector("caption") && !t.getAttribute("aria-label")
+        && !t.getAttribute("aria-labelledby")) found.push(`table ${i + 1} has no caption`);
+  });
+  const bare = [...document.querySelectorAll("th")].filter((th) => !th.getAttribute("scope"));
+  if (bare.length) {
+    found.push(`${bare.length} table headers without scope ("${bare[0].innerText}")`);
+  }
+  document.querySelectorAll("img:not([alt])").forEach(
+    (img) => found.push(`img without alt: ${img.src}`));
+  document.querySelectorAll("input, select, textarea").forEach((f) => {
+    if (["hidden", "submit", "button"].includes(f.type) || !visible(f)) return;
+    const named = (f.labels && f.labels.length) || f.getAttribute("aria-label")
+      || f.getAttribute("aria-labelledby") || f.getAttribute("title");
+    if (!named) found.push(`field without a label: ${f.name || f.id}`);
+  });
+  const here = location.pathname;
+  const own = [...document.querySelectorAll("nav.mainnav a")].filter(
+    (a) => new URL(a.href).pathname === here);
+  own.forEach((a) => { if (a.getAttribute("aria-current") !== "page")
+    found.push(`the navigation's link to this page is not aria-current: ${a.innerText}`); });
+  if (document.querySelector("nav.mainnav") && (!document.querySelector("a.skip-link[href='#main']")
+      || !document.getElementById("main")))
+    found.push("no skip link to the content");
+  return found;
+}"""
+
+
 def english_sentences() -> list[str]:
     """Runs of English words Megafon translates: placeholders split a message into its fixed
     parts, and only parts of three words or more count (a lone word may be a name)."""
@@ -180,6 +214,8 @@ def test_every_page_fits_a_phone_and_speaks_swedish_when_things_go_wrong(megafon
             english = [s for s in sentences if s in text]
             if english:
                 problems.append(f"{path}: English on a Swedish page: {english[:3]}")
+            for problem in page.evaluate(ACCESSIBILITY):
+                problems.append(f"{path}: {problem}")
             name = re.sub(r"[^a-z0-9]+", "-", path.strip("/").lower()) or "overview"
             page.screenshot(path=str(artifact(f"phone-{name}.png")), full_page=True)
         context.close()
