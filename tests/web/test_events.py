@@ -208,3 +208,35 @@ def test_screenshots_of_the_events_and_an_event(megafon):
         page.wait_for_selector("[data-testid=events]")
         assert "Föredrag: facket och klimatet" in page.inner_text("[data-testid=events]")
         page.screenshot(path=str(artifact("events-list.png")), full_page=True)
+
+
+def test_the_district_changes_the_announcement_texts_an_association_reads_them(
+        logged_in, make_org, make_account, db):
+    client, _ = logged_in(Role.CAMPAIGN_LEAD)
+    token = csrf_token(client, "/events/templates")
+    response = client.post("/events/templates", data={
+        "csrf_token": token, "language": "en", "week": "Next week: {title}, {when}. {link}",
+        "day": "", "morning": "", "cancellation": ""})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get("/events/templates?language=en").get_data(as_text=True)
+    assert "Next week: {title}, {when}. {link}" in page and "Tomorrow: {title}" in page
+    response = client.post("/events/templates", data={
+        "csrf_token": token, "language": "sv", "week": "Om en vecka, utan rubrik"})
+    assert response.status_code == 422 and "{title}" in response.get_data(as_text=True)
+    # The new text is used when announcing in English.
+    x, _ = make_account(Platform.X)
+    response = client.post("/events/new", data={**event_form(district_id(db)),
+                                                  "csrf_token": token})
+    event_id = int(re.search(r"/events/(\d+)", response.location).group(1))
+    client.post(f"/events/{event_id}/announce", data={
+        "csrf_token": token, "accounts": [x.id], "which": ["week"], "hour": "08:00",
+        "language": "en"})
+    with db.session() as session:
+        assert session.scalar(select(Post.text)).startswith("Next week: Valkonferens 2026, ")
+    kil = make_org()
+    reader, _ = logged_in(Role.COMMS, kil)
+    assert reader.get("/events/templates").status_code == 200
+    response = reader.post("/events/templates", data={
+        "csrf_token": csrf_token(reader, "/events"), "language": "sv",
+        "week": "Kapad {title}"})
+    assert response.status_code == 403
