@@ -37,8 +37,8 @@ def calendar(events: Iterable[Event], *, name: str, host: str, page_url: str = "
         item.add("dtend", ensure_utc(event.ends_at))
         item.add("sequence", event.sequence)
         item.add("summary", event.title)
-        where = ", ".join(p for p in (event.place, event.municipality.name
-                                      if event.municipality else "") if p)
+        town = event.municipality.name if event.municipality else ""
+        where = ", ".join(p for p in (event.place, "" if town in event.place else town) if p)
         if where:
             item.add("location", where)
         description = "\n\n".join(p for p in (event.description, event.partners) if p)
