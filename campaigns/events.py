@@ -15,7 +15,8 @@ to the event. The comms team sees and changes them as any other post. When the e
 `edit_event` moves the announcements that are still waiting to the same wall-clock times before
 the new start (computed in Europe/Stockholm, then converted to UTC, so a move across a change of
 summer time keeps 08:00 at 08:00) through publisher.posts.edit_post; their words follow when
-nobody changed them. One whose new moment has passed is cancelled. `cancel_event` cancels the
+nobody changed them. One whose new moment has passed, or comes after the new start, is
+cancelled. `cancel_event` cancels the
 waiting announcements (publisher.deliveries.cancel; published ones stay) and
 `post_cancellation` queues a post that says so.
 """
@@ -448,7 +449,7 @@ def _follow(session: Session, user: User, event: Event, before: _Rendered,
                 due = announcement_moment(event.starts_at, link.which, hour)
             except LocalTimeError:
                 due = announcement_moment(event.starts_at, link.which, time(8, 0))
-        if due is not None and due < now + PAST_MARGIN:
+        if due is not None and (due < now + PAST_MARGIN or due >= event.starts_at):
             for delivery in waiting:
                 cancel(session, delivery.id, user.name)
             continue

@@ -21,7 +21,7 @@ from campaigns import events as service
 from campaigns.calendar import calendar
 from campaigns.event_models import Announcement
 from campaigns.models import Event, EventKind
-from core.auth import Action
+from core.auth import Action, require
 from core.entered_time import EnteredTime
 from core.i18n import ValidationErrors
 from publisher.accounts import visible_accounts
@@ -164,8 +164,7 @@ def new() -> Response | Rendered:
 def edit(event_id: int) -> Response | Rendered:
     session = db_session()
     event = _event(event_id)
-    if not service.may_manage(current_user, event):
-        abort(403)
+    require(current_user, Action.MANAGE_EVENTS, event.organiser_id)
     form = EventForm()
     if request.method == "GET":
         starts, ends = EnteredTime.showing(event.starts_at), EnteredTime.showing(event.ends_at)
@@ -333,6 +332,6 @@ def members_feed(token: str) -> Response:
     if service.feed_user(session, token) is None:
         abort(404)
     found = service.feed_events(session, members=True)
-    page = url_for("events.detail", event_id=0, _external=True).replace("/0", "/{id}")
+    page = url_for("events.detail", event_id=0, _external=True).rsplit("/", 1)[0] + "/{id}"
     return _ics(calendar(found, name=_("Events (members)"), host=request.host, page_url=page),
                 "members.ics")

@@ -304,3 +304,19 @@ def test_feed_tokens_are_secret_and_replaced(services, make_user):
         assert service.feed_user(session, first) is None
         assert service.feed_user(session, second).id == reader.id
         assert service.feed_user(session, "") is None
+
+
+def test_an_announcement_that_would_come_after_the_new_start_is_cancelled(
+        services, make_user, make_account):
+    lead = make_user(Role.CAMPAIGN_LEAD)
+    x, _ = make_account(Platform.X)
+    with services.db.session() as session:
+        district_id = district(session).id
+    event_id = new_event(services, lead, district_id)
+    announce(services, lead, event_id, [x], which=["day", "morning"], hour="09:00")
+    with services.db.session() as session:
+        service.edit_event(session, as_user(session, lead), event_id, draft(
+            district_id, start=("2031-10-25", "08:30"), end=("2031-10-25", "12:00")), now=NOW)
+    found = announcement_times(services, event_id)
+    assert found[Announcement.DAY][:2] == (utc("2031-10-24 07:00"), {S.SCHEDULED})
+    assert found[Announcement.MORNING][1] == {S.CANCELLED}
