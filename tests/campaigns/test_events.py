@@ -320,3 +320,19 @@ def test_an_announcement_that_would_come_after_the_new_start_is_cancelled(
     found = announcement_times(services, event_id)
     assert found[Announcement.DAY][:2] == (utc("2031-10-24 07:00"), {S.SCHEDULED})
     assert found[Announcement.MORNING][1] == {S.CANCELLED}
+
+
+def test_announcements_on_the_districts_accounts_follow_when_the_association_moves_its_event(
+        services, make_user, make_account, make_org):
+    kil = make_org()
+    lead, kil_comms = make_user(Role.CAMPAIGN_LEAD), make_user(Role.COMMS, kil)
+    district_x, _ = make_account(Platform.X)  # the district's: out of Kil's reach
+    event_id = new_event(services, kil_comms, kil.id, title="Vänsterskolan i Kil")
+    announce(services, lead, event_id, [district_x], which=["day"], hour="08:00")
+    with services.db.session() as session:
+        service.edit_event(session, as_user(session, kil_comms), event_id, draft(
+            kil.id, title="Vänsterskolan i Kil", start=("2031-11-01", "18:00"),
+            end=("2031-11-01", "21:00")), now=NOW)
+    found = announcement_times(services, event_id)
+    assert found[Announcement.DAY][:2] == (utc("2031-10-31 07:00"), {S.SCHEDULED})
+    assert "lördag 1 november kl. 18:00" in found[Announcement.DAY][3]
