@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.models import Event, EventKind, Municipality
 from core.auth import district
-from core.clock import to_local, utcnow
+from core.clock import local_to_utc, to_local, utcnow
 from core.i18n import ValidationErrors
 from core.users import Organisation, OrganisationKind, Role, User
 from monitor.models import Person, Priority, Source, SourceKind, Watchlist
@@ -48,6 +49,45 @@ def seed_organisations(session: Session) -> Organisation:
             session.add(Organisation(name=name, kind=OrganisationKind.ASSOCIATION, parent=root))
     session.flush()
     return root
+
+
+# --- events ---------------------------------------------------------------------------------
+
+# (title, kind, days ahead, start, hours, organiser, municipality, place, partners, public, link)
+DEMO_EVENTS = (
+    ("Valkonferens 2026", EventKind.ELECTION_CONFERENCE, 30, (10, 0), 7, DISTRICT, "Karlstad",
+     "Folkets hus, Karlstad", "", False, "https://example.org/valkonferens"),
+    ("Vänsterskolan: Vad är socialism?", EventKind.COURSE, 10, (18, 30), 2,
+     "Vänsterpartiet Kil", "Kil", "Studieförbundets lokal, Kil", "ABF Värmland", False, None),
+    ("Föredrag: Välfärden och vi som bär den", EventKind.LECTURE, 20, (18, 0), 2,
+     "Vänsterpartiet Arvika", "Arvika", "Arvika bibliotek", "Kommunal Värmland", True,
+     "https://example.org/foredrag-arvika"),
+)
+
+
+def seed_events(session: Session) -> None:
+    """A valkonferens, a Vänsterskolan course and a public talk with a union, and each
+    association's municipality. Idempotent; events only on a database that has none."""
+    organisations = {o.name: o for o in session.scalars(select(Organisation))}
+    municipalities = {m.name: m for m in session.scalars(select(Municipality))}
+    for name, organisation in organisations.items():
+        town = name.removeprefix("Vänsterpartiet ")
+        if town in municipalities and municipalities[town].organisation_id is None:
+            municipalities[town].organisation_id = organisation.id
+    if session.scalar(select(Event.id).limit(1)) is not None:
+        return
+    today = to_local(utcnow()).date()
+    for (title, kind, days, (hour, minute), hours, organiser, town, place, partners, public,
+         link) in DEMO_EVENTS:
+        if organiser not in organisations:
+            continue
+        start = local_to_utc(datetime.combine(today + timedelta(days=days), time(hour, minute)))
+        session.add(Event(title=title, kind=kind, starts_at=start,
+                          ends_at=start + timedelta(hours=hours),
+                          organiser_id=organisations[organiser].id, place=place,
+                          municipality_id=municipalities[town].id if town in municipalities
+                          else None, partners=partners, public=public, link=link))
+    session.flush()
 
 
 # --- media monitoring ---------------------------------------------------------------------

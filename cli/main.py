@@ -108,7 +108,7 @@ def _first_admin(database: Database) -> tuple[str, str] | None:
 @click.option("--port", type=int, default=None, help="Default: MEGAFON_PORT")
 def run(host: str | None, port: int | None) -> None:
     """Start everything in one process: web, scheduler and (without real credentials) sandbox."""
-    from cli.demo import seed_monitoring, seed_organisations, seed_publishing
+    from cli.demo import seed_events, seed_monitoring, seed_organisations, seed_publishing
     from publisher.services import Services
     from schedules.jobs import start_background
     from web import create_app
@@ -133,6 +133,7 @@ def run(host: str | None, port: int | None) -> None:
     if settings.demo_data:
         with services.db.session() as session:
             seed_organisations(session)
+            seed_events(session)
             if services.platforms.sandbox_url:
                 seed_monitoring(session, services.platforms.sandbox_url)
                 seed_publishing(session, services)

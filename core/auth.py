@@ -51,6 +51,10 @@ class Action(enum.StrEnum):
     MANAGE_REPORT_MAIL = "manage_report_mail"  # who gets the monthly report by e-mail, and when
     VIEW_CAMPAIGNS = "view_campaigns"  # campaigns and their coverage (narrowed to one's targets)
     MANAGE_CAMPAIGNS = "manage_campaigns"  # create campaigns, roll them out, link posts to them
+    VIEW_EVENTS = "view_events"  # the events, public and members-only (every role is a member)
+    # create, change, announce and cancel events: the district's users any event, an
+    # association's users only events their association organises (campaigns.events)
+    MANAGE_EVENTS = "manage_events"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -65,6 +69,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_REPORT_MAIL: frozenset({Role.ADMIN}),
     Action.VIEW_CAMPAIGNS: frozenset(Role),
     Action.MANAGE_CAMPAIGNS: frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD}),
+    Action.VIEW_EVENTS: frozenset(Role),
+    Action.MANAGE_EVENTS: frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD, Role.COMMS}),
 }
 
 

@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         dashboard,
         drafts,
         errors,
+        events,
         health,
         mentions,
         monitoring,
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   reports, campaigns, health, tokens, privacy, drafts):
+                   reports, campaigns, health, tokens, privacy, drafts, events):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)

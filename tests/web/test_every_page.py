@@ -21,8 +21,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, url_for
 from sqlalchemy import select
 
-from campaigns.models import Campaign, CampaignAsk, CampaignMessage, TargetKind
-from cli.demo import seed_monitoring, seed_organisations, seed_publishing
+from campaigns.models import Campaign, CampaignAsk, CampaignMessage, Event, TargetKind
+from cli.demo import seed_events, seed_monitoring, seed_organisations, seed_publishing
 from core.auth import district
 from core.clock import STOCKHOLM, utcnow
 from core.users import Organisation, OrganisationKind, User
@@ -130,6 +130,7 @@ def seed(live, sandbox_url: str) -> dict[str, object]:
     services = live.services
     with services.db.session() as session:
         seed_organisations(session)
+        seed_events(session)
         seed_monitoring(session, sandbox_url)
         seed_publishing(session, services)
     seeded = seed_mentions(services.db)
@@ -166,7 +167,7 @@ def seed(live, sandbox_url: str) -> dict[str, object]:
                 "user_id": first(User.id), "media_id": first(MediaFile.id),
                 "organisation_id": district(session).id, "table": "issues",
                 "token": "not-a-token", "token_id": 1, "lang": "en",
-                "draft_id": draft.id}
+                "draft_id": draft.id, "event_id": first(Event.id)}
 
 
 def pages(app: Flask, values: dict[str, object]) -> list[str]:

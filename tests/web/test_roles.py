@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 from werkzeug.test import TestResponse
 
-from campaigns.models import Campaign, CampaignAsk, CampaignMessage, TargetKind
+from campaigns.models import Campaign, CampaignAsk, CampaignMessage, Event, EventKind, TargetKind
 from core.auth import district
 from core.clock import STOCKHOLM
 from core.db import Database
@@ -45,7 +45,8 @@ CAMPAIGN_LEADS = frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD})
 
 # Reachable without logging in; everything else needs a user.
 PUBLIC = {"static", "favicon", "health.healthz", "health.publishing", "auth.login",
-          "auth.language", "api-docs.openapi_json", "auth.forgot", "auth.reset"}
+          "auth.language", "api-docs.openapi_json", "auth.forgot", "auth.reset",
+          "events.public_feed", "events.members_feed"}  # the calendars: public, secret link
 
 
 def is_api(endpoint: str) -> bool:
@@ -131,6 +132,18 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("campaigns.ask_page", "GET"): ALL,
     ("campaigns.ask_page", "POST"): WRITERS,  # an association's answer: its posts
     ("campaigns.decline", "POST"): WRITERS,
+    ("events.index", "GET"): ALL,
+    ("events.detail", "GET"): ALL,
+    ("events.calendar_link", "POST"): ALL,  # one's own secret link to the members' calendar
+    ("events.new", "GET"): WRITERS,
+    ("events.new", "POST"): WRITERS,
+    ("events.edit", "GET"): WRITERS,
+    ("events.edit", "POST"): WRITERS,
+    ("events.announce", "POST"): WRITERS,
+    ("events.templates", "GET"): WRITERS,
+    ("events.templates", "POST"): WRITERS,  # the district's writers; an association's: 403
+    ("events.cancel", "POST"): WRITERS,  # after the event's changes and announcements
+    ("events.cancellation", "POST"): WRITERS,  # after cancel: the post that says so
     ("auth.password", "GET"): ALL,
     ("auth.password", "POST"): ALL,  # a new password: this session goes on
     ("auth.logout", "POST"): ALL,
@@ -147,11 +160,13 @@ SAVES = {"compose.compose", "compose.edit", "drafts.autosave", "dashboard.cancel
          "monitoring.person", "monitoring.delete_watchlist", "monitoring.delete_person",
          "tokens.create", "privacy.erase",
          "campaigns.new", "campaigns.add_message", "campaigns.link_post", "campaigns.rollout",
-         "campaigns.ask", "campaigns.ask_page", "campaigns.decline", "campaigns.utm"}
+         "campaigns.ask", "campaigns.ask_page", "campaigns.decline", "campaigns.utm",
+         "events.new", "events.edit", "events.announce", "events.templates", "events.cancel",
+         "events.cancellation", "events.calendar_link"}
 # POSTs that answer with a page instead of a redirect (they change nothing).
 # The new token, shown once; the export, a download.
 ANSWERS_IN_PLACE = {"monitoring.test_query", "tokens.create", "privacy.export",
-                    "drafts.autosave"}
+                    "drafts.autosave", "events.calendar_link"}
 NEW_PASSWORD = "ett nytt lösenord för rollerna"
 X_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
@@ -186,6 +201,7 @@ class World:
     monitor: Monitored
     campaign: Campaigned
     user_id: int
+    event_id: int
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def url_values(self) -> dict[str, object]:
@@ -196,7 +212,7 @@ class World:
                 "watchlist_id": self.monitor.watchlist_id, "person_id": self.monitor.person_id,
                 "table": "issues", "token_id": 1, "campaign_id": self.campaign.campaign_id,
                 "ask_id": self.campaign.ask_id, "user_id": self.user_id, "token": "not-a-token",
-                "draft_id": 1}
+                "draft_id": 1, "event_id": self.event_id}
 
     def form(self, endpoint: str) -> dict[str, object]:
         """Form data that succeeds for a role allowed to use the endpoint."""
@@ -227,6 +243,7 @@ class World:
             "privacy.erase": {"subject": "@nobody", "confirm": "yes"},
             **self.monitor.forms(self.tag),
             **self.campaign.forms(self.tag, self.post_id),
+            **event_forms(self.tag, org, self.x.id),
         }
         return forms.get(endpoint, {})
 
@@ -326,6 +343,35 @@ def campaigned(db: Database, account: Account) -> Campaigned:
                           account.id)
 
 
+def event_forms(tag: str, organiser_id: int, account_id: int) -> dict[str, dict[str, object]]:
+    day = (datetime.now(STOCKHOLM) + timedelta(days=10)).date()
+    event = {"title": f"Valkonferens {tag}", "kind": "election_conference",
+             "organiser_id": str(organiser_id), "start_date": f"{day}", "start_time": "10:00",
+             "end_date": f"{day}", "end_time": "16:00", "place": "Folkets hus", "public": "y"}
+    return {
+        "events.new": event,
+        "events.edit": {**event, "title": f"Valkonferensen {tag}",
+                        "start_date": f"{day + timedelta(days=1)}",
+                        "end_date": f"{day + timedelta(days=1)}"},
+        "events.announce": {"accounts": [account_id], "which": ["week", "day", "morning"],
+                            "hour": "08:00", "language": "sv"},
+        "events.templates": {"language": "sv", "week": f"Om en vecka: {{title}} {tag}"},
+        "events.cancellation": {"cancellation_accounts": [account_id],
+                                "cancellation_language": "sv"},
+    }
+
+
+def evented(db: Database) -> int:
+    """A district event ten days ahead, to aim the event routes at."""
+    start = datetime.now(STOCKHOLM).replace(microsecond=0) + timedelta(days=10)
+    with db.session() as session:
+        event = Event(title="Vänsterskolan", kind=EventKind.COURSE, starts_at=start,
+                      ends_at=start + timedelta(hours=2), organiser_id=district(session).id)
+        session.add(event)
+        session.flush()
+        return event.id
+
+
 def monitored(db: Database) -> Monitored:
     with db.session() as session:
         watchlist = Watchlist(name="Kollektivtrafik", query="kollektivtrafik*")
@@ -370,7 +416,7 @@ def world(db: Database, services, make_user, make_account, make_org) -> World:
                  post_id=post_id, media_id=media_id,
                  new_x=directory.create_account("x", f"Ny X {tag}"),
                  new_facebook=directory.create_account("facebook", f"Ny sida {tag}"),
-                 monitor=monitored(db), user_id=make_user(Role.BOARD).id,
+                 monitor=monitored(db), user_id=make_user(Role.BOARD).id, event_id=evented(db),
                  campaign=campaigned(db, make_account(Platform.X, organisation=make_org())[0]))
 
 
