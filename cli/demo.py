@@ -13,6 +13,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.models import Municipality
 from core.auth import district
 from core.clock import to_local, utcnow
 from core.i18n import ValidationErrors
@@ -47,7 +48,21 @@ def seed_organisations(session: Session) -> Organisation:
         if name not in existing:
             session.add(Organisation(name=name, kind=OrganisationKind.ASSOCIATION, parent=root))
     session.flush()
+    link_municipalities(session)
     return root
+
+
+def link_municipalities(session: Session) -> None:
+    """Each demo association covers the municipality it is named after (Vänsterpartiet Kil:
+    Kil), where no association is set yet; the other nine are left for central visits."""
+    associations = {o.name: o for o in session.scalars(select(Organisation).where(
+        Organisation.kind == OrganisationKind.ASSOCIATION))}
+    for place in session.scalars(select(Municipality).where(
+            Municipality.organisation_id.is_(None))):
+        association = associations.get(f"Vänsterpartiet {place.name}")
+        if association is not None and association.name in ASSOCIATIONS:
+            place.organisation_id = association.id
+    session.flush()
 
 
 # --- media monitoring ---------------------------------------------------------------------

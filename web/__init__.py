@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         auth,
         campaigns,
         compose,
+        county,
         dashboard,
         drafts,
         errors,
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   reports, campaigns, health, tokens, privacy, drafts):
+                   reports, campaigns, county, health, tokens, privacy, drafts):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)
