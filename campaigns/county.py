@@ -78,16 +78,24 @@ def default_span(day: date) -> Span:
 
 
 def read_span(first: str, last: str, day: date) -> Span:
-    """The period typed as two days (ÅÅÅÅ-MM-DD); an empty one is the default's. Refused with
-    every problem at its field ("first", "last")."""
+    """The period typed as two days (ÅÅÅÅ-MM-DD); with one left empty, the default's length
+    from or to the other, with both, the default. Refused with every problem at its field
+    ("first", "last")."""
     default = default_span(day)
     errors: list[UserError] = []
-    days = []
-    for text, name, fallback in ((first, "first", default.first), (last, "last", default.last)):
-        found = parse_date(text) if text.strip() else fallback
-        if found is None:
+    days: list[date | None] = []
+    for text, name in ((first, "first"), (last, "last")):
+        found = parse_date(text) if text.strip() else None
+        if text.strip() and found is None:
             errors.append(UserError(DATE_SHAPE, field=name))
         days.append(found)
+    length = default.last - default.first
+    if days[0] is None and days[1] is None:
+        days = [default.first, default.last]
+    elif days[1] is None and not errors:
+        days[1] = days[0] + length  # type: ignore[operator]
+    elif days[0] is None and not errors:
+        days[0] = days[1] - length
     if not errors:
         assert days[0] is not None and days[1] is not None
         if days[1] < days[0]:

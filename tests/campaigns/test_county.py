@@ -186,6 +186,8 @@ def test_the_period_is_read_as_typed_or_refused_at_its_field():
                                                                    date(2031, 5, 14))
     assert read_span("2031-03-01", "2031-04-30", today) == PERIOD
     assert read_span("20310301", " 2031-4-30 ", today) == PERIOD
+    assert read_span("2032-01-01", "", today) == Span(date(2032, 1, 1), date(2032, 3, 31))
+    assert read_span("", "2031-03-31", today) == Span(date(2030, 12, 31), date(2031, 3, 31))
     for first, last, field, words in (("2031-02-30", "", "first", "YYYY-MM-DD"),
                                       ("", "april", "last", "YYYY-MM-DD"),
                                       ("2031-05-01", "2031-04-30", "last", "before"),
