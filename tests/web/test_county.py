@@ -253,6 +253,9 @@ def test_the_pages_in_chromium_at_desktop_width(megafon):
         weeks = page.locator("[data-testid=week]")
         assert weeks.count() >= 1
         assert "Välfärd före vinster" in weeks.first.inner_text()
+        empty = page.locator("[data-testid=week][data-empty=yes]")
+        assert empty.count() >= 1 and "Inget planerat" in empty.last.inner_text()
+        assert "Valdag" in weeks.last.inner_text()
         page.screenshot(path=str(artifact("election.png")), full_page=True)
 
 
