@@ -193,3 +193,16 @@ class Event(Base):
 
     municipality: Mapped[Municipality | None] = relationship()
     organiser: Mapped[Organisation] = relationship()
+
+
+class ElectionDay(Base):
+    """The election day the plan counts down to, when a campaign lead or administrator chose
+    one (one row, id 1). Without it, or once it has passed, the rule of the Swedish general
+    election applies (campaigns.election.default_election_day)."""
+
+    __tablename__ = "election_day"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date())
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

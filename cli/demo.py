@@ -48,6 +48,7 @@ def seed_organisations(session: Session) -> Organisation:
         if name not in existing:
             session.add(Organisation(name=name, kind=OrganisationKind.ASSOCIATION, parent=root))
     session.flush()
+    link_municipalities(session)
     return root
 
 
@@ -87,6 +88,18 @@ def seed_events(session: Session) -> None:
                           organiser_id=organisations[organiser].id, place=place,
                           municipality_id=municipalities[town].id if town in municipalities
                           else None, partners=partners, public=public, link=link))
+
+
+def link_municipalities(session: Session) -> None:
+    """Each demo association covers the municipality it is named after (Vänsterpartiet Kil:
+    Kil), where no association is set yet; the other nine are left for central visits."""
+    associations = {o.name: o for o in session.scalars(select(Organisation).where(
+        Organisation.kind == OrganisationKind.ASSOCIATION))}
+    for place in session.scalars(select(Municipality).where(
+            Municipality.organisation_id.is_(None))):
+        association = associations.get(f"Vänsterpartiet {place.name}")
+        if association is not None and association.name in ASSOCIATIONS:
+            place.organisation_id = association.id
     session.flush()
 
 

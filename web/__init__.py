@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         auth,
         campaigns,
         compose,
+        county,
         dashboard,
         drafts,
         errors,
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   reports, campaigns, health, tokens, privacy, drafts, events):
+                   reports, campaigns, county, health, tokens, privacy, drafts, events):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)

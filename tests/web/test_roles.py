@@ -17,10 +17,18 @@ import pytest
 import requests
 from flask import Flask, url_for
 from flask.testing import FlaskClient
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from werkzeug.test import TestResponse
 
-from campaigns.models import Campaign, CampaignAsk, CampaignMessage, Event, EventKind, TargetKind
+from campaigns.models import (
+    Campaign,
+    CampaignAsk,
+    CampaignMessage,
+    Event,
+    EventKind,
+    Municipality,
+    TargetKind,
+)
 from core.auth import district
 from core.clock import STOCKHOLM
 from core.db import Database
@@ -144,6 +152,10 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("events.templates", "POST"): WRITERS,  # the district's writers; an association's: 403
     ("events.cancel", "POST"): WRITERS,  # after the event's changes and announcements
     ("events.cancellation", "POST"): WRITERS,  # after cancel: the post that says so
+    ("county.index", "GET"): ALL,
+    ("county.election", "GET"): ALL,
+    ("county.coverage", "POST"): CAMPAIGN_LEADS,
+    ("county.election_day", "POST"): CAMPAIGN_LEADS,
     ("auth.password", "GET"): ALL,
     ("auth.password", "POST"): ALL,  # a new password: this session goes on
     ("auth.logout", "POST"): ALL,
@@ -162,7 +174,8 @@ SAVES = {"compose.compose", "compose.edit", "drafts.autosave", "dashboard.cancel
          "campaigns.new", "campaigns.add_message", "campaigns.link_post", "campaigns.rollout",
          "campaigns.ask", "campaigns.ask_page", "campaigns.decline", "campaigns.utm",
          "events.new", "events.edit", "events.announce", "events.templates", "events.cancel",
-         "events.cancellation", "events.calendar_link"}
+         "events.cancellation", "events.calendar_link",
+         "county.coverage", "county.election_day"}
 # POSTs that answer with a page instead of a redirect (they change nothing).
 # The new token, shown once; the export, a download.
 ANSWERS_IN_PLACE = {"monitoring.test_query", "tokens.create", "privacy.export",
@@ -296,6 +309,7 @@ class Campaigned:
     ask_id: int
     association_id: int
     association_account_id: int
+    municipality_id: int
 
     def forms(self, tag: str, post_id: int) -> dict[str, dict[str, object]]:
         now = datetime.now(STOCKHOLM)
@@ -319,6 +333,9 @@ class Campaigned:
                                   "start_time": f"{start:%H:%M}",
                                   "end_date": f"{start:%Y-%m-%d}",
                                   "end_time": f"{start:%H:%M}"},
+            "county.coverage": {"municipality_id": self.municipality_id,
+                                "organisation_id": self.association_id},
+            "county.election_day": {"day": f"{deadline + timedelta(days=30):%Y-%m-%d}"},
         }
 
 
@@ -339,8 +356,9 @@ def campaigned(db: Database, account: Account) -> Campaigned:
                           asked_at=datetime.now(STOCKHOLM))
         session.add(ask)
         session.flush()
+        kil = session.scalar(select(Municipality.id).where(Municipality.name == "Kil"))
         return Campaigned(campaign.id, campaign.messages[0].id, ask.id, account.organisation_id,
-                          account.id)
+                          account.id, kil)
 
 
 def event_forms(tag: str, organiser_id: int, account_id: int) -> dict[str, dict[str, object]]:
