@@ -197,3 +197,12 @@ def move_post(session: Session, user: User, post_id: int, to: EnteredTime,
         media=[DraftImage(m.media_id, m.alt_text, f"#{m.position}") for m in post.media],
         thread=[part.text for part in post.parts], first_comment=post.first_comment)
     return edit_post(session, user, post_id, draft, now)
+
+
+def authors(session: Session, user: User) -> list[User]:
+    """Whoever wrote a post on an account in the user's scope (the author filter's choices)."""
+    require(user, Action.VIEW_DASHBOARD)
+    wrote = exists().where(Post.author_id == User.id, Delivery.post_id == Post.id,
+                           Account.id == Delivery.account_id,
+                           scope_condition(user, Account.organisation_id))
+    return list(session.scalars(select(User).where(wrote).order_by(User.name, User.id)))

@@ -30,6 +30,8 @@ WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Fr
             N_("Saturday"), N_("Sunday"))
 MAX_SLOTS = 7 * 24  # per account: one an hour, every hour of the week; a guard, not a plan
 HORIZON_DAYS = 366  # how far ahead a free slot is looked for (a post is scheduled a year ahead)
+NO_FREE_SLOT = N_("No free posting time for the chosen accounts: set their posting times under "
+                  "Accounts, or type a time.")
 # A post in these states does not hold its minute: it will not go out then.
 NOT_TAKING = (DeliveryState.CANCELLED, DeliveryState.FAILED)
 

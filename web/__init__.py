@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         admin,
         api,
         auth,
+        calendar,
         campaigns,
         compose,
         dashboard,
@@ -58,11 +59,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         notifications,
         privacy,
         reports,
+        schedule,
         tokens,
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   reports, campaigns, health, tokens, privacy, drafts):
+                   reports, campaigns, health, tokens, privacy, drafts, schedule, calendar):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)
