@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, NumberRange
 
 from campaigns.campaigns import campaign_post_ids, campaigns_for
 from core.auth import Action, organisations_for
@@ -58,7 +58,7 @@ class CalendarForm(PlainForm):
 
 
 class MoveForm(SafeForm):
-    post_id = IntegerField(validators=[InputRequired()])
+    post_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
     date = StringField()
     time = StringField()
     reading = HiddenField()

@@ -72,7 +72,7 @@ def remove(account_id: int) -> Response:
         abort(400)
     raw = request.form.get("slot_id", "")
     session = db_session()
-    if raw.isdigit() and len(raw) < 12 and remove_slot(session, current_user, account.id,
+    if raw.isdigit() and len(raw) < 10 and remove_slot(session, current_user, account.id,
                                                        int(raw)):
         session.commit()
         flash(_("The time is taken off the schedule."), "success")
