@@ -13,7 +13,7 @@ from core.clock import local_to_utc
 from core.entered_time import EnteredTime
 from core.i18n import ValidationErrors
 from core.users import Role, User
-from publisher.calendar import Filters, day_slots, entries, grid, move_post
+from publisher.calendar import Filters, authors, day_slots, entries, grid, move_post
 from publisher.models import Delivery, DeliveryState, Platform, Post
 from publisher.posting_slots import add_slot
 from publisher.services import Services
@@ -101,6 +101,10 @@ def test_filters_narrow_by_account_association_state_author_and_posts(services, 
     assert shown(services, anna, "week", day, Filters(post_ids=[])) == {}
     karlstad_board = make_user(Role.BOARD, organisation=karlstad)
     assert shown(services, karlstad_board, "week", day) == {day: [("Till båda", [fb.id])]}
+    with services.db.session() as session:
+        assert {u.id for u in authors(session, session.get(User, anna.id))} == {anna.id, bo.id}
+        assert [u.id for u in authors(session, session.get(User, karlstad_board.id))] \
+            == [anna.id]
 
 
 def test_week_slots_are_the_accounts_times_that_exist_that_day(services, make_user,
