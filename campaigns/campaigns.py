@@ -487,3 +487,10 @@ def link_post(session: Session, user: User, campaign_id: int, reference: str,
     link.campaign_id, link.linked_by_id, link.linked_at = campaign.id, user.id, now or utcnow()
     session.flush()
     return link
+
+
+def campaign_post_ids(session: Session, user: User, campaign_id: int) -> list[int]:
+    """The posts that carry a campaign the user may see (the calendar's campaign filter)."""
+    campaign_for(session, user, campaign_id)
+    return list(session.scalars(select(CampaignPost.post_id)
+                                .where(CampaignPost.campaign_id == campaign_id)))

@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "monitor.models", "reports.snapshots", "reports.post_issues", "reports.mailing",
     "core.tokens", "monitor.privacy", "campaigns.models", "publisher.drafts",
     "campaigns.event_models",
+    "publisher.posting_slots",
 )
 
 

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from core.auth import scope_condition
+from core.auth import Action, require, scope_condition
 from core.clock import utcnow
 from core.users import User
+from publisher.accounts import get_account_for
 from publisher.deliveries import FINISHED, OPEN
 from publisher.models import Account, Delivery, DeliveryState, Post
 
@@ -68,3 +69,17 @@ def recent_counts(session: Session, user: User, *, days: int = RECENT_DAYS,
                            .with_only_columns(Delivery.state, func.count())
                            .group_by(Delivery.state)).all()
     return {DeliveryState(state).value: n for state, n in rows}
+
+
+def account_queue(session: Session, user: User, account_id: int, limit: int = 100
+                  ) -> list[Delivery]:
+    """One account's queue in the order it goes out: its unfinished deliveries, soonest first
+    (NotAllowed outside the user's scope)."""
+    require(user, Action.VIEW_DASHBOARD)
+    get_account_for(session, user, account_id)
+    query = (select(Delivery).where(Delivery.account_id == account_id,
+                                    Delivery.state.in_(sorted(OPEN)))
+             .options(joinedload(Delivery.account),
+                      selectinload(Delivery.post).selectinload(Post.deliveries))
+             .order_by(Delivery.due_at, Delivery.id).limit(limit))
+    return list(session.scalars(query).unique())

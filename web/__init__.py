@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         admin,
         api,
         auth,
+        calendar,
         campaigns,
         compose,
         county,
@@ -60,11 +61,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         notifications,
         privacy,
         reports,
+        schedule,
         tokens,
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   reports, campaigns, county, health, tokens, privacy, drafts, events):
+                   reports, campaigns, county, health, tokens, privacy, drafts, events,
+                   schedule, calendar):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from core.auth import Action, NotAllowed
 from core.entered_time import EnteredTime
-from core.i18n import UserError, ValidationErrors
+from core.i18n import N_, UserError, ValidationErrors
 from monitor.models import Mention
 from monitor.respond import link_response, mention_to_answer, response_prefill
 from publisher.accounts import visible_accounts
@@ -32,6 +32,7 @@ from publisher.media import (
     visible_to,
 )
 from publisher.models import Account, MediaFile, Post
+from publisher.posting_slots import NO_FREE_SLOT, next_free_slot
 from publisher.posts import (
     DraftImage,
     PostDraft,
@@ -66,6 +67,8 @@ def compose() -> str | Response | tuple[str, int]:
         _prefill_from_draft(form, draft)
     if request.method == "POST" and request.form.get("action") == "draft":
         return _keep_as_draft(session, form, accounts, draft, mention)
+    if request.method == "POST" and request.form.get("action") == "next_slot":
+        return _with_next_slot(session, form, accounts, draft, mention)
     if form.validate_on_submit():
         images = _chosen_pictures(session, form)
         outcome = _save(session, lambda draft: create_post(session, current_user, draft),
@@ -123,6 +126,20 @@ def _keep_as_draft(session: Session, form: ComposeForm, accounts: list[Account],
     session.commit()
     flash(_("The draft is saved. Find it again under Drafts."), "success")
     return redirect(url_for("compose.compose", draft=kept.id))
+
+
+def _with_next_slot(session: Session, form: ComposeForm, accounts: list[Account],
+                    draft: Draft | None, mention: Mention | None) -> tuple[str, int]:
+    """"Next free time": the chosen accounts' next posting time no post holds, put in the
+    time fields (the page again, nothing saved; works without JS)."""
+    chosen = list(form.accounts.data or [])
+    found = next_free_slot(session, current_user, chosen) if chosen else None
+    if found is not None:
+        show_time(form, EnteredTime.showing(found))
+        return _composer(form, accounts, None, mention=mention, draft=draft)
+    problem = (UserError(NO_FREE_SLOT, field="scheduled_at") if chosen
+               else UserError(N_("Choose at least one account."), field="accounts"))
+    return _composer(form, accounts, ValidationErrors([problem]), mention=mention, draft=draft)
 
 
 def _prefill_from_draft(form: ComposeForm, draft: Draft) -> None:

@@ -72,6 +72,12 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("compose.compose", "POST"): WRITERS,
     ("compose.edit", "GET"): WRITERS,
     ("compose.edit", "POST"): WRITERS,  # before cancel: changes the waiting post
+    ("calendar.index", "GET"): ALL,
+    ("calendar.move", "POST"): WRITERS,  # before cancel: moves the waiting post
+    ("schedule.slots", "GET"): ALL,
+    ("schedule.account_queue", "GET"): ALL,
+    ("schedule.add", "POST"): ACCOUNT_MANAGERS,
+    ("schedule.remove", "POST"): ACCOUNT_MANAGERS,  # a slot that is not there: said so
     ("drafts.index", "GET"): WRITERS,
     ("drafts.autosave", "POST"): WRITERS,
     ("drafts.delete", "POST"): WRITERS,
@@ -162,6 +168,7 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
 }
 # POSTs whose valid form data saves something (so a refusal shows as an unchanged database).
 SAVES = {"compose.compose", "compose.edit", "drafts.autosave", "dashboard.cancel",
+         "calendar.move", "schedule.add",
          "dashboard.requeue",
          "accounts.connect_x", "accounts.connect_facebook",
          "accounts.connect_sandbox", "accounts.disconnect", "admin.users", "admin.user",
@@ -230,9 +237,14 @@ class World:
     def form(self, endpoint: str) -> dict[str, object]:
         """Form data that succeeds for a role allowed to use the endpoint."""
         org = self.district_id
+        tomorrow = datetime.now(STOCKHOLM) + timedelta(days=1)
         forms: dict[str, dict[str, object]] = {
             "compose.compose": {"text": f"Rollkontroll {self.tag}", "accounts": [self.x.id]},
             "compose.edit": {"text": f"Ändrad {self.tag}", "accounts": [self.x.id]},
+            "calendar.move": {"post_id": self.post_id, "date": f"{tomorrow:%Y-%m-%d}",
+                              "time": "10:00"},
+            "schedule.add": {"weekday": "0", "time": "08:00"},
+            "schedule.remove": {"slot_id": "999999"},
             "accounts.connect_x": {"x-name": f"X {self.tag}", "x-organisation_id": org,
                                    **{f"x-{k}": self.new_x[k] for k in X_FIELDS}},
             "accounts.connect_facebook": {
