@@ -25,7 +25,7 @@ from core.i18n import N_, UserError, ValidationErrors
 from core.notifications import notify
 from core.users import Organisation, OrganisationKind, User
 from publisher.deliveries import OPEN
-from publisher.models import Account, Delivery, DeliveryState, Platform, Post
+from publisher.models import Account, Delivery, DeliveryState, MediaFile, Platform, Post
 from publisher.posts import DraftImage, PostDraft, create_post
 
 ASKED = "campaign_ask"
@@ -296,3 +296,15 @@ def ask_statuses(session: Session, user: User, campaign_id: int) -> list[AskStat
             answer = Answered.WAITING
         statuses.append(AskStatus(ask, askers.get(ask.asked_by_id or 0), answer))
     return statuses
+
+
+def ask_image(session: Session, user: User, ask_id: int, media_id: int) -> MediaFile:
+    """One of the ask's message's pictures, for whoever may see the ask (the composer's
+    preview); LookupError for any other picture."""
+    ask = ask_for(session, user, ask_id)
+    if ask.message is None or all(i.media_id != media_id for i in ask.message.images):
+        raise LookupError(media_id)
+    stored = session.get(MediaFile, media_id)
+    if stored is None:
+        raise LookupError(media_id)
+    return stored

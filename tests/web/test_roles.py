@@ -20,7 +20,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 from werkzeug.test import TestResponse
 
-from campaigns.models import Campaign, CampaignAsk, CampaignMessage, TargetKind
+from campaigns.models import (
+    Campaign,
+    CampaignAsk,
+    CampaignMessage,
+    CampaignMessageImage,
+    TargetKind,
+)
 from core.auth import district
 from core.clock import STOCKHOLM
 from core.db import Database
@@ -131,6 +137,8 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("campaigns.ask_page", "GET"): ALL,
     ("campaigns.ask_page", "POST"): WRITERS,  # an association's answer: its posts
     ("campaigns.decline", "POST"): WRITERS,
+    ("campaigns.ask_image", "GET"): ALL,  # the ask's pictures, for the composer's preview
+    ("campaigns.reminder", "POST"): CAMPAIGN_LEADS,
     ("auth.password", "GET"): ALL,
     ("auth.password", "POST"): ALL,  # a new password: this session goes on
     ("auth.logout", "POST"): ALL,
@@ -147,7 +155,8 @@ SAVES = {"compose.compose", "compose.edit", "drafts.autosave", "dashboard.cancel
          "monitoring.person", "monitoring.delete_watchlist", "monitoring.delete_person",
          "tokens.create", "privacy.erase",
          "campaigns.new", "campaigns.add_message", "campaigns.link_post", "campaigns.rollout",
-         "campaigns.ask", "campaigns.ask_page", "campaigns.decline", "campaigns.utm"}
+         "campaigns.ask", "campaigns.ask_page", "campaigns.decline", "campaigns.utm",
+         "campaigns.reminder"}
 # POSTs that answer with a page instead of a redirect (they change nothing).
 # The new token, shown once; the export, a download.
 ANSWERS_IN_PLACE = {"monitoring.test_query", "tokens.create", "privacy.export",
@@ -295,6 +304,7 @@ class Campaigned:
             "campaigns.ask_page": {"accounts": [self.association_account_id],
                                    f"text_{self.association_account_id}": f"Svar {tag}"},
             "campaigns.decline": {"reason": f"Nej {tag}"},
+            "campaigns.reminder": {"reminder_hours": "24"},
             "campaigns.utm": {"utm_source_x": "twitter", "utm_source_facebook": "fb",
                               "utm_medium": "social", "utm_campaign": f"val-{tag}"},
             "campaigns.rollout": {"message_id": self.message_id,
@@ -305,8 +315,8 @@ class Campaigned:
         }
 
 
-def campaigned(db: Database, account: Account) -> Campaigned:
-    """A campaign, asked of the association that owns `account`."""
+def campaigned(db: Database, account: Account, media_id: int) -> Campaigned:
+    """A campaign, asked of the association that owns `account`, its message with a picture."""
     with db.session() as session:
         campaign = Campaign(name="Välfärd", slug=f"valfard-{uuid.uuid4().hex[:6]}",
                             starts_on=datetime.now(STOCKHOLM).date(),
@@ -314,7 +324,9 @@ def campaigned(db: Database, account: Account) -> Campaigned:
                             deadline=datetime.now(STOCKHOLM) + timedelta(days=3),
                             target_kind=TargetKind.DISTRICT, utm_campaign="valfard",
                             messages=[CampaignMessage(text_x="Välfärd", text_facebook="Välfärd",
-                                                      link="https://example.org/v")])
+                                                      link="https://example.org/v",
+                                                      images=[CampaignMessageImage(
+                                                          position=1, media_id=media_id)])])
         session.add(campaign)
         session.flush()
         ask = CampaignAsk(campaign_id=campaign.id, message_id=campaign.messages[0].id,
@@ -371,7 +383,8 @@ def world(db: Database, services, make_user, make_account, make_org) -> World:
                  new_x=directory.create_account("x", f"Ny X {tag}"),
                  new_facebook=directory.create_account("facebook", f"Ny sida {tag}"),
                  monitor=monitored(db), user_id=make_user(Role.BOARD).id,
-                 campaign=campaigned(db, make_account(Platform.X, organisation=make_org())[0]))
+                 campaign=campaigned(db, make_account(Platform.X, organisation=make_org())[0],
+                                    media_id))
 
 
 def routes(app: Flask, world: World, *, public: bool = False) -> Iterator[Route]:
