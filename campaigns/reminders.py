@@ -87,7 +87,7 @@ def set_reminder_hours(session: Session, user: User, campaign_id: int, hours: st
     require(user, Action.MANAGE_CAMPAIGNS)
     campaign = campaign_for(session, user, campaign_id)
     text = hours.strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_HOURS:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_HOURS:
         raise ValidationErrors([UserError(N_("Write a whole number of hours from 1 to "
                                              "%(limit)s."), field="reminder_hours",
                                           limit=MAX_HOURS)])

@@ -71,7 +71,7 @@ def asked_for(session: Session) -> AskInComposer | None:
     raw = (request.values.get("ask") or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         abort(404)
     try:
         return AskInComposer(asks.compose_prefill(session, current_user, int(raw),

@@ -235,3 +235,23 @@ def test_chromium_shows_the_prefilled_composer(megafon):
                 "document.documentElement.scrollWidth - window.innerWidth") <= 1
             page.screenshot(path=str(artifact(f"{name}.png")), full_page=True)
             context.close()
+
+
+def test_the_lead_sets_the_reminder_and_sees_who_was_asked(asked, db):
+    token = csrf_token(asked.lead, f"/campaigns/{asked.campaign_id}")
+    for bad in ("två", "0", "²", "9" * 10):
+        response = asked.lead.post(f"/campaigns/{asked.campaign_id}/reminder",
+                                   data={"csrf_token": token, "reminder_hours": bad})
+        assert response.status_code == 422, bad
+        assert "Skriv ett helt antal timmar" in response.get_data(as_text=True)
+    response = asked.lead.post(f"/campaigns/{asked.campaign_id}/reminder",
+                               data={"csrf_token": token, "reminder_hours": "24"})
+    assert response.status_code == 302
+    page = asked.lead.get(f"/campaigns/{asked.campaign_id}").get_data(as_text=True)
+    assert "24 timmar före sista tiden" in page
+    assert re.search(rf'<tr data-answer="waiting">.*?{asked.kil.name}.*?tillfrågad av', page,
+                     re.S)
+    assert asked.kil_writer.post(f"/campaigns/{asked.campaign_id}/reminder", data={
+        "csrf_token": csrf_token(asked.kil_writer, "/compose"),
+        "reminder_hours": "12"}).status_code == 403
+    assert asked.kil_writer.get("/compose?ask=²").status_code == 404
