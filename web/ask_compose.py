@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from campaigns import asks
 from campaigns.models import CampaignMessageImage
+from publisher.drafts import draft_for
 from publisher.models import Account, Post
 from publisher.posts import DraftImage, PostDraft
 from web.forms import ComposeForm
@@ -65,10 +66,23 @@ class AskInComposer:
                                                     self.prefill.ask.id, draft)
 
 
+def _from_draft(session: Session) -> str:
+    """The ask a resumed draft was answering (drafts keep the hidden `ask` field)."""
+    raw = (request.values.get("draft_id") or request.values.get("draft") or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        return ""
+    try:
+        fields = draft_for(session, current_user, int(raw)).fields or {}
+    except LookupError:
+        return ""  # the composer answers 404 for it
+    return str(fields.get("ask") or "")
+
+
 def asked_for(session: Session) -> AskInComposer | None:
-    """The ask the composer answers (`?ask=` or the form's hidden field): 404 when there is
-    none, 403 (core.auth.NotAllowed, from the domain) for another association's ask."""
-    raw = (request.values.get("ask") or "").strip()
+    """The ask the composer answers (`?ask=`, the form's hidden field, or the resumed draft's):
+    404 when there is none, 403 (core.auth.NotAllowed, from the domain) for another
+    association's ask."""
+    raw = (request.values.get("ask") or _from_draft(session)).strip()
     if not raw:
         return None
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:

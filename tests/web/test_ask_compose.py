@@ -255,3 +255,22 @@ def test_the_lead_sets_the_reminder_and_sees_who_was_asked(asked, db):
         "csrf_token": csrf_token(asked.kil_writer, "/compose"),
         "reminder_hours": "12"}).status_code == 403
     assert asked.kil_writer.get("/compose?ask=²").status_code == 404
+
+
+def test_a_draft_of_the_answer_is_resumed_as_the_answer(asked, db):
+    """What the composer autosaves keeps the ask: resumed from the drafts, it still counts."""
+    token = csrf_token(asked.kil_writer, f"/compose?ask={asked.ask_id}")
+    saved = asked.kil_writer.post("/drafts/autosave", data={
+        "csrf_token": token, "ask": str(asked.ask_id), "text": "Kil skriver om välfärden",
+        "accounts": [asked.kil_x.id], "when": "soon"})
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    draft_id = saved.json["id"]
+    html = asked.kil_writer.get(f"/compose?draft={draft_id}").get_data(as_text=True)
+    assert 'data-testid="ask-banner"' in html and "Kil skriver om välfärden" in html
+    response = asked.kil_writer.post("/compose", data={
+        "csrf_token": token, "draft_id": str(draft_id), "text": "Kil skriver om välfärden",
+        "accounts": [asked.kil_x.id], "when": "soon"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with db.session() as session:
+        post = session.scalars(select(Post)).unique().one()
+        assert session.get(CampaignPost, post.id).campaign_id == asked.campaign_id
