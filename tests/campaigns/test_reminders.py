@@ -174,3 +174,14 @@ def test_a_worker_whose_claim_is_not_committed_yet_keeps_the_other_out(world):
     finally:
         first.close()
     assert world.reminders() == {world.writers["Kil"].id: 1}
+
+
+def test_the_scheduled_job_reminds_what_is_due_by_the_clock(world, services):
+    from schedules.campaigns import remind_asks
+
+    with world.db.session() as session:  # Kil was asked days ago; the moment has passed
+        session.get(CampaignAsk, world.ask("Kil")).asked_at = world.now - timedelta(days=5)
+        session.get(Campaign, world.campaign.id).reminder_hours = 100
+    assert remind_asks(services) == 1  # Kil (Sunne was asked after the moment)
+    assert remind_asks(services) == 0
+    assert world.reminders() == {world.writers["Kil"].id: 1}
