@@ -9,6 +9,7 @@ the coverage counts them; a refusal is kept with its reason and shown in the cov
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,14 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.campaigns import campaign_for, post_text, tagged_link
-from campaigns.models import CampaignAsk, CampaignPost
+from campaigns.models import CampaignAsk, CampaignMessageImage, CampaignPost
 from core.auth import Action, NotAllowed, can, in_scope, require
 from core.clock import to_local, utcnow
 from core.entered_time import EnteredTime
 from core.i18n import N_, UserError, ValidationErrors
 from core.notifications import notify
 from core.users import Organisation, OrganisationKind, User
-from publisher.models import Account, Post
+from publisher.deliveries import OPEN
+from publisher.models import Account, Delivery, DeliveryState, MediaFile, Platform, Post
 from publisher.posts import DraftImage, PostDraft, create_post
 
 ASKED = "campaign_ask"
@@ -65,15 +67,26 @@ def ask_associations(session: Session, user: User, campaign_id: int, message_id:
             session.add(ask)
         ask.message_id, ask.asked_by_id, ask.asked_at = message_id, user.id, now
         ask.declined_at = ask.declined_by_id = ask.decline_reason = None
+        ask.reminded_at = None  # asked again: reminded again before the deadline
         session.flush()
-        writers = [u for u in session.scalars(select(User).where(
-            User.organisation_id == organisation.id, User.active.is_(True)))
-            if can(u, Action.COMPOSE)]
-        notify(session, writers, ASKED, ASK_SUBJECT, ASK_BODY, f"/campaigns/asks/{ask.id}",
+        notify(session, writers_of(session, organisation.id), ASKED, ASK_SUBJECT, ASK_BODY,
+               compose_link(ask.id),
                lead=user.name, association=organisation.name, campaign=campaign.name,
                deadline=deadline)
         asks.append(ask)
     return asks
+
+
+def writers_of(session: Session, organisation_id: int) -> list[User]:
+    """The association's active people who write posts: those an ask and its reminder tell."""
+    return [u for u in session.scalars(select(User).where(
+        User.organisation_id == organisation_id, User.active.is_(True)).order_by(User.id))
+        if can(u, Action.COMPOSE)]
+
+
+def compose_link(ask_id: int) -> str:
+    """Where an ask's notice and e-mail lead: the composer, prefilled for the ask."""
+    return f"/compose?ask={ask_id}"
 
 
 def ask_for(session: Session, user: User, ask_id: int) -> CampaignAsk:
@@ -178,3 +191,120 @@ def decline(session: Session, user: User, ask_id: int, reason: str,
     ask.declined_at, ask.declined_by_id, ask.decline_reason = now or utcnow(), user.id, reason
     session.flush()
     return ask
+
+
+# -- answering in the composer --------------------------------------------------------------------
+
+@dataclass
+class ComposePrefill:
+    """What the composer shows for an ask: one network's words, tagged link and pictures (with
+    their descriptions) for the association's accounts on that network."""
+
+    ask: CampaignAsk
+    network: Platform
+    networks: list[Platform]  # the networks the association has active accounts on
+    text: str
+    link: str | None
+    account_ids: list[int]  # the association's active accounts on `network`
+    allowed_account_ids: list[int]  # every active account of the association
+    images: list[CampaignMessageImage]
+
+
+def compose_prefill(session: Session, user: User, ask_id: int, network: str = ""
+                    ) -> ComposePrefill:
+    """The ask as the composer offers it (X first, unless another network is chosen or the
+    association has no X account). NotAllowed for another association's people."""
+    require(user, Action.COMPOSE)
+    ask = ask_for(session, user, ask_id)
+    accounts = list(session.scalars(select(Account).where(
+        Account.organisation_id == ask.organisation_id, Account.active.is_(True))
+        .order_by(Account.name, Account.id)).unique())
+    networks = [p for p in (Platform.X, Platform.FACEBOOK)
+                if any(a.platform is p for a in accounts)]
+    chosen = next((p for p in networks if p.value == network), None)
+    platform = chosen or (networks[0] if networks else Platform.X)
+    message = ask.message
+    return ComposePrefill(
+        ask=ask, network=platform, networks=networks,
+        text=post_text(message, platform) if message else "",
+        link=tagged_link(ask.campaign, message, platform) if message else None,
+        account_ids=[a.id for a in accounts if a.platform is platform],
+        allowed_account_ids=[a.id for a in accounts],
+        images=list(message.images) if message else [])
+
+
+def answer_with_draft(session: Session, user: User, ask_id: int, draft: PostDraft,
+                      now: datetime | None = None) -> Post:
+    """The composer's post for an ask: queued through create_post (its checks), only on the
+    association's own accounts, and linked to the campaign so the coverage counts it."""
+    require(user, Action.COMPOSE)
+    ask = ask_for(session, user, ask_id)
+    now = now or utcnow()
+    own = set(session.scalars(select(Account.id).where(
+        Account.organisation_id == ask.organisation_id)))
+    if any(account_id not in own for account_id in draft.account_ids):
+        raise ValidationErrors([UserError(
+            N_("This ask is for %(association)s: choose only its accounts."), field="accounts",
+            association=ask.organisation.name)])
+    post = create_post(session, user, draft, now=now)
+    session.add(CampaignPost(post_id=post.id, campaign_id=ask.campaign_id,
+                             message_id=ask.message_id, linked_by_id=user.id, linked_at=now))
+    ask.declined_at = ask.declined_by_id = ask.decline_reason = None
+    session.flush()
+    return post
+
+
+# -- what the lead sees ---------------------------------------------------------------------------
+
+class Answered(enum.StrEnum):
+    WAITING = "waiting"  # nothing queued, no no
+    DECLINED = "declined"
+    PLANNED = "planned"  # a post waiting or going out on one of its accounts
+    PUBLISHED = "published"  # out on at least one of its accounts
+
+
+@dataclass
+class AskStatus:
+    ask: CampaignAsk
+    asked_by: str | None
+    answer: Answered
+
+
+def ask_statuses(session: Session, user: User, campaign_id: int) -> list[AskStatus]:
+    """Per ask the user may see: who was asked, by whom, when, reminded when, and the answer
+    (published, planned, declined with its reason, or nothing yet), from the posts themselves."""
+    found = asks_of(session, user, campaign_id)
+    states: dict[int, set[DeliveryState]] = {}
+    for organisation_id, state in session.execute(
+            select(Account.organisation_id, Delivery.state)
+            .join(Delivery, Delivery.account_id == Account.id)
+            .join(CampaignPost, CampaignPost.post_id == Delivery.post_id)
+            .where(CampaignPost.campaign_id == campaign_id)):
+        states.setdefault(organisation_id, set()).add(state)
+    askers = {u.id: u.name for u in session.scalars(select(User).where(
+        User.id.in_({a.asked_by_id for a in found if a.asked_by_id})))}
+    statuses = []
+    for ask in found:
+        seen = states.get(ask.organisation_id, set())
+        if DeliveryState.PUBLISHED in seen:
+            answer = Answered.PUBLISHED
+        elif seen & OPEN:
+            answer = Answered.PLANNED
+        elif ask.declined_at is not None:
+            answer = Answered.DECLINED
+        else:
+            answer = Answered.WAITING
+        statuses.append(AskStatus(ask, askers.get(ask.asked_by_id or 0), answer))
+    return statuses
+
+
+def ask_image(session: Session, user: User, ask_id: int, media_id: int) -> MediaFile:
+    """One of the ask's message's pictures, for whoever may see the ask (the composer's
+    preview); LookupError for any other picture."""
+    ask = ask_for(session, user, ask_id)
+    if ask.message is None or all(i.media_id != media_id for i in ask.message.images):
+        raise LookupError(media_id)
+    stored = session.get(MediaFile, media_id)
+    if stored is None:
+        raise LookupError(media_id)
+    return stored

@@ -45,6 +45,9 @@ class Campaign(Base):
     utm_source_facebook: Mapped[str] = mapped_column(String(100), default="facebook")
     utm_medium: Mapped[str] = mapped_column(String(100), default="social")
     utm_campaign: Mapped[str] = mapped_column(String(100))
+    # Those asked who have neither queued a post nor said no are reminded this many hours
+    # before the deadline (campaigns.reminders).
+    reminder_hours: Mapped[int] = mapped_column(default=48, server_default="48")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -128,6 +131,8 @@ class CampaignAsk(Base):
     declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    # The one reminder before the deadline: set by the worker whose conditional UPDATE claimed it.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     campaign: Mapped[Campaign] = relationship()
     message: Mapped[CampaignMessage | None] = relationship()

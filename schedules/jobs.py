@@ -20,6 +20,7 @@ from publisher.dispatch import Dispatcher
 from publisher.retry import RetryPolicy
 from publisher.services import Services
 from schedules.after_publishing import add_after_publishing_jobs
+from schedules.campaigns import add_campaign_jobs
 from schedules.guard import add_job
 from schedules.monitoring import add_monitoring_jobs
 from schedules.privacy import add_privacy_jobs
@@ -79,6 +80,7 @@ def add_jobs(scheduler: BaseScheduler, services: Services, worker_id: str) -> Di
     add_monitoring_jobs(scheduler, services, worker_id)  # polling sources
     add_privacy_jobs(scheduler, services)  # private persons' data kept only so long
     add_report_mail_job(scheduler, services, worker_id, mail)  # the board's monthly report
+    add_campaign_jobs(scheduler, services)  # reminders of campaign asks before the deadline
     return dispatcher
 
 

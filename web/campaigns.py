@@ -11,7 +11,17 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -24,7 +34,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from campaigns import asks, coverage
+from campaigns import asks, coverage, reminders
 from campaigns import campaigns as service
 from campaigns.models import Campaign, CampaignAsk, TargetKind
 from core.auth import Action
@@ -143,6 +153,12 @@ def _cell_label(cell: coverage.Cell) -> str:
     return labels[cell]
 
 
+def _answer_label(answer: asks.Answered) -> str:
+    labels = {asks.Answered.WAITING: _("No answer yet"), asks.Answered.DECLINED: _("Declined"),
+              asks.Answered.PLANNED: _("Planned"), asks.Answered.PUBLISHED: _("Published")}
+    return labels[answer]
+
+
 @bp.get("/campaigns")
 @requires(Action.VIEW_CAMPAIGNS)
 def index() -> str:
@@ -223,7 +239,9 @@ def _detail_page(campaign_id: int, errors: ValidationErrors | None = None,
         SelectChoice(o.id, o.name) for o in service.associations(session)]
     return render_template(
         "campaigns/detail.html", campaign=campaign, matrix=found, errors=errors,
-        ask_form=ask_form, asks=asks.asks_of(session, current_user, campaign_id),
+        ask_form=ask_form, asks=asks.ask_statuses(session, current_user, campaign_id),
+        reminder_form=forms.get("reminder") or ReminderForm(formdata=None, obj=campaign),
+        remind_at=reminders.remind_at(campaign), answer_label=_answer_label,
         previews={m.id: service.preview(campaign, m) for m in campaign.messages},
         targets=len(service.target_accounts(session, campaign)),
         may_manage=service.may_manage(current_user), cells=list(coverage.Cell),
@@ -402,6 +420,37 @@ def _answered(ask_id: int, posts: int) -> Response:
     flash(ngettext("%(num)d post is queued for the campaign.",
                    "%(num)d posts are queued for the campaign.", posts), "success")
     return redirect(url_for("campaigns.ask_page", ask_id=ask_id))
+
+
+@bp.get("/campaigns/asks/<int:ask_id>/media/<int:media_id>")
+@requires(Action.VIEW_CAMPAIGNS)
+def ask_image(ask_id: int, media_id: int) -> Response:
+    """A picture of the ask's message, for the composer's preview."""
+    try:
+        stored = asks.ask_image(db_session(), current_user, ask_id, media_id)
+    except LookupError:
+        abort(404)
+    path = services().settings.instance_path / stored.path
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=stored.mime, max_age=3600, conditional=True)
+
+
+class ReminderForm(SafeForm):
+    reminder_hours = StringField(_l("Remind those who have not answered this many hours before "
+                                    "the deadline"), validators=[Length(max=10)])
+
+
+@bp.post("/campaigns/<int:campaign_id>/reminder")
+@requires(Action.MANAGE_CAMPAIGNS)
+def reminder(campaign_id: int) -> Response | Rendered:
+    form = ReminderForm()
+    return submit(form, lambda session: reminders.set_reminder_hours(
+                      session, current_user, campaign_id, form.reminder_hours.data or ""),
+                  lambda campaign: _done(_("Those who have not answered are reminded "
+                                           "%(hours)s hours before the deadline.",
+                                           hours=campaign.reminder_hours), campaign_id, "asks"),
+                  lambda errors: _detail_page(campaign_id, errors, {"reminder": form}))
 
 
 @bp.post("/campaigns/asks/<int:ask_id>/decline")

@@ -42,6 +42,7 @@ from publisher.posts import (
     post_for,
 )
 from publisher.text_rules import X_MAX_WEIGHTED
+from web.ask_compose import AskInComposer, asked_for
 from web.context import db_session, services
 from web.filters import localtime
 from web.forms import ComposeForm, entered_time, show_time
@@ -55,9 +56,14 @@ bp = Blueprint("compose", __name__)
 def compose() -> str | Response | tuple[str, int]:
     session = db_session()
     accounts = visible_accounts(session, current_user)
+    asked = asked_for(session)  # answering a campaign ask: its association's accounts only
+    if asked is not None:
+        accounts = asked.narrow(accounts)
     form = ComposeForm()
     form.accounts.choices = [(a.id, a.name) for a in accounts]
     errors: ValidationErrors | None = None
+    if asked is not None and request.method == "GET":
+        asked.fill(form)
     # answering a mention in the log
     mention = mention_to_answer(session, current_user, request.values.get("mention", ""))
     if mention is not None and request.method == "GET":
@@ -71,8 +77,10 @@ def compose() -> str | Response | tuple[str, int]:
         return _with_next_slot(session, form, accounts, draft, mention)
     if form.validate_on_submit():
         images = _chosen_pictures(session, form)
-        outcome = _save(session, lambda draft: create_post(session, current_user, draft),
-                        _draft(form, images, _refused_uploads(form)))
+        save = asked.saver(session) if asked is not None else (
+            lambda draft: create_post(session, current_user, draft))
+        kept = asked.kept_images(form) if asked is not None else []
+        outcome = _save(session, save, _draft(form, kept + images, _refused_uploads(form)))
         if isinstance(outcome, ValidationErrors):
             errors = outcome
             _hold(form, images)
@@ -95,7 +103,7 @@ def compose() -> str | Response | tuple[str, int]:
             return redirect(url_for("dashboard.index"))
     elif form.errors:
         errors = ValidationErrors([])
-    return _composer(form, accounts, errors, mention=mention, draft=draft)
+    return _composer(form, accounts, errors, mention=mention, draft=draft, ask=asked)
 
 
 def _draft_asked_for(session: Session) -> Draft | None:
@@ -291,10 +299,11 @@ def _refused_uploads(form: ComposeForm) -> list[UserError]:
 
 def _composer(form: ComposeForm, accounts: list[Account], errors: ValidationErrors | None,
               *, mention: Mention | None = None, editing: Post | None = None,
-              draft: Draft | None = None) -> tuple[str, int]:
+              draft: Draft | None = None, ask: AskInComposer | None = None
+              ) -> tuple[str, int]:
     """The compose page, for a new post or a queued one; 400 when it shows problems."""
     page = render_template("compose/compose.html", form=form, accounts=accounts, errors=errors,
-                           mention=mention, editing=editing, draft=draft,
+                           mention=mention, editing=editing, draft=draft, answering_ask=ask,
                            x_limit=X_MAX_WEIGHTED,
                            alt_limit=X_ALT_TEXT_MAX, max_image_mb=MAX_STORED_BYTES // MB)
     return page, 400 if errors is not None else 200

@@ -63,7 +63,7 @@ def test_asked_associations_answer_with_a_post_or_a_reason(services, make_org, m
     assert to_arvika.subject == f"Will Arvika carry the campaign {campaign.name}?"
     assert to_kil.subject == f"Vill Kil bära kampanjen {campaign.name}?"
     assert to_kil.message["Content-Language"] == "sv"
-    assert f"https://megafon.example.org/campaigns/asks/{kil_ask}" in to_kil.body
+    assert f"https://megafon.example.org/compose?ask={kil_ask}" in to_kil.body  # the composer
 
     with db.session() as session:
         with pytest.raises(NotAllowed):

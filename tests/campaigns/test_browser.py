@@ -100,20 +100,25 @@ def test_a_campaign_lead_creates_rolls_out_and_sees_the_matrix(megafon: LiveMega
         kil_page = log_in(browser, megafon, "kil@example.org")
         kil_page.goto(megafon.url + "/notifications")
         kil_page.click("[data-kind=campaign_ask] h2 button")
-        expect(kil_page.locator("h1")).to_contain_text("Vill Vänsterpartiet Kil bära kampanjen")
-        text = kil_page.locator("[data-testid=answer-form] textarea").first
+        # The notice opens the composer, prefilled for Kil's accounts.
+        expect(kil_page.get_by_test_id("ask-banner")).to_contain_text("Välfärd före vinster")
+        text = kil_page.locator("#text")
         expect(text).to_have_value("Välfärd före vinster! Skriv under uppropet.\n\n"
                                    "#vpol #välfärd")
         text.fill("Kil är med: välfärd före vinster! Skriv under uppropet.\n\n#vpol")
-        kil_page.fill("[data-testid=answer-form] input[name=date]", f"{start:%Y-%m-%d}")
-        kil_page.fill("[data-testid=answer-form] input[name=time]", f"{start:%H:%M}")
+        kil_page.check("[data-testid=when-at]")
+        kil_page.fill("#scheduled_date", f"{start:%Y-%m-%d}")
+        kil_page.fill("#scheduled_time", f"{start:%H:%M}")
         kil_page.screenshot(path=str(artifact("campaign-ask.png")), full_page=True)
-        kil_page.click("[data-testid=answer]")
-        expect(kil_page.locator(".flash-success")).to_contain_text("1 inlägg ligger i kön")
+        kil_page.click("form.compose button[type=submit].primary")
+        expect(kil_page.locator(".flash-success")).to_contain_text("1 konto")
 
         arvika_page = log_in(browser, megafon, "arvika@example.org")
         arvika_page.goto(megafon.url + "/notifications")
         arvika_page.click("[data-kind=campaign_ask] h2 button")
+        arvika_page.click("[data-testid=ask-banner] a[href^='/campaigns/asks/']")
+        expect(arvika_page.locator("h1")).to_contain_text(
+            "Vill Vänsterpartiet Arvika bära kampanjen")
         arvika_page.fill("#reason", "Vi har årsmöte den veckan.")
         arvika_page.click("[data-testid=decline]")
         expect(arvika_page.locator("[data-testid=declined]")).to_contain_text("årsmöte")

@@ -47,7 +47,7 @@ def test_every_job_of_every_scheduler_goes_through_the_one_guard(services):
         "dispatch", "heartbeat", "send_mail", "collect_metrics", "check_tokens",
         "poll_sources", "prune_source_history", "send_digests", "alert_failing_sources",
         "send_board_reports", "file_posts", "remove_expired_personal_data",
-        "prune_spent_rows"}
+        "prune_spent_rows", "remind_campaign_asks"}
     assert all(isinstance(job.func, Guarded) and job.func.name == job.id for job in jobs)
 
 

@@ -377,3 +377,41 @@ def test_campaigns_and_their_coverage_are_read_through_the_api(api, services, ma
     assert other.get("/api/v1/campaigns", headers=bearer(other_token)).json["items"] == []
     assert other.get(f"/api/v1/campaigns/{campaign.id}/coverage", headers=bearer(other_token)
                      ).status_code == 404
+
+
+def test_a_campaigns_asks_and_their_reminders_are_read_through_the_api(api, services, make_user,
+                                                                       make_account, make_org):
+    from campaigns.asks import ask_associations, decline
+    from campaigns.reminders import send_due_reminders
+    from core.users import User
+    from tests.campaigns.helpers import new_campaign
+
+    kil, arvika = make_org("V Kil"), make_org("V Arvika")
+    make_account(Platform.X, organisation=kil)
+    arvika_writer = make_user(Role.COMMS, organisation=arvika)
+    lead = make_user(Role.CAMPAIGN_LEAD)
+    campaign = new_campaign(services.db, lead)  # deadline in two days, reminders 48 h before
+    with services.db.session() as session:
+        asks = ask_associations(session, session.get(User, lead.id), campaign.id,
+                                campaign.messages[0].id, [kil.id, arvika.id],
+                                now=campaign.deadline - timedelta(hours=49))
+        decline(session, session.get(User, arvika_writer.id), asks[1].id, "Årsmöte")
+        assert send_due_reminders(session, campaign.deadline - timedelta(hours=47)) == 1
+    client, token, _ = api(Role.BOARD, scope="read")
+    listed = client.get("/api/v1/campaigns", headers=bearer(token)).json["items"]
+    assert listed[0]["reminder_hours"] == 48
+    found = client.get(f"/api/v1/campaigns/{campaign.id}/asks", headers=bearer(token))
+    assert found.status_code == 200, found.json
+    by_name = {a["organisation_name"]: a for a in found.json["items"]}
+    assert by_name["V Kil"]["answer"] == "waiting" and by_name["V Kil"]["reminded_at"]
+    assert by_name["V Arvika"]["answer"] == "declined"
+    assert by_name["V Arvika"]["decline_reason"] == "Årsmöte"
+    assert by_name["V Arvika"]["reminded_at"] is None
+    assert by_name["V Kil"]["asked_by"] == lead.name
+    other, other_token, _ = api(Role.COMMS, organisation=make_org("V Torsby"))
+    assert other.get(f"/api/v1/campaigns/{campaign.id}/asks", headers=bearer(other_token)
+                     ).status_code == 404
+    own, own_token, _ = api(Role.COMMS, organisation=arvika)
+    assert [a["organisation_name"] for a in own.get(
+        f"/api/v1/campaigns/{campaign.id}/asks", headers=bearer(own_token)).json["items"]] == [
+        "V Arvika"]

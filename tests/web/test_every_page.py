@@ -21,7 +21,14 @@ from babel.messages.pofile import read_po
 from flask import Flask, url_for
 from sqlalchemy import select
 
-from campaigns.models import Campaign, CampaignAsk, CampaignMessage, Event, TargetKind
+from campaigns.models import (
+    Campaign,
+    CampaignAsk,
+    CampaignMessage,
+    CampaignMessageImage,
+    Event,
+    TargetKind,
+)
 from cli.demo import seed_events, seed_monitoring, seed_organisations, seed_publishing
 from core.auth import district
 from core.clock import STOCKHOLM, utcnow
@@ -146,6 +153,10 @@ def seed(live, sandbox_url: str) -> dict[str, object]:
             messages=[CampaignMessage(text_x="Välfärd före vinster!",
                                       text_facebook="Välfärd före vinster, inte tvärtom.",
                                       link="https://example.org/valfard")])
+        picture = session.scalar(select(MediaFile.id).order_by(MediaFile.id))
+        if picture is not None:  # the ask's picture, shown in the composer it opens
+            campaign.messages[0].images = [CampaignMessageImage(position=1, media_id=picture,
+                                                                alt_text="Affisch")]
         session.add(campaign)
         session.flush()
         ask = CampaignAsk(campaign_id=campaign.id, message_id=campaign.messages[0].id,

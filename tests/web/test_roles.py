@@ -24,6 +24,7 @@ from campaigns.models import (
     Campaign,
     CampaignAsk,
     CampaignMessage,
+    CampaignMessageImage,
     Event,
     EventKind,
     Municipality,
@@ -162,6 +163,8 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("county.election", "GET"): ALL,
     ("county.coverage", "POST"): CAMPAIGN_LEADS,
     ("county.election_day", "POST"): CAMPAIGN_LEADS,
+    ("campaigns.ask_image", "GET"): ALL,  # the ask's pictures, for the composer's preview
+    ("campaigns.reminder", "POST"): CAMPAIGN_LEADS,
     ("auth.password", "GET"): ALL,
     ("auth.password", "POST"): ALL,  # a new password: this session goes on
     ("auth.logout", "POST"): ALL,
@@ -182,7 +185,8 @@ SAVES = {"compose.compose", "compose.edit", "drafts.autosave", "dashboard.cancel
          "campaigns.ask", "campaigns.ask_page", "campaigns.decline", "campaigns.utm",
          "events.new", "events.edit", "events.announce", "events.templates", "events.cancel",
          "events.cancellation", "events.calendar_link",
-         "county.coverage", "county.election_day"}
+         "county.coverage", "county.election_day",
+         "campaigns.reminder"}
 # POSTs that answer with a page instead of a redirect (they change nothing).
 # The new token, shown once; the export, a download.
 ANSWERS_IN_PLACE = {"monitoring.test_query", "tokens.create", "privacy.export",
@@ -338,6 +342,7 @@ class Campaigned:
             "campaigns.ask_page": {"accounts": [self.association_account_id],
                                    f"text_{self.association_account_id}": f"Svar {tag}"},
             "campaigns.decline": {"reason": f"Nej {tag}"},
+            "campaigns.reminder": {"reminder_hours": "24"},
             "campaigns.utm": {"utm_source_x": "twitter", "utm_source_facebook": "fb",
                               "utm_medium": "social", "utm_campaign": f"val-{tag}"},
             "campaigns.rollout": {"message_id": self.message_id,
@@ -351,8 +356,8 @@ class Campaigned:
         }
 
 
-def campaigned(db: Database, account: Account) -> Campaigned:
-    """A campaign, asked of the association that owns `account`."""
+def campaigned(db: Database, account: Account, media_id: int) -> Campaigned:
+    """A campaign, asked of the association that owns `account`, its message with a picture."""
     with db.session() as session:
         campaign = Campaign(name="Välfärd", slug=f"valfard-{uuid.uuid4().hex[:6]}",
                             starts_on=datetime.now(STOCKHOLM).date(),
@@ -360,7 +365,9 @@ def campaigned(db: Database, account: Account) -> Campaigned:
                             deadline=datetime.now(STOCKHOLM) + timedelta(days=3),
                             target_kind=TargetKind.DISTRICT, utm_campaign="valfard",
                             messages=[CampaignMessage(text_x="Välfärd", text_facebook="Välfärd",
-                                                      link="https://example.org/v")])
+                                                      link="https://example.org/v",
+                                                      images=[CampaignMessageImage(
+                                                          position=1, media_id=media_id)])])
         session.add(campaign)
         session.flush()
         ask = CampaignAsk(campaign_id=campaign.id, message_id=campaign.messages[0].id,
@@ -447,7 +454,8 @@ def world(db: Database, services, make_user, make_account, make_org) -> World:
                  new_x=directory.create_account("x", f"Ny X {tag}"),
                  new_facebook=directory.create_account("facebook", f"Ny sida {tag}"),
                  monitor=monitored(db), user_id=make_user(Role.BOARD).id, event_id=evented(db),
-                 campaign=campaigned(db, make_account(Platform.X, organisation=make_org())[0]))
+                 campaign=campaigned(db, make_account(Platform.X, organisation=make_org())[0],
+                                    media_id))
 
 
 def routes(app: Flask, world: World, *, public: bool = False) -> Iterator[Route]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask.views import MethodView
 
+from campaigns import asks as ask_service
 from campaigns import campaigns as campaign_service
 from campaigns import coverage
 from core.auth import Action, NotAllowed, can
@@ -292,3 +293,20 @@ class CampaignCoverage(MethodView):
         except LookupError:
             raise ApiError(404, "Not found.") from None
         return {"campaign": found.campaign, "rows": found.rows, "overdue": found.overdue}
+
+
+@campaigns_bp.route("/<int:campaign_id>/asks")
+class CampaignAsks(MethodView):
+    @campaigns_bp.response(200, schemas.CampaignAsks)
+    def get(self, campaign_id: int) -> dict[str, Any]:
+        """The associations asked to carry the campaign (an association's caller: its own),
+        when and by whom, when reminded, and their answer: planned or published posts, a no
+        with its reason, or nothing yet."""
+        _may(Action.VIEW_CAMPAIGNS)
+        if campaign_id > 2**62:
+            raise ApiError(404, "Not found.")
+        try:
+            found = ask_service.ask_statuses(db_session(), caller().user, campaign_id)
+        except LookupError:
+            raise ApiError(404, "Not found.") from None
+        return {"items": found}

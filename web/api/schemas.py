@@ -220,6 +220,9 @@ class CampaignOut(ma.Schema):
     ends_on = ma.fields.Date(required=True)
     deadline = ma.fields.AwareDateTime(required=True)
     target_kind = ma.fields.Function(lambda c: c.target_kind.value, required=True)
+    reminder_hours = ma.fields.Integer(required=True, metadata={
+        "description": "Asks not yet answered are reminded this many hours before the "
+                       "deadline"})
 
 
 class CampaignList(ma.Schema):
@@ -243,6 +246,26 @@ class CoverageRowOut(ma.Schema):
     reach = ma.fields.Integer(allow_none=True)
     engagement = ma.fields.Integer(allow_none=True)
     overdue = ma.fields.Boolean(required=True)
+
+
+class AskOut(ma.Schema):
+    id = ma.fields.Function(lambda s: s.ask.id, required=True)
+    organisation_id = ma.fields.Function(lambda s: s.ask.organisation_id, required=True)
+    organisation_name = ma.fields.Function(lambda s: s.ask.organisation.name, required=True)
+    message_id = ma.fields.Function(lambda s: s.ask.message_id, allow_none=True)
+    asked_at = ma.fields.Function(lambda s: s.ask.asked_at.isoformat(), required=True)
+    asked_by = ma.fields.String(allow_none=True)
+    reminded_at = ma.fields.Function(
+        lambda s: s.ask.reminded_at.isoformat() if s.ask.reminded_at else None, allow_none=True)
+    answer = ma.fields.Function(lambda s: s.answer.value, required=True, metadata={
+        "description": "waiting, declined, planned or published"})
+    declined_at = ma.fields.Function(
+        lambda s: s.ask.declined_at.isoformat() if s.ask.declined_at else None, allow_none=True)
+    decline_reason = ma.fields.Function(lambda s: s.ask.decline_reason, allow_none=True)
+
+
+class CampaignAsks(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(AskOut), required=True)
 
 
 class CampaignCoverage(ma.Schema):

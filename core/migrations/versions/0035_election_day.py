@@ -1,7 +1,7 @@
 """the election day the plan counts down to, when one is chosen
 
 Revision ID: 0035
-Revises: 0033
+Revises: 0034
 Create Date: 2026-12-03
 
 Issue 13, points 6 and 7: the county page (campaigns.county) reads the municipalities of 0022;
@@ -16,7 +16,7 @@ import core.db
 
 
 revision = '0035'
-down_revision = '0033'
+down_revision = '0034'
 branch_labels = None
 depends_on = None
 
