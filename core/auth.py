@@ -51,6 +51,10 @@ class Action(enum.StrEnum):
     MANAGE_REPORT_MAIL = "manage_report_mail"  # who gets the monthly report by e-mail, and when
     VIEW_CAMPAIGNS = "view_campaigns"  # campaigns and their coverage (narrowed to one's targets)
     MANAGE_CAMPAIGNS = "manage_campaigns"  # create campaigns, roll them out, link posts to them
+    # Approve, send back or comment on posts waiting for approval (publisher.approval: only the
+    # district's users, and never one's own post).
+    APPROVE_POSTS = "approve_posts"
+    SET_APPROVAL_RULES = "set_approval_rules"  # which accounts and associations need approval
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -65,6 +69,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_REPORT_MAIL: frozenset({Role.ADMIN}),
     Action.VIEW_CAMPAIGNS: frozenset(Role),
     Action.MANAGE_CAMPAIGNS: frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD}),
+    Action.APPROVE_POSTS: frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD, Role.COMMS}),
+    Action.SET_APPROVAL_RULES: frozenset({Role.ADMIN}),
 }
 
 
