@@ -158,12 +158,13 @@ def is_approved(session: Session, post_id: int) -> bool:
     return last == ReviewAction.APPROVED.value
 
 
-def awaiting(session: Session, post_id: int) -> list[Delivery]:
-    """The post's deliveries waiting for approval, as the database has them now."""
-    return list(session.scalars(
-        select(Delivery).where(Delivery.post_id == post_id,
-                               Delivery.state == S.AWAITING_APPROVAL)
-        .order_by(Delivery.id).execution_options(populate_existing=True)).unique())
+def awaiting(session: Session, post_id: int) -> list[tuple[int, str]]:
+    """The post's deliveries waiting for approval, as the database has them now: (id, the
+    account's name)."""
+    return [(i, name) for i, name in session.execute(
+        select(Delivery.id, Account.name).join(Account, Account.id == Delivery.account_id)
+        .where(Delivery.post_id == post_id, Delivery.state == S.AWAITING_APPROVAL)
+        .order_by(Delivery.id))]
 
 
 def _short(text: str) -> str:
@@ -179,7 +180,7 @@ def asked(session: Session, author: User, post: Post, *, changed: bool = False,
     """The post (now) waits for approval: its thread says so, and the reviewers are told."""
     record(session, post.id, author, ReviewAction.CHANGED if changed else ReviewAction.SUBMITTED,
            now=now)
-    names = ", ".join(d.account.name for d in awaiting(session, post.id))
+    names = ", ".join(name for _, name in awaiting(session, post.id))
     notify(session, [u for u in reviewers(session, post) if u.id != author.id], REVIEW_ASKED,
            REVIEW_ASKED_SUBJECT, REVIEW_ASKED_BODY, _link(post.id), author=author.name,
            accounts=names, text=_short(post.text))
@@ -247,7 +248,7 @@ def approve(session: Session, user: User, post_id: int, *, comment: str | None =
     if post.author_id == user.id:
         raise ValidationErrors([UserError(OWN_POST)])
     waiting = deliveries.lock_waiting(session, post_id, now)
-    ids = [d.id for d in awaiting(session, post_id) if d.id in waiting]
+    ids = [i for i, _ in awaiting(session, post_id) if i in waiting]
     if not ids:
         raise ValidationErrors([UserError(NOTHING_WAITS)])
     due = _new_time(post, entered, now)
@@ -271,8 +272,8 @@ def send_back(session: Session, user: User, post_id: int, comment: str,
     post = _post(session, post_id)
     _require_reviewer(user, post)
     text = _checked_comment(comment, required=True)
-    moved = [d.id for d in awaiting(session, post_id)
-             if deliveries.send_back(session, d.id, note(RETURNED_BY, name=user.name))]
+    moved = [i for i, _ in awaiting(session, post_id)
+             if deliveries.send_back(session, i, note(RETURNED_BY, name=user.name))]
     if not moved:
         raise ValidationErrors([UserError(NOTHING_WAITS)])
     record(session, post.id, user, ReviewAction.RETURNED, text, now)
