@@ -328,10 +328,12 @@ def _waiting_query(user: User) -> object:
                           scope_condition(user, Account.organisation_id))
 
 
-def waiting_for(session: Session, user: User, limit: int = 200) -> list[Post]:
-    """Posts waiting for this reviewer's approval, the soonest due first (none for others)."""
+def waiting_list(session: Session, user: User, limit: int = 200) -> list[Post]:
+    """Posts waiting for this reviewer's approval, the soonest due first; NotAllowed for
+    anyone who does not review."""
+    require(user, Action.APPROVE_POSTS)
     if not may_review(user):
-        return []
+        raise NotAllowed("only the district's reviewers approve posts")
     return list(session.scalars(select(Post).where(_waiting_query(user))
                                 .order_by(Post.scheduled_at, Post.id).limit(limit)).unique())
 

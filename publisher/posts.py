@@ -20,6 +20,7 @@ from publisher.accounts import NotAllowed
 from publisher.deliveries import (
     CLAIMABLE,
     IN_REVIEW,
+    SENT_AGAIN_FROM,
     any_under_way,
     can_edit,
     change_waiting,
@@ -29,6 +30,7 @@ from publisher.deliveries import (
     to_review,
     transition,
 )
+from publisher.deliveries import WAITING as WAITING_FOR_EDIT
 from publisher.history_notes import ADDED, EDITED, QUEUED, REMOVED, SENT_FOR_REVIEW, note
 from publisher.media import MAX_IMAGES, MB, PLATFORM_IMAGE_LIMITS, X_ALT_TEXT_MAX, megabytes
 from publisher.models import (
@@ -345,7 +347,9 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
     now = now or utcnow()
     post = post_for(session, user, post_id)
     waiting = lock_waiting(session, post_id, now)
-    if any_under_way(session, post_id) or not waiting:
+    put_back = {d.account_id for d in post.deliveries if d.state in SENT_AGAIN_FROM} & set(
+        draft.account_ids)
+    if any_under_way(session, post_id) or not (waiting or put_back):
         raise ValidationErrors([UserError(N_(
             "This post can no longer be changed: it has gone out, or is going out, on at least "
             "one account. Cancel what is still waiting and write a new post."))])
@@ -397,3 +401,44 @@ def _change(session: Session, delivery: Delivery, account: Account, detail: str,
     elif state in CLAIMABLE or state is DeliveryState.HELD:
         change_waiting(session, delivery.id, state, detail, due)
     return False
+
+
+@dataclass
+class Fixed:
+    """What `fix_and_send_again` did: the post that carries the new version, and whether it is
+    a new post (the rest of the old one had gone out already)."""
+
+    post: Post
+    new_post: bool
+
+
+def fix_and_send_again(session: Session, user: User, delivery_id: int, text: str,
+                       entered_time: EnteredTime | None, now: datetime | None = None) -> Fixed:
+    """A failed delivery changed (words, time) and queued again in one step, through the
+    existing doors: `edit_post` when nothing of its post has gone out (it puts the account
+    back, waiting for approval where that is needed), else `create_post` for its account alone
+    (the post as it went out elsewhere stays as it was)."""
+    post_id = session.scalar(select(Delivery.post_id).where(Delivery.id == delivery_id))
+    if post_id is None:
+        raise LookupError(delivery_id)
+    post = post_for(session, user, post_id)
+    delivery = next(d for d in post.deliveries if d.id == delivery_id)
+    if delivery.state is not DeliveryState.FAILED:
+        raise ValidationErrors([UserError(N_("Only a failed delivery can be changed and sent "
+                                             "again here."))])
+    if any_under_way(session, post_id):
+        accounts = [delivery.account]
+    else:
+        accounts = [d.account for d in post.deliveries
+                    if d.state in WAITING_FOR_EDIT or d.id == delivery_id]
+    platforms = {a.platform for a in accounts}
+    draft = PostDraft(
+        text=text, account_ids=[a.id for a in accounts], link=post.link,
+        entered_time=entered_time,
+        media=[DraftImage(m.media_id, m.alt_text, f"#{m.position}") for m in post.media],
+        thread=[p.text for p in post.parts] if Platform.X in platforms else [],
+        first_comment=post.first_comment if Platform.FACEBOOK in platforms else None)
+    if len(accounts) == 1 and accounts[0].id == delivery.account_id and any_under_way(
+            session, post_id):
+        return Fixed(create_post(session, user, draft, now), True)
+    return Fixed(edit_post(session, user, post_id, draft, now), False)

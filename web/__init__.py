@@ -56,13 +56,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         mentions,
         monitoring,
         notifications,
+        posts,
         privacy,
         reports,
+        reviews,
         tokens,
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   reports, campaigns, health, tokens, privacy, drafts):
+                   reports, campaigns, health, tokens, privacy, drafts, reviews, posts):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)

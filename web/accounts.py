@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from core.auth import Action, organisations_for
+from core.auth import Action, can, organisations_for
 from core.i18n import ValidationErrors
 from monitor.own import mark_own_mentions
 from publisher.accounts import connect_account, disconnect_account, visible_accounts
@@ -18,6 +18,7 @@ from publisher.models import Platform
 from web.context import db_session, services
 from web.forms import ConnectFacebookForm, ConnectXForm, EmptyForm, SandboxAccountForm
 from web.permissions import requires
+from web.reviews import rules_form
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -39,9 +40,11 @@ def _page(errors: ValidationErrors | None = None, active: str | None = None,
     session = db_session()
     forms = forms or _forms()
     sandbox = services().platforms.sandbox_url
+    rules = rules_form() if can(current_user, Action.SET_APPROVAL_RULES) else None
     return render_template(
         "accounts/index.html", accounts=visible_accounts(session, current_user),
-        errors=errors, active=active, sandbox_url=sandbox, empty_form=EmptyForm(), **forms,
+        errors=errors, active=active, sandbox_url=sandbox, empty_form=EmptyForm(),
+        rules_form=rules, **forms,
     ), 400 if errors else 200
 
 
