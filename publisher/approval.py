@@ -104,6 +104,12 @@ def may_review(user: User) -> bool:
         user.organisation.kind is OrganisationKind.DISTRICT
 
 
+def may_set_rules(user: User) -> bool:
+    """The district's admins (an association's admin could otherwise lift its own rule)."""
+    return can(user, Action.SET_APPROVAL_RULES) and \
+        user.organisation.kind is OrganisationKind.DISTRICT
+
+
 def _require_reviewer(user: User, post: Post) -> None:
     require(user, Action.APPROVE_POSTS)
     if not may_review(user):
@@ -116,7 +122,8 @@ def set_rules(session: Session, user: User, account_ids: Iterable[int],
               organisation_ids: Iterable[int]) -> None:
     """The admin's choice, whole: exactly these accounts and associations need approval. Posts
     already queued stay queued; new posts and changes follow the new rule."""
-    require(user, Action.SET_APPROVAL_RULES)
+    if not may_set_rules(user):
+        raise NotAllowed("only the district's admins set which posts need approval")
     accounts, organisations = set(account_ids), set(organisation_ids)
     session.execute(update(Account).values(needs_approval=Account.id.in_(accounts)))
     session.execute(update(Organisation).values(

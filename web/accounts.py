@@ -8,12 +8,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from core.auth import Action, can, organisations_for
+from core.auth import Action, organisations_for
 from core.i18n import ValidationErrors
 from monitor.own import mark_own_mentions
 from publisher.accounts import connect_account, disconnect_account, visible_accounts
 from publisher.adapters.base import PlatformError
 from publisher.adapters.sandbox_directory import SandboxDirectory
+from publisher.approval import may_set_rules
 from publisher.models import Platform
 from web.context import db_session, services
 from web.forms import ConnectFacebookForm, ConnectXForm, EmptyForm, SandboxAccountForm
@@ -40,7 +41,7 @@ def _page(errors: ValidationErrors | None = None, active: str | None = None,
     session = db_session()
     forms = forms or _forms()
     sandbox = services().platforms.sandbox_url
-    rules = rules_form() if can(current_user, Action.SET_APPROVAL_RULES) else None
+    rules = rules_form() if may_set_rules(current_user) else None
     return render_template(
         "accounts/index.html", accounts=visible_accounts(session, current_user),
         errors=errors, active=active, sandbox_url=sandbox, empty_form=EmptyForm(),
