@@ -42,10 +42,12 @@ def _fix_form(post: Post, delivery_id: int, formdata: Any = None) -> FixForm:
 
 
 def _approve_form(post: Post) -> ApproveForm:
+    """Its own time while that is to come; once passed, empty fields the reviewer must fill
+    (or choose as soon as possible): approving as it stands answers with the reason."""
     form = ApproveForm(formdata=None)
+    form.when.data = AT
     if post.scheduled_at >= utcnow() - PAST_GRACE:
         shown = EnteredTime.showing(post.scheduled_at)
-        form.when.data = AT
         form.scheduled_date.data, form.scheduled_time.data = shown.date, shown.time
         form.scheduled_reading.data = shown.reading or None
     return form

@@ -22,6 +22,7 @@ from core.i18n import ValidationErrors
 from core.users import Organisation, OrganisationKind
 from publisher import approval
 from publisher.accounts import visible_accounts
+from publisher.posts import PAST_GRACE
 from web.context import db_session
 from web.forms import CheckboxListField, SafeForm, submit
 from web.permissions import requires
@@ -91,7 +92,7 @@ def review_badge() -> dict[str, Any]:
 def index() -> str:
     session = db_session()
     posts = approval.waiting_list(session, current_user)
-    return render_template("reviews/index.html", posts=posts, now_utc=utcnow(),
+    return render_template("reviews/index.html", posts=posts, passed=utcnow() - PAST_GRACE,
                            awaiting={p.id: [d for d in p.deliveries
                                             if d.state.value == "awaiting_approval"]
                                      for p in posts})
