@@ -270,3 +270,30 @@ def test_workers_claiming_at_once_never_take_a_post_awaiting_approval(services, 
     assert {d.state for d in rows if d.account_id == waiting.id} == {S.AWAITING_APPROVAL,
                                                                      S.RETURNED}
     assert sum(d.state is S.RETURNED for d in rows) == 3
+
+
+def test_the_campaign_coverage_shows_posts_awaiting_approval_and_sent_back(services, make_user,
+                                                                          make_account):
+    from campaigns.campaigns import link_post
+    from campaigns.coverage import Cell, matrix
+    from tests.campaigns.helpers import new_campaign
+
+    db = services.db
+    waiting, _ = make_account(Platform.X, name="Väntar på granskning")
+    returned, _ = make_account(Platform.FACEBOOK, name="Skickat tillbaka")
+    needing_approval(db, waiting)
+    needing_approval(db, returned)
+    lead, comms = make_user(Role.CAMPAIGN_LEAD), make_user(Role.COMMS)
+    campaign = new_campaign(db, lead)
+    first = queue_post(db, comms, [waiting], text="Välfärd före vinster")
+    second = queue_post(db, comms, [returned], text="Välfärd före vinster, från Kil")
+    act(db, lead, approval.send_back, second.id, "Kortare, tack")
+    with db.session() as session:
+        for post in (first, second):
+            link_post(session, session.get(User, lead.id), campaign.id,
+                      f"https://megafon.example/deliveries/{post.deliveries[0].id}")
+    with db.session() as session:
+        found = matrix(session, session.get(User, lead.id), campaign.id)
+    cells = {row.account_id: row.cell for row in found.rows}
+    assert cells[waiting.id] is Cell.AWAITING_APPROVAL
+    assert cells[returned.id] is Cell.RETURNED
