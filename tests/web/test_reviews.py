@@ -250,3 +250,34 @@ def test_a_failed_delivery_is_changed_and_sent_again_in_one_form(app, services, 
     assert deliveries_of(db, post.id)[x.id] is S.SCHEDULED
     assert the_post(db).text == "Utan stavfel"
     assert claim_due(db, "w1") == [delivery_id]
+
+
+def test_a_failed_delivery_beside_a_published_one_goes_out_as_a_new_post(app, services,
+                                                                        make_user, make_account):
+    db = services.db
+    x, _ = make_account(Platform.X)
+    facebook, _ = make_account(Platform.FACEBOOK)
+    author = make_user(Role.COMMS)
+    from tests.factories import queue_post
+
+    post = queue_post(db, author, [x, facebook], text="Ute på Facebook, inte på X")
+    claimed = claim_due(db, "w1")
+    with db.session() as session:
+        by_account = {d.account_id: d.id for d in session.scalars(
+            select(Delivery).where(Delivery.id.in_(claimed)))}
+        assert transition(session, by_account[facebook.id], S.SENDING, S.PUBLISHED,
+                          holder="w1", detail="published (1)")
+        assert transition(session, by_account[x.id], S.SENDING, S.FAILED, holder="w1",
+                          detail="refused", error_message="Text refused")
+    client = client_for(app, author)
+    prefix = f"fix{by_account[x.id]}-"
+    done = post_form(client, f"/deliveries/{by_account[x.id]}/fix",
+                     {prefix + "text": "Nu på X också", prefix + "when": "soon"},
+                     f"/posts/{post.id}")
+    assert done.status_code == 302
+    new = the_post(db)
+    assert new.id != post.id and done.location.endswith(f"/posts/{new.id}")
+    assert deliveries_of(db, new.id) == {x.id: S.SCHEDULED}
+    assert deliveries_of(db, post.id) == {x.id: S.FAILED, facebook.id: S.PUBLISHED}
+    with db.session() as session:
+        assert session.get(Post, post.id).text == "Ute på Facebook, inte på X"
