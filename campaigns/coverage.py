@@ -41,11 +41,13 @@ class Cell(enum.StrEnum):
     CANCELLED = "cancelled"
     HELD = "held"  # the account's login broke; goes out when it is reconnected
     UNCERTAIN = "uncertain"  # perhaps out: being checked on the platform
+    AWAITING_APPROVAL = "awaiting_approval"  # written, waiting for a reviewer (publisher.approval)
+    RETURNED = "returned"  # sent back by a reviewer: its author changes it
 
 
 # Which of an account's deliveries a cell shows: the lowest rank, then the newest.
 _RANK = {S.PUBLISHED: 0, S.SENDING: 1, S.UNCERTAIN: 1, S.SCHEDULED: 2, S.RETRY_WAIT: 2,
-         S.HELD: 2, S.FAILED: 3, S.CANCELLED: 4}
+         S.HELD: 2, S.AWAITING_APPROVAL: 2, S.RETURNED: 2, S.FAILED: 3, S.CANCELLED: 4}
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,10 @@ class Action(enum.StrEnum):
     # create, change, announce and cancel events: the district's users any event, an
     # association's users only events their association organises (campaigns.events)
     MANAGE_EVENTS = "manage_events"
+    # Approve, send back or comment on posts waiting for approval (publisher.approval: only the
+    # district's users, and never one's own post).
+    APPROVE_POSTS = "approve_posts"
+    SET_APPROVAL_RULES = "set_approval_rules"  # which accounts and associations need approval
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -71,6 +75,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_CAMPAIGNS: frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD}),
     Action.VIEW_EVENTS: frozenset(Role),
     Action.MANAGE_EVENTS: frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD, Role.COMMS}),
+    Action.APPROVE_POSTS: frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD, Role.COMMS}),
+    Action.SET_APPROVAL_RULES: frozenset({Role.ADMIN}),
 }
 
 

@@ -16,7 +16,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MODEL_MODULES = (
     "core.users", "core.notifications", "core.workers", "publisher.models", "publisher.metrics",
     "monitor.models", "reports.snapshots", "reports.post_issues", "reports.mailing",
-    "core.tokens", "monitor.privacy", "campaigns.models", "publisher.drafts",
+    "core.tokens", "monitor.privacy", "campaigns.models", "publisher.drafts", "publisher.approval",
     "campaigns.event_models",
     "publisher.posting_slots",
 )

@@ -42,6 +42,8 @@ class Organisation(Base):
     kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Every post on its accounts waits for a reviewer's approval (publisher.approval).
+    posts_need_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
 

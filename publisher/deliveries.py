@@ -52,22 +52,31 @@ S = DeliveryState
 # change that keeps the state: a waiting delivery whose post was edited, an uncertain one asked
 # again later.
 TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
-    S.SCHEDULED: frozenset({S.SCHEDULED, S.SENDING, S.CANCELLED, S.HELD}),
-    S.RETRY_WAIT: frozenset({S.RETRY_WAIT, S.SENDING, S.CANCELLED, S.HELD}),
+    S.SCHEDULED: frozenset({S.SCHEDULED, S.SENDING, S.CANCELLED, S.HELD, S.AWAITING_APPROVAL}),
+    S.RETRY_WAIT: frozenset({S.RETRY_WAIT, S.SENDING, S.CANCELLED, S.HELD,
+                             S.AWAITING_APPROVAL}),
     S.SENDING: frozenset({S.PUBLISHED, S.RETRY_WAIT, S.UNCERTAIN, S.HELD, S.FAILED}),
     S.UNCERTAIN: frozenset({S.PUBLISHED, S.RETRY_WAIT, S.UNCERTAIN, S.FAILED}),
-    S.HELD: frozenset({S.HELD, S.SCHEDULED, S.CANCELLED}),
-    S.FAILED: frozenset({S.SCHEDULED}),
-    S.CANCELLED: frozenset({S.SCHEDULED}),
+    S.HELD: frozenset({S.HELD, S.SCHEDULED, S.CANCELLED, S.AWAITING_APPROVAL}),
+    # publisher.approval: a reviewer approves (→ scheduled, at a time still to come) or sends
+    # it back with a comment; a change keeps it waiting; the author may cancel it.
+    S.AWAITING_APPROVAL: frozenset({S.AWAITING_APPROVAL, S.SCHEDULED, S.RETURNED, S.CANCELLED}),
+    # Changed by its author: back for approval (or queued, if the account no longer needs it).
+    S.RETURNED: frozenset({S.AWAITING_APPROVAL, S.SCHEDULED, S.CANCELLED}),
+    S.FAILED: frozenset({S.SCHEDULED, S.AWAITING_APPROVAL}),
+    S.CANCELLED: frozenset({S.SCHEDULED, S.AWAITING_APPROVAL}),
     S.PUBLISHED: frozenset(),
 }
 
 # The groups of states, defined here only; the rest of Megafon (and its templates, through the
 # predicates below) asks these instead of listing states.
-CLAIMABLE = frozenset({S.SCHEDULED, S.RETRY_WAIT})  # a claim may take it when it is due
-WAITING = frozenset({S.SCHEDULED, S.RETRY_WAIT, S.HELD})  # nothing on its way: change or cancel
+# A claim may take it when it is due: never one awaiting approval or sent back.
+CLAIMABLE = frozenset({S.SCHEDULED, S.RETRY_WAIT})
+IN_REVIEW = frozenset({S.AWAITING_APPROVAL, S.RETURNED})  # written, not approved (approval.py)
+# Nothing on its way: change or cancel.
+WAITING = frozenset({S.SCHEDULED, S.RETRY_WAIT, S.HELD}) | IN_REVIEW
 UNDER_WAY = frozenset({S.SENDING, S.UNCERTAIN, S.PUBLISHED})  # on, or perhaps on, the platform
-OPEN = frozenset({S.SCHEDULED, S.SENDING, S.RETRY_WAIT, S.UNCERTAIN, S.HELD})  # not finished
+OPEN = frozenset({S.SCHEDULED, S.SENDING, S.RETRY_WAIT, S.UNCERTAIN, S.HELD}) | IN_REVIEW
 FINISHED = frozenset(S) - OPEN  # published, failed or cancelled: the "recent" list
 SENT_AGAIN_FROM = frozenset({S.FAILED, S.CANCELLED})  # "send again" takes these
 ON_THE_ACCOUNT = OPEN | {S.PUBLISHED}  # out, or going out (for clash warnings)
@@ -432,18 +441,40 @@ def cancel(session: Session, delivery_id: int, by: str) -> bool:
 
 
 def requeue(session: Session, delivery_id: int, by: str, at: datetime | None = None, *,
-            detail: str | None = None) -> bool:
+            detail: str | None = None, for_approval: bool = False) -> bool:
     """Send a failed or cancelled delivery again with a clean slate of attempts, from `at`: now
-    for the author's "try again", the post's time for an account put back on an edited post."""
+    for the author's "try again", the post's time for an account put back on an edited post.
+    `for_approval`: its account needs approval first (awaiting_approval, not scheduled)."""
     at = at or utcnow()
+    target = S.AWAITING_APPROVAL if for_approval else S.SCHEDULED
     for state in sorted(SENT_AGAIN_FROM):
-        if transition(session, delivery_id, state, S.SCHEDULED,
+        if transition(session, delivery_id, state, target,
                       detail=detail or note(SENT_AGAIN, name=by),
                       due_at=at, next_attempt_at=at, attempts=0, claimed_by=None,
                       first_attempt_at=None, error_kind=None, error_code=None,
                       error_message=None):
             return True
     return False
+
+
+def to_review(session: Session, delivery_id: int, expected: DeliveryState, detail: str,
+              due: datetime | None = None) -> bool:
+    """A waiting (or sent back) delivery goes to awaiting approval: new, changed after its
+    approval, or changed by its author after it was sent back. No claim takes it there."""
+    values = {"due_at": due, "next_attempt_at": due} if due is not None else {}
+    return transition(session, delivery_id, expected, S.AWAITING_APPROVAL, detail=detail,
+                      claimed_by=None, **values)
+
+
+def approve(session: Session, delivery_id: int, detail: str, due: datetime) -> bool:
+    """Approved: queued for `due` (a time still to come, publisher.approval checks)."""
+    return transition(session, delivery_id, S.AWAITING_APPROVAL, S.SCHEDULED, detail=detail,
+                      due_at=due, next_attempt_at=due, attempts=0)
+
+
+def send_back(session: Session, delivery_id: int, detail: str) -> bool:
+    """A reviewer sent it back to its author, with a comment (in post_reviews)."""
+    return transition(session, delivery_id, S.AWAITING_APPROVAL, S.RETURNED, detail=detail)
 
 
 def delivery_for(session: Session, user: User, delivery_id: int) -> Delivery:
@@ -461,11 +492,13 @@ def cancel_for(session: Session, user: User, delivery_id: int) -> bool:
     return cancel(session, delivery_id, user.name)
 
 
-def send_again_for(session: Session, user: User, delivery_id: int) -> bool:
-    """The author's or comms team's "send again" (now), checked like `cancel_for`."""
+def send_again_for(session: Session, user: User, delivery_id: int, *,
+                   for_approval: bool = False) -> bool:
+    """The author's or comms team's "send again" (now), checked like `cancel_for`; through
+    publisher.approval, which says whether it waits for approval first."""
     require(user, Action.COMPOSE)
     delivery_for(session, user, delivery_id)
-    return requeue(session, delivery_id, user.name)
+    return requeue(session, delivery_id, user.name, for_approval=for_approval)
 
 
 def history(session: Session, delivery_id: int) -> list[DeliveryEvent]:

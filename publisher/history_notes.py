@@ -37,11 +37,15 @@ SENT_AGAIN = N_("sent again by %(name)s")
 EDITED = N_("edited by %(name)s")
 ADDED = N_("added to the post by %(name)s")
 REMOVED = N_("removed from the post by %(name)s")
+SENT_FOR_REVIEW = N_("sent for approval by %(name)s")
+APPROVED = N_("approved by %(name)s")
+RETURNED_BY = N_("sent back by %(name)s")
 
 NOTES = (QUEUED, ATTEMPT, WILL_RETRY, OUTCOME_UNKNOWN, CANNOT_CHECK, LEASE_RAN_OUT,
          NOT_FOUND_REQUEUED, NOT_FOUND_TOO_LATE, DUPLICATE, DUPLICATE_REFUSED, TOO_LATE,
          INTERNAL_ERROR, PUBLISHED, FOUND, FIRST_COMMENT_FAILED, FIRST_COMMENT_UNKNOWN,
-         RECONNECTED, CANCELLED, SENT_AGAIN, EDITED, ADDED, REMOVED)
+         RECONNECTED, CANCELLED, SENT_AGAIN, EDITED, ADDED, REMOVED, SENT_FOR_REVIEW, APPROVED,
+         RETURNED_BY)
 SEPARATOR = "; "  # between a published note and the warnings that came with it
 
 _VALUE = {"attempt": r"\d+", "minutes": r"\d+", "id": r"[^\s()]+"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import utcnow
@@ -31,6 +31,8 @@ class DeliveryState(enum.StrEnum):
     RETRY_WAIT = "retry_wait"  # a transient error; tried again at next_attempt_at
     UNCERTAIN = "uncertain"  # the outcome of a send was lost; reconciled before any resend
     HELD = "held"  # the account's credentials stopped working; resumes when reconnected
+    AWAITING_APPROVAL = "awaiting_approval"  # written, not yet approved: no worker takes it
+    RETURNED = "returned"  # sent back by a reviewer with a comment; the author changes it
     PUBLISHED = "published"
     FAILED = "failed"  # permanent, with the reason
     CANCELLED = "cancelled"
@@ -72,6 +74,9 @@ class Account(Base):
     credentials_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Its posts wait for a reviewer's approval (publisher.approval); so do all of an
+    # organisation's accounts' posts when organisations.posts_need_approval is set.
+    needs_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 

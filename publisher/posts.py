@@ -15,17 +15,23 @@ from core.entered_time import EnteredTime, read_wall_clock
 from core.i18n import N_, UserError, ValidationErrors
 from core.text import CONTROL_MESSAGE, has_control_characters
 from core.users import User
+from publisher import approval
 from publisher.accounts import NotAllowed
 from publisher.deliveries import (
+    CLAIMABLE,
+    IN_REVIEW,
+    SENT_AGAIN_FROM,
     any_under_way,
     can_edit,
     change_waiting,
     lock_waiting,
     record_event,
     requeue,
+    to_review,
     transition,
 )
-from publisher.history_notes import ADDED, EDITED, QUEUED, REMOVED, note
+from publisher.deliveries import WAITING as WAITING_FOR_EDIT
+from publisher.history_notes import ADDED, EDITED, QUEUED, REMOVED, SENT_FOR_REVIEW, note
 from publisher.media import MAX_IMAGES, MB, PLATFORM_IMAGE_LIMITS, X_ALT_TEXT_MAX, megabytes
 from publisher.models import (
     Account,
@@ -190,6 +196,9 @@ def _check_time(draft: PostDraft, now: datetime, errors: list[UserError],
     return due
 
 
+check_time = _check_time  # publisher.approval: a new time for a post whose own has passed
+
+
 def _fill(post: Post, checked: _Checked) -> None:
     post.text, post.link, post.first_comment = checked.text, checked.link, checked.first_comment
     post.text_x, post.text_facebook = checked.text_x, checked.text_facebook
@@ -209,19 +218,27 @@ def create_post(
     _fill(post, checked)
     session.add(post)
     session.flush()
-    _add_deliveries(session, post, checked.accounts, checked.due, now,
-                    note(QUEUED, name=user.name))
+    if _add_deliveries(session, post, checked.accounts, checked.due, now,
+                       note(QUEUED, name=user.name), note(SENT_FOR_REVIEW, name=user.name)):
+        approval.asked(session, user, post, now=now)
     return post
 
 
 def _add_deliveries(session: Session, post: Post, accounts: list[Account], due: datetime,
-                    now: datetime, detail: str) -> None:
+                    now: datetime, detail: str, review_detail: str) -> bool:
+    """One delivery per account: scheduled, or awaiting approval where the account needs it
+    (publisher.approval). Whether any waits for approval."""
+    for_review = False
     for account in accounts:
+        state = approval.delivery_state_for(account)
+        for_review |= state is DeliveryState.AWAITING_APPROVAL
         delivery = Delivery(account=account, due_at=due, next_attempt_at=due,
-                            state=DeliveryState.SCHEDULED, updated_at=now)
+                            state=state, updated_at=now)
         post.deliveries.append(delivery)
         session.flush()
-        record_event(session, delivery.id, None, DeliveryState.SCHEDULED, detail)
+        record_event(session, delivery.id, None, state,
+                     review_detail if state is DeliveryState.AWAITING_APPROVAL else detail)
+    return for_review
 
 
 def _check_images(session: Session, images: list[DraftImage], platforms: set[Platform],
@@ -343,7 +360,9 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
     now = now or utcnow()
     post = post_for(session, user, post_id)
     waiting = lock_waiting(session, post_id, now)
-    if any_under_way(session, post_id) or not waiting:
+    put_back = {d.account_id for d in post.deliveries if d.state in SENT_AGAIN_FROM} & set(
+        draft.account_ids)
+    if any_under_way(session, post_id) or not (waiting or put_back):
         raise ValidationErrors([UserError(N_(
             "This post can no longer be changed: it has gone out, or is going out, on at least "
             "one account. Cancel what is still waiting and write a new post."))])
@@ -351,18 +370,88 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
     moved = checked.due != post.scheduled_at
     _fill(post, checked)
     wanted = {account.id: account for account in checked.accounts}
+    for_review = False
+    edited = note(EDITED, name=user.name)
     for delivery in post.deliveries:
         account = wanted.pop(delivery.account_id, None)
         if delivery.id in waiting and account is None:
             transition(session, delivery.id, delivery.state, DeliveryState.CANCELLED,
                        detail=note(REMOVED, name=user.name))
         elif delivery.id in waiting:
-            change_waiting(session, delivery.id, delivery.state, note(EDITED, name=user.name),
-                           checked.due if moved else None)
+            for_review |= _change(session, delivery, account, edited,
+                                  checked.due if moved else None)
         elif account is not None:  # failed or cancelled before: in the post again
+            review = approval.needs_approval(account)
+            for_review |= review
             requeue(session, delivery.id, user.name, checked.due,
-                    detail=note(ADDED, name=user.name))
-    _add_deliveries(session, post, list(wanted.values()), checked.due, now,
-                    note(ADDED, name=user.name))
+                    detail=note(ADDED, name=user.name), for_approval=review)
+    for_review |= _add_deliveries(session, post, list(wanted.values()), checked.due, now,
+                                  note(ADDED, name=user.name),
+                                  note(SENT_FOR_REVIEW, name=user.name))
     session.flush()
+    if for_review:
+        approval.asked(session, user, post, changed=True, now=now)
     return post
+
+
+def _change(session: Session, delivery: Delivery, account: Account, detail: str,
+            due: datetime | None) -> bool:
+    """A waiting delivery of a changed post: on an account that needs approval it waits for
+    approval (again, if it was approved or sent back); elsewhere it keeps its place in the
+    queue (one sent back, or waiting, when the rule was lifted, is queued). Whether it waits
+    for approval now."""
+    state = delivery.state
+    if approval.needs_approval(account):
+        if state is DeliveryState.AWAITING_APPROVAL:
+            change_waiting(session, delivery.id, state, detail, due)
+        else:
+            to_review(session, delivery.id, state, detail, due)
+        return True
+    if state in IN_REVIEW:
+        values = {"due_at": due, "next_attempt_at": due} if due is not None else {}
+        transition(session, delivery.id, state, DeliveryState.SCHEDULED, detail=detail,
+                   **values)
+    elif state in CLAIMABLE or state is DeliveryState.HELD:
+        change_waiting(session, delivery.id, state, detail, due)
+    return False
+
+
+@dataclass
+class Fixed:
+    """What `fix_and_send_again` did: the post that carries the new version, and whether it is
+    a new post (the rest of the old one had gone out already)."""
+
+    post: Post
+    new_post: bool
+
+
+def fix_and_send_again(session: Session, user: User, delivery_id: int, text: str,
+                       entered_time: EnteredTime | None, now: datetime | None = None) -> Fixed:
+    """A failed delivery changed (words, time) and queued again in one step, through the
+    existing doors: `edit_post` when nothing of its post has gone out (it puts the account
+    back, waiting for approval where that is needed), else `create_post` for its account alone
+    (the post as it went out elsewhere stays as it was)."""
+    post_id = session.scalar(select(Delivery.post_id).where(Delivery.id == delivery_id))
+    if post_id is None:
+        raise LookupError(delivery_id)
+    post = post_for(session, user, post_id)
+    delivery = next(d for d in post.deliveries if d.id == delivery_id)
+    if delivery.state is not DeliveryState.FAILED:
+        raise ValidationErrors([UserError(N_("Only a failed delivery can be changed and sent "
+                                             "again here."))])
+    if any_under_way(session, post_id):
+        accounts = [delivery.account]
+    else:
+        accounts = [d.account for d in post.deliveries
+                    if d.state in WAITING_FOR_EDIT or d.id == delivery_id]
+    platforms = {a.platform for a in accounts}
+    draft = PostDraft(
+        text=text, account_ids=[a.id for a in accounts], link=post.link,
+        entered_time=entered_time,
+        media=[DraftImage(m.media_id, m.alt_text, f"#{m.position}") for m in post.media],
+        thread=[p.text for p in post.parts] if Platform.X in platforms else [],
+        first_comment=post.first_comment if Platform.FACEBOOK in platforms else None)
+    if len(accounts) == 1 and accounts[0].id == delivery.account_id and any_under_way(
+            session, post_id):
+        return Fixed(create_post(session, user, draft, now), True)
+    return Fixed(edit_post(session, user, post_id, draft, now), False)

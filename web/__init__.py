@@ -59,15 +59,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         mentions,
         monitoring,
         notifications,
+        posts,
         privacy,
         reports,
+        reviews,
         schedule,
         tokens,
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
                    reports, campaigns, county, health, tokens, privacy, drafts, events,
-                   schedule, calendar):
+                   schedule, calendar, reviews, posts):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)

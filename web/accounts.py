@@ -14,10 +14,12 @@ from monitor.own import mark_own_mentions
 from publisher.accounts import connect_account, disconnect_account, visible_accounts
 from publisher.adapters.base import PlatformError
 from publisher.adapters.sandbox_directory import SandboxDirectory
+from publisher.approval import may_set_rules
 from publisher.models import Platform
 from web.context import db_session, services
 from web.forms import ConnectFacebookForm, ConnectXForm, EmptyForm, SandboxAccountForm
 from web.permissions import requires
+from web.reviews import rules_form
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -39,9 +41,11 @@ def _page(errors: ValidationErrors | None = None, active: str | None = None,
     session = db_session()
     forms = forms or _forms()
     sandbox = services().platforms.sandbox_url
+    rules = rules_form() if may_set_rules(current_user) else None
     return render_template(
         "accounts/index.html", accounts=visible_accounts(session, current_user),
-        errors=errors, active=active, sandbox_url=sandbox, empty_form=EmptyForm(), **forms,
+        errors=errors, active=active, sandbox_url=sandbox, empty_form=EmptyForm(),
+        rules_form=rules, **forms,
     ), 400 if errors else 200
 
 

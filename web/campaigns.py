@@ -149,7 +149,9 @@ def _cell_label(cell: coverage.Cell) -> str:
         coverage.Cell.DECLINED: _("Declined"), coverage.Cell.PLANNED: _("Planned"),
         coverage.Cell.SENDING: _("Sending"), coverage.Cell.PUBLISHED: _("Published"),
         coverage.Cell.FAILED: _("Failed"), coverage.Cell.CANCELLED: _("Cancelled"),
-        coverage.Cell.HELD: _("On hold"), coverage.Cell.UNCERTAIN: _("Checking")}
+        coverage.Cell.HELD: _("On hold"), coverage.Cell.UNCERTAIN: _("Checking"),
+        coverage.Cell.AWAITING_APPROVAL: _("Awaiting approval"),
+        coverage.Cell.RETURNED: _("Sent back")}
     return labels[cell]
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from core.auth import Action, NotAllowed
-from publisher import deliveries, queue
+from publisher import approval, deliveries, queue
 from publisher.metrics import metrics_summary
 from publisher.retry import RetryPolicy
 from publisher.user_messages import explain
@@ -60,7 +60,7 @@ def delivery(delivery_id: int) -> str:
 @requires(Action.COMPOSE)
 def requeue(delivery_id: int) -> Response:
     if EmptyForm().validate_on_submit():
-        if deliveries.send_again_for(db_session(), current_user, delivery_id):
+        if approval.send_again_for(db_session(), current_user, delivery_id):
             db_session().commit()
             flash(_("The delivery is queued again and goes out now."), "success")
         else:

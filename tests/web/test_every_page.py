@@ -30,16 +30,17 @@ from campaigns.models import (
     TargetKind,
 )
 from cli.demo import seed_events, seed_monitoring, seed_organisations, seed_publishing
-from core.auth import district
+from core.auth import create_user, district
 from core.clock import STOCKHOLM, utcnow
-from core.users import Organisation, OrganisationKind, User
+from core.users import Organisation, OrganisationKind, Role, User
 from monitor.fetch import SafeFetcher
 from monitor.models import Source, SourceKind
 from monitor.polling import LiveIngest, poll_source
 from monitor.sources import PollContext
 from publisher.drafts import save_draft
-from publisher.models import Account, Delivery, MediaFile, Platform, Post
+from publisher.models import Account, Delivery, MediaFile, Platform
 from publisher.posts import PostDraft, create_post
+from tests.conftest import PASSWORD
 from tests.monitor.feedserver import FeedServer, rss
 from tests.publisher.sandbox_faults import set_faults
 from tests.web.browser import Megafon, artifact, chromium
@@ -167,13 +168,24 @@ def seed(live, sandbox_url: str) -> dict[str, object]:
         draft = save_draft(session, walker, {"text": "Ett utkast om kollektivtrafiken",
                                              "accounts": ["1"]})
 
+        # a post waiting for approval (publisher.approval), written by someone else
+        page_account = session.scalar(select(Account).where(
+            Account.platform == Platform.FACEBOOK).order_by(Account.id))
+        page_account.needs_approval = True
+        writer = create_user(session, email=f"skribent-{uuid.uuid4().hex[:6]}@example.org",
+                             name="Sara Skribent", password=PASSWORD, role=Role.COMMS)
+        waiting = create_post(session, writer, PostDraft(
+            text="Stormöte om kollektivtrafiken på torsdag", account_ids=[page_account.id],
+            scheduled_local=(datetime.now(STOCKHOLM) + timedelta(hours=2)).replace(
+                tzinfo=None, second=0, microsecond=0)))
+
         def first(column):
             return session.scalar(select(column).order_by(column))
 
         return {"campaign_id": campaign.id, "ask_id": ask.id,
                 "mention_id": seeded.mentions[next(iter(seeded.mentions))],
                 "watchlist_id": seeded.transport_id, "person_id": seeded.person_id,
-                "post_id": first(Post.id), "delivery_id": first(Delivery.id),
+                "post_id": waiting.id, "delivery_id": first(Delivery.id),
                 "account_id": first(Account.id), "source_id": first(Source.id),
                 "user_id": first(User.id), "media_id": first(MediaFile.id),
                 "organisation_id": district(session).id, "table": "issues",

@@ -51,6 +51,7 @@ ADMINS = frozenset({Role.ADMIN})
 TRIAGERS = frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD})
 MONITOR_MANAGERS = frozenset({Role.ADMIN, Role.COMMS})
 CAMPAIGN_LEADS = frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD})
+REVIEWERS = frozenset({Role.ADMIN, Role.COMMS, Role.CAMPAIGN_LEAD})  # of the district
 
 # Reachable without logging in; everything else needs a user.
 PUBLIC = {"static", "favicon", "health.healthz", "health.publishing", "auth.login",
@@ -71,6 +72,11 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("compose.media", "GET"): ALL,
     ("compose.compose", "GET"): WRITERS,
     ("compose.compose", "POST"): WRITERS,
+    ("posts.detail", "GET"): ALL,
+    ("reviews.index", "GET"): REVIEWERS,
+    ("reviews.comment", "POST"): WRITERS,
+    ("reviews.approve", "POST"): REVIEWERS,  # the world's post waits for approval: approved
+    ("posts.fix", "POST"): WRITERS,  # the delivery has not failed: told so, nothing changes
     ("compose.edit", "GET"): WRITERS,
     ("compose.edit", "POST"): WRITERS,  # before cancel: changes the waiting post
     ("calendar.index", "GET"): ALL,
@@ -84,6 +90,8 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("drafts.delete", "POST"): WRITERS,
     ("dashboard.cancel", "POST"): WRITERS,
     ("dashboard.requeue", "POST"): WRITERS,  # after cancel: sends the cancelled delivery again
+    ("reviews.send_back", "POST"): REVIEWERS,  # sent again, it waits for approval: sent back
+    ("reviews.rules", "POST"): ADMINS,
     ("accounts.connect_x", "POST"): ACCOUNT_MANAGERS,
     ("accounts.connect_facebook", "POST"): ACCOUNT_MANAGERS,
     ("accounts.connect_sandbox", "POST"): ACCOUNT_MANAGERS,
@@ -186,7 +194,8 @@ SAVES = {"compose.compose", "compose.edit", "drafts.autosave", "dashboard.cancel
          "events.new", "events.edit", "events.announce", "events.templates", "events.cancel",
          "events.cancellation", "events.calendar_link",
          "county.coverage", "county.election_day",
-         "campaigns.reminder"}
+         "campaigns.reminder",
+         "reviews.comment", "reviews.approve", "reviews.send_back", "reviews.rules"}
 # POSTs that answer with a page instead of a redirect (they change nothing).
 # The new token, shown once; the export, a download.
 ANSWERS_IN_PLACE = {"monitoring.test_query", "tokens.create", "privacy.export",
@@ -270,6 +279,9 @@ class World:
             "tokens.create": {"name": f"Rollkontroll {self.tag}", "scope": "read"},
             "privacy.export": {"subject": "@nobody"},
             "privacy.erase": {"subject": "@nobody", "confirm": "yes"},
+            "reviews.comment": {"comment": f"Kommentar {self.tag}"},
+            "reviews.send_back": {"comment": f"Ändra {self.tag}"},
+            "reviews.rules": {"accounts": [self.x.id, self.facebook.id]},
             **self.monitor.forms(self.tag),
             **self.campaign.forms(self.tag, self.post_id),
             **event_forms(self.tag, org, self.x.id),
@@ -444,6 +456,8 @@ def queue_picture_post(services, user: User, account: Account) -> tuple[int, int
 def world(db: Database, services, make_user, make_account, make_org) -> World:
     x, _ = make_account(Platform.X)
     facebook, _ = make_account(Platform.FACEBOOK)
+    with db.session() as session:  # its posts wait for approval (publisher.approval)
+        session.get(Account, x.id).needs_approval = True
     delivery_id, post_id, media_id = queue_picture_post(services, make_user(Role.COMMS), x)
     directory = SandboxDirectory(services.platforms.sandbox_url)
     tag = uuid.uuid4().hex[:8]
