@@ -31,6 +31,7 @@ FIELD = "file"
 # The columns, by the names people give them (compared without case, spaces, "-" or "_").
 COLUMNS = ("account", "time", "text", "link", "image", "alt")
 REQUIRED = ("account", "time", "text")
+REQUIRED_NAMES = {"account": "konto (account)", "time": "tid (time)", "text": "text"}
 HEADER_NAMES: dict[str, str] = {
     **dict.fromkeys(("konto", "account", "kanal", "channel"), "account"),
     **dict.fromkeys(("tid", "time", "tidpunkt", "datumochtid", "datetime", "when", "publiceras",
@@ -177,7 +178,8 @@ def _with_header(table: list[list[str]], name: str) -> ReadFile:
     if missing:
         raise UserError(N_("The first row must name the columns: konto (account), tid (time) "
                            "and text, and if you like länk (link), bild (image) and alt-text. "
-                           "Missing: %(missing)s."), field=FIELD, missing=", ".join(missing))
+                           "Missing: %(missing)s."), field=FIELD,
+                        missing=", ".join(REQUIRED_NAMES[c] for c in missing))
     if len(body) > MAX_ROWS:
         raise UserError(N_("At most %(limit)s posts can be imported at once: split the file."),
                         field=FIELD, limit=MAX_ROWS)

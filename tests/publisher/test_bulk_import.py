@@ -104,7 +104,7 @@ def test_english_headers_and_an_xlsx_file(services, world):
 
 def test_a_file_that_cannot_be_read_says_why(services, world):
     writer = world["writer"]
-    with pytest.raises(UserError, match="Missing: time"):
+    with pytest.raises(UserError, match=r"Missing: tid \(time\)"):
         preview(services, writer, "konto;text\nKil på X;Hej\n".encode())
     with pytest.raises(UserError, match="empty"):
         preview(services, writer, b"\xef\xbb\xbf\r\n")
