@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -34,7 +34,7 @@ from core.auth import Action, NotAllowed, can, in_scope, require
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
 from core.entered_time import SUMMER_TIME, WINTER_TIME, EnteredTime
-from core.i18n import N_, UserError
+from core.i18n import N_, UserError, ValidationErrors
 from core.users import User
 from publisher.import_files import ReadFile, read_posts_file
 from publisher.media import MAX_STORED_BYTES, MB, store_image
@@ -339,11 +339,16 @@ def import_for(session: Session, user: User, import_id: int) -> PostImport:
 
 @dataclass(frozen=True)
 class Confirmed:
-    """What confirming did: the posts queued, or (changed) nothing, the preview checked anew."""
+    """What confirming did: the posts queued, or nothing (`already` confirmed before)."""
 
     post_ids: list[int]
-    changed: bool = False
     already: bool = False
+
+
+class ImportChanged(Exception):
+    """Something changed since the preview: a row the person saw as valid is refused now, or
+    they confirmed another number of rows than the preview has. Nothing may be kept: the caller
+    rolls back, then `recheck_import` shows the rows as they are now."""
 
 
 def _recheck(session: Session, user: User, record: PostImport, now: datetime
@@ -360,38 +365,53 @@ def _recheck(session: Session, user: User, record: PostImport, now: datetime
     return rows
 
 
-def _numbers(rows: Iterable[Mapping[str, Any]]) -> list[int]:
-    return [row["row"] for row in rows if not row["problems"]]
+def recheck_import(session: Session, user: User, import_id: int, now: datetime | None = None
+                   ) -> PostImport:
+    """Check every row of an unconfirmed import again and keep what is found (after a refused
+    confirmation: time has passed, an account was disconnected, ...)."""
+    record = import_for(session, user, import_id)
+    if record.confirmed_at is None:
+        record.rows = _recheck(session, user, record, now or utcnow())
+        session.flush()
+    return record
 
 
 def confirm_import(session: Session, user: User, import_id: int, expected: int,
                    now: datetime | None = None) -> Confirmed:
-    """Queue every valid row, in the caller's one transaction, or none.
+    """Queue every row the preview found valid, in the caller's one transaction, or none.
 
-    Every row is checked again first (time passes, accounts are disconnected, another person
-    may confirm): when the rows that are valid now are not the `expected` number the person
-    was shown, nothing is queued, the preview is updated and `changed` says so (the caller
-    commits that and shows it). A second confirmation queues nothing (`already`).
+    Each row goes through `create_post`, which checks it again as it saves it: if any is
+    refused now, or `expected` is not the number of valid rows the preview shows,
+    ImportChanged is raised and the caller must roll back (nothing is kept) and call
+    `recheck_import`. A second confirmation queues nothing (`already`); of two at once, the
+    import's row decides which one queues.
     """
     now = now or utcnow()
     record = import_for(session, user, import_id)
     if record.confirmed_at is not None:
         return Confirmed([], already=True)
-    rows = _recheck(session, user, record, now)
-    valid = [row for row in rows if not row["problems"]]
-    if _numbers(rows) != _numbers(record.rows) or len(valid) != expected or not valid:
-        record.rows = rows
-        return Confirmed([], changed=True)
+    valid = record.valid_rows
+    if len(valid) != expected or not valid:
+        raise ImportChanged(import_id)
     claimed = session.execute(
         update(PostImport).where(PostImport.id == record.id, PostImport.confirmed_at.is_(None))
         .values(confirmed_at=now).execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
         return Confirmed([], already=True)
+    rows = [dict(row) for row in record.rows]
     post_ids = []
-    for row in valid:
+    for row in rows:
+        if row["problems"]:
+            continue
         when, _ = entered(row["cells"].get("time", ""))
-        post = create_post(session, user, _draft(row["cells"], row["account_id"],
-                                                 row["media_id"], when), now)
+        draft = _draft(row["cells"], row["account_id"], row["media_id"], when)
+        if row["account_id"] is None or (
+                row["media_id"] is not None and session.get(MediaFile, row["media_id"]) is None):
+            raise ImportChanged(import_id)
+        try:
+            post = create_post(session, user, draft, now)
+        except (ValidationErrors, NotAllowed):
+            raise ImportChanged(import_id) from None
         row["post_id"] = post.id
         post_ids.append(post.id)
     record.rows = rows

@@ -24,10 +24,12 @@ from core.i18n import N_, UserError, ValidationErrors
 from monitor.fetch import FetchError, SafeFetcher
 from publisher.bulk_import import (
     MAX_ZIP_BYTES,
+    ImportChanged,
     PostImport,
     confirm_import,
     import_for,
     preview_import,
+    recheck_import,
 )
 from publisher.import_files import MAX_FILE_BYTES, MAX_ROWS
 from publisher.media import MAX_STORED_BYTES, MB
@@ -156,19 +158,22 @@ def confirm(import_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     session = db_session()
+    back = redirect(url_for("imports.preview", import_id=import_id))
     try:
         done = confirm_import(session, current_user, import_id, int(form.expected.data))
     except LookupError:
         session.rollback()
         abort(404)
+    except ImportChanged:
+        session.rollback()  # nothing of it is kept
+        recheck_import(session, current_user, import_id)
+        session.commit()
+        flash(_("Something changed since the preview, so nothing was imported. The rows are "
+                "checked again below: look them over and confirm again."), "warning")
+        return back
     session.commit()
-    back = redirect(url_for("imports.preview", import_id=import_id))
     if done.already:
         flash(_("This file has already been imported."), "warning")
-        return back
-    if done.changed:
-        flash(_("Something changed since the preview, so nothing was imported. The rows are "
-                 "checked again below: look them over and confirm again."), "warning")
         return back
     flash(ngettext("%(num)s post from the file is queued.",
                    "%(num)s posts from the file are queued.", len(done.post_ids)), "success")

@@ -17,7 +17,14 @@ from core.clock import to_local
 from core.i18n import UserError
 from core.users import Role, User
 from monitor.fetch import FetchError, SafeFetcher
-from publisher.bulk_import import PostImport, confirm_import, import_for, preview_import
+from publisher.bulk_import import (
+    ImportChanged,
+    PostImport,
+    confirm_import,
+    import_for,
+    preview_import,
+    recheck_import,
+)
 from publisher.models import Account, Delivery, DeliveryState, Platform, Post
 from publisher.services import Services
 from tests.media_images import picture
@@ -163,7 +170,7 @@ def test_confirming_queues_every_valid_row_and_nothing_else(services, world):
     with services.db.session() as session:
         done = confirm_import(session, session.get(User, world["writer"].id), record.id, 2,
                               now=NOW)
-    assert len(done.post_ids) == 2 and not done.changed
+    assert len(done.post_ids) == 2 and not done.already
     queued = posts(services)
     assert [p.text for p in queued] == ["Bussarna i Kil ska gå i tid",
                                         "Skolan i Kil behöver fler lärare – kom på mötet!"]
@@ -187,15 +194,21 @@ def test_what_changed_since_the_preview_is_shown_again_and_nothing_queued(servic
     assert len(record.valid_rows) == 2
     later = NOW + timedelta(hours=1)  # 10:30 Stockholm has passed
     with services.db.session() as session:
-        done = confirm_import(session, session.get(User, world["writer"].id), record.id, 2,
-                              now=later)
-    assert done.changed and done.post_ids == []
+        user = session.get(User, world["writer"].id)
+        with pytest.raises(ImportChanged):
+            confirm_import(session, user, record.id, 2, now=later)
+        session.rollback()
+        recheck_import(session, user, record.id, now=later)
     assert posts(services) == []
     with services.db.session() as session:
         stored = session.get(PostImport, record.id)
         assert [r["row"] for r in stored.valid_rows] == [3] and stored.confirmed_at is None
-        done = confirm_import(session, session.get(User, world["writer"].id), record.id, 1,
-                              now=later)
+        assert "already passed" in problems(stored)[2][0][1]
+        user = session.get(User, world["writer"].id)
+        with pytest.raises(ImportChanged):  # the person was shown 1, not 2
+            confirm_import(session, user, record.id, 2, now=later)
+        session.rollback()
+        done = confirm_import(session, user, record.id, 1, now=later)
     assert len(done.post_ids) == 1
     assert [p.text for p in posts(services)] == ["Senare"]
 
@@ -208,17 +221,20 @@ def test_all_or_nothing_an_account_gone_since_the_preview_queues_no_row(services
     with services.db.session() as session:
         session.get(Account, world["facebook"].id).active = False
     with services.db.session() as session:
-        done = confirm_import(session, session.get(User, world["writer"].id), record.id, 2,
-                              now=NOW)
-    assert done.changed and posts(services) == []
+        user = session.get(User, world["writer"].id)
+        with pytest.raises(ImportChanged):  # the X row was saved first, then the refusal
+            confirm_import(session, user, record.id, 2, now=NOW)
+        session.rollback()
+        recheck_import(session, user, record.id, now=NOW)
+    assert posts(services) == []
     with services.db.session() as session:
         stored = session.get(PostImport, record.id)
         assert problems(stored)[3] == [("account", "No account is called Kil på Facebook. "
                                                    "Write its name as the accounts page shows "
                                                    "it.")]
         assert stored.confirmed_at is None
-        done = confirm_import(session, session.get(User, world["writer"].id), record.id, 1,
-                              now=NOW)
+        confirm_import(session, session.get(User, world["writer"].id), record.id, 1,
+                       now=NOW)
     assert [p.text for p in posts(services)] == ["Bussarna i Kil ska gå i tid"]
 
 
