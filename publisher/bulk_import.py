@@ -35,8 +35,9 @@ from core.clock import utcnow
 from core.db import Base, UTCDateTime
 from core.entered_time import SUMMER_TIME, WINTER_TIME, EnteredTime
 from core.i18n import N_, UserError, ValidationErrors
+from core.text import CONTROL_CHARACTERS, CONTROL_MESSAGE
 from core.users import User
-from publisher.import_files import ReadFile, read_posts_file
+from publisher.import_files import UNREADABLE, ReadFile, read_posts_file
 from publisher.media import MAX_STORED_BYTES, MB, store_image
 from publisher.models import Account, MediaFile, Platform
 from publisher.posts import DraftImage, PostDraft, check_post, create_post
@@ -252,7 +253,9 @@ class _Checker:
     def row(self, number: int, cells: Mapping[str, str], media_id: int | None,
             image_problem: dict[str, Any] | None) -> dict[str, Any]:
         """One row checked by the composer's rules; what it needs to be queued later."""
-        problems: list[dict[str, Any]] = []
+        problems: list[dict[str, Any]] = [
+            _problem(column, CONTROL_MESSAGE) for column, value in cells.items()
+            if UNREADABLE in value]
         warnings: list[dict[str, Any]] = []
         account, account_problem = self.accounts.find(cells.get("account", ""))
         if account_problem:
@@ -320,7 +323,8 @@ def preview_import(session: Session, user: User, data: bytes, file_name: str, *,
     if read.ignored:
         messages.append({"msgid": IGNORED_COLUMNS, "params": {"names": ", ".join(read.ignored)}})
     record = PostImport(user_id=user.id, organisation_id=user.organisation_id,
-                        file_name=file_name[:FILE_NAME_LENGTH], rows=rows,
+                        file_name=CONTROL_CHARACTERS.sub("", file_name)[:FILE_NAME_LENGTH],
+                        rows=rows,
                         notes={"headers": read.headers, "messages": messages}, created_at=now)
     session.add(record)
     session.flush()

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from core.i18n import N_, UserError
+from core.text import CONTROL_CHARACTERS
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -44,6 +45,7 @@ HEADER_NAMES: dict[str, str] = {
                      "imagedescription", "alternativetext"), "alt"),
 }
 SEPARATORS = (";", ",", "\t")
+UNREADABLE = "\ufffd"
 
 
 @dataclass
@@ -193,4 +195,6 @@ def _with_header(table: list[list[str]], name: str) -> ReadFile:
 
 
 def _cut(cell: str | None) -> str:
-    return (cell or "")[:MAX_CELL]
+    """The cell as stored in the preview: control characters (which no database keeps) shown as
+    U+FFFD, for publisher.bulk_import to refuse with the composer's message."""
+    return CONTROL_CHARACTERS.sub(UNREADABLE, (cell or "")[:MAX_CELL])

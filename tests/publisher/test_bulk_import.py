@@ -141,7 +141,8 @@ def test_every_problem_is_named_by_row_and_column(services, world):
         "Kil på X;2031-10-26 02:30 vintertid;Andra gången;;;",             # 12
         ";;;;;",                                                           # 13: empty, skipped
         "Kil på X;2031-03-02 14:30;;;;",                                   # 14
-    ).encode("cp1252"))
+        "Kil på X;2031-03-02 14:30;Noll\x00byte;;;",                       # 15
+    ).encode("cp1252"), "inl\x00agg.csv")
     found = problems(record)
     assert found[2] == [] and 13 not in found
     assert found[3] == [("account", "No account is called Ingen sådan. Write its name as the "
@@ -158,6 +159,8 @@ def test_every_problem_is_named_by_row_and_column(services, world):
     assert [c for c, _ in found[11]] == ["time"] and "YYYY-MM-DD" in found[11][0][1]
     assert found[12] == []
     assert [c for c, _ in found[14]] == ["text"]
+    assert [c for c, _ in found[15]] == ["text"] and "control characters" in found[15][0][1]
+    assert record.file_name == "inlagg.csv"
     winter = next(r for r in record.rows if r["row"] == 12)
     assert winter["cells"]["time"].endswith("vintertid")
     assert posts(services) == []  # nothing queued by the preview
