@@ -37,7 +37,7 @@ from core.entered_time import SUMMER_TIME, WINTER_TIME, EnteredTime
 from core.i18n import N_, UserError, ValidationErrors
 from core.text import CONTROL_CHARACTERS, CONTROL_MESSAGE
 from core.users import User
-from publisher.import_files import UNREADABLE, ReadFile, read_posts_file
+from publisher.import_files import COLUMNS, UNREADABLE, ReadFile, read_posts_file
 from publisher.media import MAX_STORED_BYTES, MB, store_image
 from publisher.models import Account, MediaFile, Platform
 from publisher.posts import DraftImage, PostDraft, check_post, create_post
@@ -281,6 +281,7 @@ class _Checker:
                 problems.append(_problem("time", DOUBLED_HOUR, **error.params))
             else:
                 problems.append(_from_error(column, error))
+        problems.sort(key=lambda p: COLUMNS.index(p["column"]))  # as the file has them
         return {"row": number, "cells": dict(cells),
                 "account_id": account.id if account else None,
                 "account": account_label(account) if account else "",
