@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from core.users import Role
 from publisher.bulk_import import PostImport
 from publisher.models import Delivery, Platform, Post
 from tests.factories import count
+from tests.media_images import picture
 from tests.web.browser import LiveMegafon, Megafon, artifact, chromium
 from tests.web.conftest import csrf_token
 
@@ -171,6 +173,29 @@ def test_the_preview_of_many_rows_is_paged(db, logged_in, make_account):
     last = client.get(f"/compose/import/{record.id}?page=3").text
     assert "Inlägg nummer 249" in last and last.count('data-valid="yes"') == 50
     assert client.get(f"/compose/import/{record.id}?page=x").status_code == 200
+
+
+def test_pictures_come_from_the_uploaded_zip_or_through_the_ssrf_guard(db, logged_in,
+                                                                       make_account):
+    make_account(Platform.X, name="Kil X")
+    client, _ = logged_in(Role.COMMS)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as packed:
+        packed.writestr("affisch.png", picture())
+    when = day_after_tomorrow()
+    data = (f"konto;tid;text;bild;alt\nKil X;{when};Med bild;affisch.png;Affisch\n"
+            f"Kil X;{when};Från en intern adress;http://127.0.0.1:9/bild.png;Bild\n").encode()
+    response = upload(client, data, pictures=(io.BytesIO(archive.getvalue()), "bilder.zip"))
+    [record] = imports(db)
+    page = client.get(response.location).text
+    assert "Rad 3, kolumn bild: Blockerad: 127.0.0.1 är en privat adress" in page
+    assert [r["row"] for r in record.valid_rows] == [2]
+    token = csrf_token(client, response.location)
+    client.post(f"/compose/import/{record.id}/confirm",
+                data={"csrf_token": token, "expected": "1"})
+    with db.session() as session:
+        post = session.scalar(select(Post))
+        assert post.text == "Med bild" and [m.alt_text for m in post.media] == ["Affisch"]
 
 
 @pytest.mark.browser
