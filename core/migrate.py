@@ -19,6 +19,7 @@ MODEL_MODULES = (
     "core.tokens", "monitor.privacy", "campaigns.models", "publisher.drafts", "publisher.approval",
     "campaigns.event_models",
     "publisher.posting_slots",
+    "publisher.bulk_import",
 )
 
 

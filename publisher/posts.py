@@ -224,6 +224,17 @@ def create_post(
     return post
 
 
+def check_post(session: Session, user: User, draft: PostDraft, now: datetime | None = None
+               ) -> list[UserError]:
+    """What `create_post` would refuse the draft for, saving nothing (empty: it would be
+    queued). For a preview of many posts at once (publisher.bulk_import)."""
+    try:
+        _check(session, user, draft, now or utcnow())
+    except ValidationErrors as refused:
+        return refused.errors
+    return []
+
+
 def _add_deliveries(session: Session, post: Post, accounts: list[Account], due: datetime,
                     now: datetime, detail: str, review_detail: str) -> bool:
     """One delivery per account: scheduled, or awaiting approval where the account needs it

@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         errors,
         events,
         health,
+        imports,
         mentions,
         monitoring,
         notifications,
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
                    reports, campaigns, county, health, tokens, privacy, drafts, events,
-                   schedule, calendar, reviews, posts):
+                   schedule, calendar, reviews, posts, imports):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)

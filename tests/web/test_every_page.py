@@ -37,6 +37,7 @@ from monitor.fetch import SafeFetcher
 from monitor.models import Source, SourceKind
 from monitor.polling import LiveIngest, poll_source
 from monitor.sources import PollContext
+from publisher.bulk_import import preview_import
 from publisher.drafts import save_draft
 from publisher.models import Account, Delivery, MediaFile, Platform
 from publisher.posts import PostDraft, create_post
@@ -178,6 +179,12 @@ def seed(live, sandbox_url: str) -> dict[str, object]:
             text="Stormöte om kollektivtrafiken på torsdag", account_ids=[page_account.id],
             scheduled_local=(datetime.now(STOCKHOLM) + timedelta(hours=2)).replace(
                 tzinfo=None, second=0, microsecond=0)))
+        account = session.scalar(select(Account).order_by(Account.id))
+        when = datetime.now(STOCKHOLM) + timedelta(days=2)
+        imported = preview_import(
+            session, walker, (f"Konto;Tid;Text;Bild\n{account.name};{when:%Y-%m-%d} 12:00;Hej "
+                              f"Värmland\nOkänt;{when:%Y-%m-%d} 25:00;Fel;bild.png\n").encode(),
+            "inlagg.csv", media_root=services.settings.instance_path)
 
         def first(column):
             return session.scalar(select(column).order_by(column))
@@ -190,7 +197,7 @@ def seed(live, sandbox_url: str) -> dict[str, object]:
                 "user_id": first(User.id), "media_id": first(MediaFile.id),
                 "organisation_id": district(session).id, "table": "issues",
                 "token": "not-a-token", "token_id": 1, "lang": "en",
-                "draft_id": draft.id, "event_id": first(Event.id)}
+                "draft_id": draft.id, "event_id": first(Event.id), "import_id": imported.id}
 
 
 def pages(app: Flask, values: dict[str, object]) -> list[str]:

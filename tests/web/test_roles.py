@@ -7,6 +7,7 @@ action would go through, and the unchanged database would show it did not.
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from core.db import Database
 from core.users import Organisation, Role, User
 from monitor.models import Mention, MentionWatchlist, Person, Source, SourceKind, Watchlist
 from publisher.adapters.sandbox_directory import SandboxDirectory
+from publisher.bulk_import import preview_import
 from publisher.media import store_image
 from publisher.models import Account, Delivery, DeliveryState, Platform, Post
 from publisher.posts import DraftImage, PostDraft, create_post
@@ -88,6 +90,10 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("drafts.index", "GET"): WRITERS,
     ("drafts.autosave", "POST"): WRITERS,
     ("drafts.delete", "POST"): WRITERS,
+    ("imports.upload", "GET"): WRITERS,
+    ("imports.upload", "POST"): WRITERS,  # a preview: nothing queued
+    ("imports.preview", "GET"): WRITERS,
+    ("imports.confirm", "POST"): WRITERS,
     ("dashboard.cancel", "POST"): WRITERS,
     ("dashboard.requeue", "POST"): WRITERS,  # after cancel: sends the cancelled delivery again
     ("reviews.send_back", "POST"): REVIEWERS,  # sent again, it waits for approval: sent back
@@ -180,6 +186,7 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
 # POSTs whose valid form data saves something (so a refusal shows as an unchanged database).
 SAVES = {"compose.compose", "compose.edit", "drafts.autosave", "dashboard.cancel",
          "calendar.move", "schedule.add",
+         "imports.upload", "imports.confirm",
          "dashboard.requeue",
          "accounts.connect_x", "accounts.connect_facebook",
          "accounts.connect_sandbox", "accounts.disconnect", "admin.users", "admin.user",
@@ -235,6 +242,7 @@ class World:
     campaign: Campaigned
     user_id: int
     event_id: int
+    import_id: int
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def url_values(self) -> dict[str, object]:
@@ -245,7 +253,7 @@ class World:
                 "watchlist_id": self.monitor.watchlist_id, "person_id": self.monitor.person_id,
                 "table": "issues", "token_id": 1, "campaign_id": self.campaign.campaign_id,
                 "ask_id": self.campaign.ask_id, "user_id": self.user_id, "token": "not-a-token",
-                "draft_id": 1, "event_id": self.event_id}
+                "draft_id": 1, "event_id": self.event_id, "import_id": self.import_id}
 
     def form(self, endpoint: str) -> dict[str, object]:
         """Form data that succeeds for a role allowed to use the endpoint."""
@@ -282,6 +290,8 @@ class World:
             "reviews.comment": {"comment": f"Kommentar {self.tag}"},
             "reviews.send_back": {"comment": f"Ändra {self.tag}"},
             "reviews.rules": {"accounts": [self.x.id, self.facebook.id]},
+            "imports.upload": {"file": (io.BytesIO(import_file(self.x.name)), "inlagg.csv")},
+            "imports.confirm": {"expected": "1"},
             **self.monitor.forms(self.tag),
             **self.campaign.forms(self.tag, self.post_id),
             **event_forms(self.tag, org, self.x.id),
@@ -452,6 +462,18 @@ def queue_picture_post(services, user: User, account: Account) -> tuple[int, int
         return post.deliveries[0].id, post.id, media.id
 
 
+def import_file(account_name: str) -> bytes:
+    """A file of one post to import, due the day after tomorrow."""
+    when = datetime.now(STOCKHOLM) + timedelta(days=2)
+    return f"konto;tid;text\n{account_name};{when:%Y-%m-%d} 12:00;Importerat\n".encode()
+
+
+def previewed_import(services, user: User, account: Account) -> int:
+    with services.db.session() as session:
+        return preview_import(session, session.get(User, user.id), import_file(account.name),
+                              "inlagg.csv", media_root=services.settings.instance_path).id
+
+
 @pytest.fixture
 def world(db: Database, services, make_user, make_account, make_org) -> World:
     x, _ = make_account(Platform.X)
@@ -468,6 +490,7 @@ def world(db: Database, services, make_user, make_account, make_org) -> World:
                  new_x=directory.create_account("x", f"Ny X {tag}"),
                  new_facebook=directory.create_account("facebook", f"Ny sida {tag}"),
                  monitor=monitored(db), user_id=make_user(Role.BOARD).id, event_id=evented(db),
+                 import_id=previewed_import(services, make_user(Role.COMMS), x),
                  campaign=campaigned(db, make_account(Platform.X, organisation=make_org())[0],
                                     media_id))
 

@@ -1,7 +1,7 @@
 """posting slots: the times of the week an account posts at
 
 Revision ID: 0038
-Revises: 0036
+Revises: 0037
 Create Date: 2026-12-03
 
 Issue 17, point 2: publisher.posting_slots keeps each account's weekly slots (weekday, minute
@@ -14,7 +14,7 @@ import core.db
 
 
 revision = '0038'
-down_revision = '0036'
+down_revision = '0037'
 branch_labels = None
 depends_on = None
 
