@@ -67,6 +67,7 @@ JOBS_QUERY = (
            Delivery.first_attempt_at, Account.id.label("account_id"), Account.platform,
            Account.credentials_sealed, Account.handle, Account.external_id,
            Post.id.label("post_id"), Post.text, Post.link, Post.first_comment,
+           Post.reply_to_external_id,
            exists().where(PostMedia.post_id == Post.id).label("has_media"),
            exists().where(PostPart.post_id == Post.id).label("has_parts"))
     .join(Account, Account.id == Delivery.account_id)
@@ -280,6 +281,7 @@ class Dispatcher:
                 credentials=credentials,
                 content=Content(
                     text=row.text, link=row.link, first_comment=row.first_comment,
+                    reply_to=row.reply_to_external_id,
                     media=media_refs(post, self.media_root) if post else (),
                     thread=tuple(part.text for part in post.parts) if post else ()),
                 due_at=row.due_at, attempts=row.attempts,
