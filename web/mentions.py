@@ -266,7 +266,8 @@ def _detail(mention_id: int, form: TriageForm | None = None,
         person_names=_person_names(), own_accounts=_own_accounts([mention]),
         assignee=session.get(User, mention.assigned_to_id) if mention.assigned_to_id else None,
         response=response, suggestions=suggestions, action_form=EmptyForm(), **_texts(),
-        reply_target=_reply_target(mention),
+        may_reply_in_thread=can(current_user, Action.COMPOSE) and bool(
+            replies.reply_accounts(session, current_user, _reply_target(mention))),
         watchlists={w.id: w for w in session.scalars(select(Watchlist))}, **_labels(),
     ), 400 if errors else 200
 
