@@ -12,7 +12,7 @@ import facebook
 import pytest
 import requests
 import tweepy
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from core.clock import utcnow
 from core.i18n import ValidationErrors
@@ -22,6 +22,7 @@ from publisher.adapters.redirect import RewriteSession
 from publisher.adapters.sandbox_directory import SandboxDirectory
 from publisher.deliveries import history
 from publisher.dispatch import Dispatcher
+from publisher.metrics import MetricsSchedule, enrol_published
 from publisher.models import Delivery, DeliveryState, Platform, Post
 from publisher.replies import ReplyTarget, create_reply
 from tests.factories import deliveries
@@ -262,3 +263,22 @@ def test_only_the_page_that_owns_the_post_may_comment_and_x_replies_need_an_x_ac
         reply(services, user, target, None, "  ")
     assert sorted(e.field for e in empty.value.errors) == ["account", "text"]
     assert deliveries(services.db) == []
+
+
+def test_an_x_reply_gets_its_numbers_fetched_and_a_page_comment_is_left_out(
+        services, sandbox, make_user, make_account):
+    x, _ = make_account(Platform.X)
+    fb, creds = make_account(Platform.FACEBOOK)
+    said = x_client(sandbox, stranger(sandbox, "x")).create_tweet(
+        text="Siffror?", user_auth=True).data["id"]
+    _, comment_id = page_post_with_comment(sandbox, creds, "Och på Facebook?")
+    user = make_user()
+    reply(services, user, ReplyTarget(Platform.X, str(said)), x.id, "Svar på X")
+    reply(services, user, ReplyTarget(Platform.FACEBOOK, comment_id, fb.id), fb.id, "Svar här")
+    dispatcher(services).run_once()
+    x_delivery, fb_delivery = deliveries(services.db)
+    assert (x_delivery.state, fb_delivery.state) == (S.PUBLISHED, S.PUBLISHED)
+    # Graph has no shares or post fields on a comment: only the tweet is followed.
+    assert enrol_published(services.db) == 1
+    with services.db.session() as session:
+        assert session.scalars(select(MetricsSchedule.delivery_id)).all() == [x_delivery.id]
