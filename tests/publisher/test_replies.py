@@ -32,6 +32,12 @@ S = DeliveryState
 REPLY_GONE = "You attempted to reply to a Tweet that is deleted or not visible to you."
 
 
+@pytest.fixture
+def services(services_on_any_db):
+    """Every test here on SQLite and on PostgreSQL."""
+    return services_on_any_db
+
+
 def dispatcher(services, later: int = 0) -> Dispatcher:
     return Dispatcher(services.db, services.platforms, services.box, "w1", concurrency=2,
                       media_root=services.settings.instance_path,

@@ -28,6 +28,12 @@ from tests.web.browser import LiveMegafon, Megafon, artifact, chromium
 from tests.web.conftest import csrf_token
 
 
+@pytest.fixture
+def services(services_on_any_db):
+    """Every test here on SQLite and on PostgreSQL."""
+    return services_on_any_db
+
+
 def _watchlist(session) -> int:
     found = session.scalar(select(Watchlist.id).where(Watchlist.name == "Kollektivtrafik"))
     if found is None:
@@ -229,6 +235,9 @@ def test_the_reply_form_in_chromium_queues_and_shows_the_reply(megafon: LiveMega
         expect(page.locator("[data-testid=reply-account]")).to_be_checked()
         page.fill("#reply-text", "Vi kämpar för att linje 3 ska finnas kvar.")
         page.screenshot(path=str(artifact("mention-reply-form.png")), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})  # on a phone: nothing sideways
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+        page.screenshot(path=str(artifact("phone-mention-reply-form.png")), full_page=True)
         page.click("[data-testid=send-reply]")
         page.wait_for_load_state()
         expect(page.locator("[data-testid=response-kind]")).to_have_text(
