@@ -24,6 +24,7 @@ from publisher.deliveries import history
 from publisher.dispatch import Dispatcher
 from publisher.metrics import MetricsSchedule, enrol_published
 from publisher.models import Delivery, DeliveryState, Platform, Post
+from publisher.posts import PostDraft, edit_post
 from publisher.replies import ReplyTarget, create_reply
 from tests.factories import deliveries
 from tests.publisher.sandbox_faults import set_faults, stored_posts
@@ -288,3 +289,21 @@ def test_an_x_reply_gets_its_numbers_fetched_and_a_page_comment_is_left_out(
     assert enrol_published(services.db) == 1
     with services.db.session() as session:
         assert session.scalars(select(MetricsSchedule.delivery_id)).all() == [x_delivery.id]
+
+
+def test_a_queued_reply_changes_its_words_but_not_its_account(services, sandbox, make_user,
+                                                              make_account):
+    x, _ = make_account(Platform.X)
+    page, _ = make_account(Platform.FACEBOOK)
+    user = make_user()
+    post = reply(services, user, ReplyTarget(Platform.X, "4711"), x.id, "Första orden")
+    with services.db.session() as session:
+        author = session.get(User, user.id)
+        with pytest.raises(ValidationErrors) as refused:
+            edit_post(session, author, post.id, PostDraft(text="Hej", account_ids=[x.id, page.id]))
+        assert "keeps the account it answers from" in refused.value.errors[0].message
+    with services.db.session() as session:
+        edited = edit_post(session, session.get(User, user.id), post.id,
+                           PostDraft(text="Bättre ord", account_ids=[x.id]))
+        assert (edited.text, edited.reply_to_external_id) == ("Bättre ord", "4711")
+        assert [d.account_id for d in edited.deliveries] == [x.id]
