@@ -84,9 +84,9 @@ def post_reply(client, mention_id: int, data: dict[str, object]):
 
 def test_an_x_mention_is_answered_in_its_thread_from_our_x_accounts_only(
         services, sandbox, db, logged_in, make_account):
-    x, creds = make_account(Platform.X, name="VP Värmland X")
-    x2, _ = make_account(Platform.X, name="VP Karlstad X")
-    page, _ = make_account(Platform.FACEBOOK, name="VP Värmland sida")
+    x, creds = make_account(Platform.X, name=f"VP Värmland X {uuid.uuid4().hex[:6]}")
+    x2, _ = make_account(Platform.X, name=f"VP Karlstad X {uuid.uuid4().hex[:6]}")
+    page, _ = make_account(Platform.FACEBOOK, name=f"VP Värmland sida {uuid.uuid4().hex[:6]}")
     said = tweet_by_a_voter(sandbox)
     mention_id = mention_from(db, SourceKind.X_SEARCH, f"x:{said}")
     client, _ = logged_in(Role.COMMS)
@@ -108,7 +108,7 @@ def test_an_x_mention_is_answered_in_its_thread_from_our_x_accounts_only(
 
     Dispatcher(services.db, services.platforms, services.box, "w1").run_once()
     [delivery] = deliveries(db)
-    assert delivery.state is DeliveryState.PUBLISHED
+    assert delivery.state is DeliveryState.PUBLISHED, (delivery.error_kind, delivery.error_message)
     stored = requests.get(f"{sandbox.url}/sandbox/api/accounts/{creds['user_id']}/posts",
                           timeout=10).json()
     assert [(p["parent_id"], p["id"]) for p in stored] == [(said, delivery.external_id)]
@@ -121,9 +121,9 @@ def test_an_x_mention_is_answered_in_its_thread_from_our_x_accounts_only(
 def test_a_page_comment_is_answered_only_by_the_page_that_owns_the_post(
         db, logged_in, make_account, make_org):
     own = make_org()
-    page, _ = make_account(Platform.FACEBOOK, organisation=own, name="VP Kil sida")
-    make_account(Platform.FACEBOOK, organisation=own, name="VP Kil andra sida")
-    make_account(Platform.X, organisation=own, name="VP Kil X")
+    page, _ = make_account(Platform.FACEBOOK, organisation=own)
+    make_account(Platform.FACEBOOK, organisation=own)
+    make_account(Platform.X, organisation=own)
     mention_id = mention_from(db, SourceKind.FB_COMMENTS, "fb:1234_5678", page.id,
                               title="Eva: När är mötet?")
     client, _ = logged_in(Role.COMMS, own)
