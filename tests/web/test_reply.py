@@ -116,6 +116,8 @@ def test_an_x_mention_is_answered_in_its_thread_from_our_x_accounts_only(
     assert 'data-testid="response-kind"' in shown and "Vi vill behålla den." in shown
     assert f'href="/deliveries/{delivery.id}"' in shown
     assert 'data-state="published"' in shown and delivery.external_url in shown
+    queue_page = client.get(f"/deliveries/{delivery.id}").get_data(as_text=True)
+    assert "Ett svar i tråden där det sades." in queue_page
 
 
 def test_a_page_comment_is_answered_only_by_the_page_that_owns_the_post(
