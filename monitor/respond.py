@@ -2,11 +2,14 @@
 answers it is linked back, so the log shows what was said in reply and who is on it.
 
 No Flask and no publisher here: web/ opens the composer with `mention_to_answer` and
-`response_prefill` and, once the post is saved, calls `link_response` with its id.
+`response_prefill` and, once the post is saved, calls `link_response` with its id. A mention
+that is an X post or a comment on one of our Pages can also be answered where it was said:
+`thread_of` says where (web/ hands that to publisher.replies).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -14,8 +17,9 @@ from sqlalchemy.orm import Session
 from core.auth import Action, can, require
 from core.clock import utcnow
 from core.users import User
+from monitor.admin import source_account
 from monitor.highlight import SEPARATOR, document, parse_hits
-from monitor.models import Mention, Triage
+from monitor.models import Mention, Source, Triage
 from monitor.triage import triage
 
 
@@ -79,3 +83,29 @@ def response_prefill(mention: Mention) -> tuple[str, str | None]:
     outlet = mention.outlet.strip() if mention.outlet else ""
     text = f"“{quote}”" + (f" ({outlet})" if outlet else "") + "\n\n"
     return text, mention.url
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Where a mention was said, to reply there: "x" and the post's id, or "facebook", the
+    comment's id and the Page (our account's id) whose post it is under."""
+
+    platform: str
+    external_id: str
+    owner_account_id: int | None = None
+
+
+def thread_of(session: Session, mention: Mention) -> Thread | None:
+    """The X post or Page comment the mention is, from the sightings that found it (X search:
+    "x:<id>"; Page comments: "fb:<id>", read through the source's Page); None for anything
+    else, or a comment whose source no longer names its Page."""
+    for sighting in mention.sightings:
+        kind, _, external_id = sighting.item_key.partition(":")
+        if kind == "x" and external_id:
+            return Thread("x", external_id)
+        if kind == "fb" and external_id and sighting.source_id is not None:
+            source = session.get(Source, sighting.source_id)
+            owner = source_account(source) if source is not None else None
+            if owner is not None:
+                return Thread("facebook", external_id, owner)
+    return None

@@ -77,6 +77,7 @@ JOBS_QUERY = (
            Account.credentials_sealed, Account.handle, Account.external_id,
            Post.id.label("post_id"), Post.text, Post.text_x, Post.text_facebook,
            Post.link, Post.first_comment,
+           Post.reply_to_external_id,
            exists().where(PostMedia.post_id == Post.id).label("has_media"),
            exists().where(PostPart.post_id == Post.id).label("has_parts"))
     .join(Account, Account.id == Delivery.account_id)
@@ -291,6 +292,7 @@ class Dispatcher:
                 content=Content(
                     text=variant_text(row.platform, row.text, row.text_x, row.text_facebook),
                     link=row.link, first_comment=row.first_comment,
+                    reply_to=row.reply_to_external_id,
                     media=media_refs(post, self.media_root) if post else (),
                     thread=tuple(part.text for part in post.parts) if post else ()),
                 due_at=row.due_at, attempts=row.attempts,

@@ -36,7 +36,14 @@ from core.clock import utcnow
 from core.crypto import CredentialBox
 from core.db import Base, Database, UTCDateTime
 from publisher.adapters.base import ErrorKind, Metrics, PlatformError
-from publisher.models import Account, CredentialStatus, Delivery, DeliveryState, Platform
+from publisher.models import (
+    Account,
+    CredentialStatus,
+    Delivery,
+    DeliveryState,
+    Platform,
+    Post,
+)
 from publisher.platforms import Platforms
 
 log = logging.getLogger(__name__)
@@ -137,9 +144,13 @@ def enrol_published(db: Database, now: datetime | None = None, limit: int = 1000
         rows = session.execute(
             select(Delivery.id, Delivery.published_at)
             .outerjoin(MetricsSchedule, MetricsSchedule.delivery_id == Delivery.id)
+            .join(Post, Post.id == Delivery.post_id)
             .where(Delivery.state == DeliveryState.PUBLISHED, Delivery.external_id.is_not(None),
                    Delivery.published_at >= now - TRACKED_FOR,
-                   MetricsSchedule.delivery_id.is_(None))
+                   MetricsSchedule.delivery_id.is_(None),
+                   # A Page's reply is a comment: Graph has no shares or post fields for it.
+                   or_(Post.reply_to_platform.is_(None),
+                       Post.reply_to_platform != Platform.FACEBOOK.value))
             .order_by(Delivery.id).limit(limit)).all()
         if not rows:
             return 0

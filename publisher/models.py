@@ -96,6 +96,10 @@ class Post(Base):
     link: Mapped[str | None] = mapped_column(String(2000))
     # Facebook only: a comment the Page writes under its own post right after publishing.
     first_comment: Mapped[str | None] = mapped_column(Text)
+    # A reply (publisher.replies): written under this X post or Facebook post/comment, in its
+    # thread, rather than as a new post on the account's timeline or Page.
+    reply_to_platform: Mapped[str | None] = mapped_column(String(16))
+    reply_to_external_id: Mapped[str | None] = mapped_column(String(128))
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

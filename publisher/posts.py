@@ -378,6 +378,14 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
             "This post can no longer be changed: it has gone out, or is going out, on at least "
             "one account. Cancel what is still waiting and write a new post."))])
     checked = _check(session, user, draft, now, current_due=post.scheduled_at)
+    if post.reply_to_external_id and (
+            {a.id for a in checked.accounts} != {d.account_id for d in post.deliveries}
+            or checked.parts or checked.first_comment or checked.images):
+        # Only that account may write in that thread (publisher.replies), and a reply is a
+        # reply, not a thread or a post with pictures and a comment.
+        raise ValidationErrors([UserError(N_(
+            "A reply in a thread keeps the account it answers from and has no thread, "
+            "pictures or first comment: change only its words or its time."))])
     moved = checked.due != post.scheduled_at
     _fill(post, checked)
     wanted = {account.id: account for account in checked.accounts}

@@ -343,7 +343,9 @@ def post_edge(account: Account, object_id: str, edge: str) -> dict[str, Any]:
             raise bad_param("(#100) Missing message or attachment")
         if len(message) > COMMENT_MAX:  # Facebook's limit for a comment
             raise bad_param(f"(#100) The comment is too long: at most {COMMENT_MAX} characters")
-        comment_id = f"{_post_number(target.id)}_{state.new_id()}"
+        # <post number>_<comment number>, a reply to a comment too: the thread's post's number
+        root = state.post(target.conversation_id or target.id) or target
+        comment_id = f"{_post_number(root.id)}_{state.new_id()}"
         comment = state.add_post(account, "comment", message, post_id=comment_id, parent=target)
         return {"id": comment.id}
     page = _page(account, object_id)

@@ -27,9 +27,39 @@ def _post(account: Account, post_id: str) -> Post:
     return post
 
 
-def _comments(post: Post) -> list[Post]:
-    return current_state().timeline(None, ["comment"], limit=SHOWN, parent_id=post.id,
-                                    newest_first=False)[0]
+def _comments(post: Post) -> list[tuple[Post, list[Post]]]:
+    """The post's comments, oldest first, each with the replies written under it (as Facebook
+    shows them: one level deep, a reply to a reply under the same comment)."""
+    state = current_state()
+    top = state.timeline(None, ["comment"], limit=SHOWN, parent_id=post.id,
+                         newest_first=False)[0]
+    below = [c for c in state.timeline(None, ["comment"], limit=SHOWN, conversation_id=post.id,
+                                       newest_first=False)[0] if c.parent_id != post.id]
+    shown = []
+    for comment in top:
+        under, ids = [], {comment.id}
+        for reply in below:
+            if reply.parent_id in ids:
+                under.append(reply)
+                ids.add(reply.id)
+        shown.append((comment, under))
+    return shown
+
+
+@bp.app_template_global("tweet_of")
+def tweet_of(tweet_id: str) -> tuple[Account, Post] | None:
+    """A live tweet and its author: what a reply answers, shown above it."""
+    state = current_state()
+    post = state.post(tweet_id)
+    author = state.account(post.account_key) if post is not None else None
+    if post is None or author is None or not post.visible():
+        return None
+    return author, post
+
+
+@bp.app_template_global("author_of")
+def author_of(post: Post) -> Account | None:
+    return current_state().account(post.account_key)
 
 
 def _with_replies(posts: list[Post]) -> list[tuple[Post, list[Post]]]:

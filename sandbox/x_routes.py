@@ -272,6 +272,9 @@ def create_tweet(account: Account) -> tuple[dict[str, Any], int]:
         raise invalid("Your media IDs are invalid.", {"media.media_ids": media_ids})
     if _weighted_length(text) > 280:
         raise problem(403, TOO_LONG)
+    if parent_id is not None and not re.fullmatch(r"[0-9]{1,19}", str(parent_id)):
+        raise invalid(f"$.reply.in_reply_to_tweet_id: string [{parent_id}] does not match "
+                      "pattern ^[0-9]{1,19}$", {"reply.in_reply_to_tweet_id": [parent_id]})
     parent = current_state().post(str(parent_id)) if parent_id else None
     if parent_id and (not parent or parent.kind != "tweet" or not parent.visible()):
         raise problem(403, REPLY_GONE)

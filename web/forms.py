@@ -285,6 +285,13 @@ class TriageForm(SafeForm):
     next = HiddenField()
 
 
+class ReplyForm(SafeForm):
+    """A reply in the mention's thread: the account it goes from, and its words."""
+
+    account = RadioField(_l("Reply from"), validate_choice=False)
+    text = TextAreaField(_l("Reply"))
+
+
 # --- Setting up monitoring --------------------------------------------------------------------
 
 

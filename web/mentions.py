@@ -35,7 +35,8 @@ from monitor.models import (
     Watchlist,
 )
 from monitor.query import QueryError
-from publisher.models import Account, Post
+from publisher import replies
+from publisher.models import Account, Platform, Post
 from web.context import db_session
 from web.forms import (
     FIRST_YEAR,
@@ -43,6 +44,7 @@ from web.forms import (
     EmptyForm,
     FilterForm,
     Rendered,
+    ReplyForm,
     TriageForm,
     submit,
 )
@@ -264,6 +266,8 @@ def _detail(mention_id: int, form: TriageForm | None = None,
         person_names=_person_names(), own_accounts=_own_accounts([mention]),
         assignee=session.get(User, mention.assigned_to_id) if mention.assigned_to_id else None,
         response=response, suggestions=suggestions, action_form=EmptyForm(), **_texts(),
+        may_reply_in_thread=can(current_user, Action.COMPOSE) and bool(
+            replies.reply_accounts(session, current_user, _reply_target(mention))),
         watchlists={w.id: w for w in session.scalars(select(Watchlist))}, **_labels(),
     ), 400 if errors else 200
 
@@ -330,6 +334,53 @@ def respond(mention_id: int) -> Response | Rendered:
                   lambda session: respond_service.start_response(session, current_user,
                                                                  mention_id),
                   lambda _mention: redirect(url_for("compose.compose", mention=mention_id)))
+
+
+def _reply_target(mention: Mention) -> replies.ReplyTarget | None:
+    """Where the mention was said, as the publisher names it (monitor.respond.thread_of)."""
+    thread = respond_service.thread_of(db_session(), mention)
+    if thread is None:
+        return None
+    return replies.ReplyTarget(Platform(thread.platform), thread.external_id,
+                               thread.owner_account_id)
+
+
+@bp.route("/mentions/<int:mention_id>/reply", methods=["GET", "POST"])
+@requires(Action.TRIAGE_MENTIONS)
+def reply(mention_id: int) -> Response | Rendered:
+    """Svara: a reply in the mention's thread, from an account that may write there; beside it,
+    a new post with the link (the composer, as before)."""
+    mention = _mention_or_404(mention_id)
+    target = _reply_target(mention)
+    form = ReplyForm()
+    account = form.account.data or ""
+
+    def change(session: Any) -> Post:
+        post = replies.create_reply(session, current_user, target,
+                                    int(account) if account.isdigit() and len(account) < 18
+                                    else None, form.text.data or "")
+        respond_service.link_response(session, current_user, mention_id, post.id)
+        return post
+
+    def done(_post: Post) -> Response:
+        flash(_("Your reply is queued; it goes out in the thread as soon as possible."),
+              "success")
+        return redirect(url_for("mentions.detail", mention_id=mention_id))
+
+    return submit(form, change, done, lambda errors: _reply_page(mention, target, form, errors))
+
+
+def _reply_page(mention: Mention, target: replies.ReplyTarget | None, form: ReplyForm,
+                errors: ValidationErrors | None) -> tuple[str, int]:
+    session = db_session()
+    accounts = replies.reply_accounts(session, current_user, target)
+    if not form.account.data and len(accounts) == 1:
+        form.account.data = str(accounts[0].id)
+    response = session.get(Post, mention.response_post_id) if mention.response_post_id else None
+    return render_template(
+        "mentions/reply.html", mention=mention, target=target, form=form, errors=errors,
+        accounts=accounts, response=response, own_accounts=_own_accounts([mention]),
+        **_texts(), **_labels()), 400 if errors else 200
 
 
 def _texts() -> dict[str, Any]:

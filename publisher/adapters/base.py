@@ -84,6 +84,8 @@ class Content:
     media: tuple[MediaRef, ...] = ()
     thread: tuple[str, ...] = ()  # X: follow-up tweets, each replying to the one before
     first_comment: str | None = None  # Facebook: written under the post once it is out
+    # A reply: the X post, or the Facebook post or comment, it is written under (in its thread).
+    reply_to: str | None = None
 
 
 class PlatformAdapter(Protocol):

@@ -71,6 +71,8 @@ class FacebookAdapter:
         The first comment follows; if it fails the post stays and a warning says why."""
         graph, session = self._graph(credentials)
         page_id = credentials["page_id"]
+        if content.reply_to:
+            return self._publish_reply(graph, session, page_id, content)
         if content.media:
             post_id = self._publish_photos(graph, page_id, content)
         else:
@@ -83,6 +85,44 @@ class FacebookAdapter:
         exhausted = _usage_exhausted(session.last_headers)
         return Published(post_id, self._permalink(graph, post_id), rate_limited_until=exhausted,
                          warnings=warnings)
+
+    def _publish_reply(self, graph: facebook.GraphAPI, session: PlatformSession, page_id: str,
+                       content: Content) -> Published:
+        """A comment by the Page under the post or comment answered (a comment has no link
+        preview: the link goes into its words)."""
+        text = _reply_text(content)
+        reply_to = str(content.reply_to)
+        created = _call(lambda: graph.put_object(reply_to, "comments", message=text), sent=True)
+        comment_id = str(created["id"])
+        return Published(comment_id, self._comment_link(page_id, comment_id),
+                         rate_limited_until=_usage_exhausted(session.last_headers))
+
+    def _comment_link(self, page_id: str, comment_id: str) -> str:
+        """A comment's address: its post's, with ?comment_id= (a comment id is
+        <post number>_<comment number>), built like a post's."""
+        post_number, _, number = comment_id.rpartition("_")
+        if "{id}" in self.post_url or not post_number:
+            return self.post_url.format(id=comment_id, page_id=page_id, number=number)
+        url = self.post_url.format(id=comment_id, page_id=page_id, number=post_number)
+        return f"{url}?comment_id={number}"
+
+    def _find_reply(self, graph: facebook.GraphAPI, page_id: str, content: Content,
+                    since: datetime, exclude: frozenset[str]) -> Published | None:
+        """The Page's comment with these words under the post or comment answered."""
+        reply_to, text = str(content.reply_to), _reply_text(content)
+        comments = _call(lambda: graph.get_connections(
+            reply_to, "comments", fields="id,message,created_time,from",
+            order="reverse_chronological", filter="toplevel", limit=100), sent=False)
+        for comment in comments.get("data", []):
+            created = _parse_time(comment.get("created_time"))
+            if created is not None and created < since:
+                break
+            author = comment.get("from") if isinstance(comment.get("from"), dict) else {}
+            if str(comment["id"]) not in exclude and str(author.get("id")) == page_id \
+                    and same_text(comment.get("message", ""), text):
+                return Published(str(comment["id"]),
+                                 self._comment_link(page_id, str(comment["id"])))
+        return None
 
     @classmethod
     def _first_comment(cls, graph: facebook.GraphAPI, post_id: str, text: str | None,
@@ -173,6 +213,8 @@ class FacebookAdapter:
     def find_published(self, credentials: dict[str, str], content: Content, since: datetime,
                        exclude: frozenset[str] = frozenset()) -> Published | None:
         graph, _ = self._graph(credentials)
+        if content.reply_to:
+            return self._find_reply(graph, credentials["page_id"], content, since, exclude)
         page = _call(lambda: graph.get_connections(
             credentials["page_id"], "posts", fields="id,message,created_time,permalink_url",
             limit=100), sent=False)
@@ -261,6 +303,12 @@ class FacebookAdapter:
         expires = int(data.get("expires_at") or 0)
         expires_at = datetime.fromtimestamp(expires, UTC) if expires > 0 else None
         return CredentialCheck.valid_until(expires_at, utcnow())
+
+
+def _reply_text(content: Content) -> str:
+    if content.link and content.link not in content.text:
+        return f"{content.text}\n\n{content.link}"
+    return content.text
 
 
 def _user_message(exc: PlatformError) -> str:

@@ -64,6 +64,7 @@ class XAdapter:
         media_ids = self._upload_media(credentials, content.media)
         with _translated(sent=True):
             data = client.create_tweet(text=tweet_text(content), media_ids=media_ids or None,
+                                       in_reply_to_tweet_id=content.reply_to,
                                        user_auth=True).data
         tweet_id = str(data["id"])
         if content.thread:
@@ -141,12 +142,15 @@ class XAdapter:
         for _ in range(MAX_RECONCILE_PAGES):
             with _translated(sent=False):
                 page = client.get_users_tweets(user_id, max_results=100, user_auth=True,
-                                               tweet_fields=["created_at"],
+                                               tweet_fields=["created_at", "referenced_tweets"],
                                                pagination_token=token)
             for tweet in page.data or []:
                 if tweet.created_at is not None and tweet.created_at < since:
                     return None  # newest first: everything further down is older
-                if str(tweet.id) not in exclude and same_text(tweet.text, expected):
+                # A reply is ours only under the post it answers; a post only if it is no reply
+                # (the same words may answer someone else, or go out on their own).
+                if str(tweet.id) not in exclude and same_text(tweet.text, expected) \
+                        and _replied_to(tweet) == content.reply_to:
                     return Published(str(tweet.id), self._url(credentials, str(tweet.id)))
             token = (page.meta or {}).get("next_token")
             if not token:
@@ -343,6 +347,8 @@ def to_platform_error(exc: BaseException, *, sent: bool) -> BaseException:
         text = _message(exc)
         if "duplicate content" in text:
             return PlatformError(ErrorKind.DUPLICATE, text, code="403-duplicate")
+        if "reply to a Tweet" in text:  # the post answered is deleted or hidden: never will do
+            return PlatformError(ErrorKind.REJECTED, text, code="403-reply")
         return PlatformError(ErrorKind.PERMISSION, text, code="403")
     if isinstance(exc, tweepy.TwitterServerError):
         return PlatformError(ErrorKind.TRANSIENT, _message(exc),

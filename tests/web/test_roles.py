@@ -35,7 +35,15 @@ from core.auth import district
 from core.clock import STOCKHOLM
 from core.db import Database
 from core.users import Organisation, Role, User
-from monitor.models import Mention, MentionWatchlist, Person, Source, SourceKind, Watchlist
+from monitor.models import (
+    Mention,
+    MentionWatchlist,
+    Person,
+    Sighting,
+    Source,
+    SourceKind,
+    Watchlist,
+)
 from publisher.adapters.sandbox_directory import SandboxDirectory
 from publisher.bulk_import import preview_import
 from publisher.media import store_image
@@ -125,6 +133,8 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("mentions.detail", "GET"): ALL,
     ("mentions.triage", "POST"): TRIAGERS,
     ("mentions.respond", "POST"): TRIAGERS,
+    ("mentions.reply", "GET"): TRIAGERS,
+    ("mentions.reply", "POST"): TRIAGERS,
     ("monitoring.alerts", "GET"): ALL,
     ("monitoring.alerts", "POST"): ALL,
     ("monitoring.sources", "GET"): MONITOR_MANAGERS,
@@ -191,7 +201,8 @@ SAVES = {"compose.compose", "compose.edit", "drafts.autosave", "dashboard.cancel
          "accounts.connect_x", "accounts.connect_facebook",
          "accounts.connect_sandbox", "accounts.disconnect", "admin.users", "admin.user",
          "admin.report_mail", "auth.password",
-         "mentions.triage", "mentions.respond", "monitoring.alerts", "monitoring.new_source",
+         "mentions.triage", "mentions.respond", "mentions.reply", "monitoring.alerts",
+         "monitoring.new_source",
          "monitoring.source", "monitoring.pause", "monitoring.resume", "monitoring.new_clipping",
          "monitoring.new_watchlist", "monitoring.watchlist", "monitoring.people",
          "monitoring.person", "monitoring.delete_watchlist", "monitoring.delete_person",
@@ -292,6 +303,7 @@ class World:
             "reviews.rules": {"accounts": [self.x.id, self.facebook.id]},
             "imports.upload": {"file": (io.BytesIO(import_file(self.x.name)), "inlagg.csv")},
             "imports.confirm": {"expected": "1"},
+            "mentions.reply": {"account": self.x.id, "text": f"Svar i tråden {self.tag}"},
             **self.monitor.forms(self.tag),
             **self.campaign.forms(self.tag, self.post_id),
             **event_forms(self.tag, org, self.x.id),
@@ -439,10 +451,12 @@ def monitored(db: Database) -> Monitored:
                         url="https://example.org/nwt.rss")
         session.add_all([watchlist, person, source])
         session.flush()
-        mention = Mention(title="Busslinjer dras in", url="https://example.org/buss",
-                          outlet="NWT", source_kind=SourceKind.FEED,
+        # An X post found by X search: it can be answered in its thread (mentions.reply).
+        mention = Mention(title="@resenar: Busslinjer dras in", url="https://example.org/buss",
+                          outlet="X", source_kind=SourceKind.X_SEARCH,
                           text="Kollektivtrafiken i Kil drabbas.",
-                          watchlists=[MentionWatchlist(watchlist_id=watchlist.id)])
+                          watchlists=[MentionWatchlist(watchlist_id=watchlist.id)],
+                          sightings=[Sighting(item_key="x:1234567890123", outlet="X")])
         session.add(mention)
         session.flush()
         return Monitored(watchlist.id, person.id, source.id, mention.id)
@@ -625,6 +639,7 @@ def test_the_refusals_match_what_each_role_is_for(app, world):
     assert "POST /accounts/connect/sandbox" in lead - comms
     mention = world.monitor.mention_id
     assert {f"POST /mentions/{mention}/triage", f"POST /mentions/{mention}/respond",
+            f"GET /mentions/{mention}/reply", f"POST /mentions/{mention}/reply",
             "GET /sources", "POST /sources/new", "GET /watchlists", "POST /watchlists/test",
             "POST /clippings/new", "GET /people"} <= board
     assert {"GET /sources", "POST /watchlists/new", "POST /clippings/new"} <= lead - comms
