@@ -27,6 +27,7 @@ from campaigns.models import (
     CampaignTarget,
     TargetKind,
 )
+from core.audit import record
 from core.auth import Action, NotAllowed, in_scope, require
 from core.clock import local_to_utc, to_local, utcnow
 from core.entered_time import EnteredTime, parse_date, read_wall_clock
@@ -295,6 +296,8 @@ def create_campaign(session: Session, user: User, draft: CampaignDraft,
         raise ValidationErrors(errors)
     session.add(campaign)
     session.flush()
+    record(session, user, "create", "campaign", campaign.id, changes={
+        "name": name, "slug": slug, "target_kind": kind, "associations": chosen})
     return campaign
 
 
@@ -445,6 +448,8 @@ def rollout(session: Session, user: User, campaign_id: int, draft: RolloutDraft,
     session.add_all([CampaignPost(post_id=p.id, campaign_id=campaign.id, message_id=message.id,
                                   linked_by_id=user.id, linked_at=now) for p in posts])
     session.flush()
+    record(session, user, "rollout", "campaign", campaign.id, changes={
+        "message_id": message.id, "posts": [p.id for p in posts]})
     return Rollout(posts, len(accounts) - len(todo))
 
 

@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "core.users", "core.notifications", "core.workers", "publisher.models", "publisher.metrics",
     "monitor.models", "reports.snapshots", "reports.post_issues", "reports.mailing",
     "core.tokens", "monitor.privacy", "campaigns.models", "publisher.drafts",
+    "core.audit",
 )
 
 

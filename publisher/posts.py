@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from core.audit import diff, one_of, record
 from core.auth import Action, can, in_scope, require, scope_condition
 from core.clock import LocalTimeError, local_to_utc, to_local, utcnow
 from core.entered_time import EnteredTime, read_wall_clock
@@ -211,7 +212,19 @@ def create_post(
     session.flush()
     _add_deliveries(session, post, checked.accounts, checked.due, now,
                     note(QUEUED, name=user.name))
+    record(session, user, "create", "post", post.id, _organisation(checked), _audited(post))
     return post
+
+
+def _audited(post: Post) -> dict[str, object]:
+    """What the audit log keeps of a post's content (its `changes`)."""
+    return {"text": post.text, "link": post.link, "first_comment": post.first_comment,
+            "scheduled_at": post.scheduled_at, "thread": [part.text for part in post.parts],
+            "images": [item.media_id for item in post.media]}
+
+
+def _organisation(checked: _Checked) -> int | None:
+    return one_of(account.organisation_id for account in checked.accounts)
 
 
 def _add_deliveries(session: Session, post: Post, accounts: list[Account], due: datetime,
@@ -349,6 +362,8 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
             "one account. Cancel what is still waiting and write a new post."))])
     checked = _check(session, user, draft, now, current_due=post.scheduled_at)
     moved = checked.due != post.scheduled_at
+    before = _audited(post) | {"accounts": sorted(
+        d.account_id for d in post.deliveries if d.id in waiting)}
     _fill(post, checked)
     wanted = {account.id: account for account in checked.accounts}
     for delivery in post.deliveries:
@@ -365,4 +380,6 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
     _add_deliveries(session, post, list(wanted.values()), checked.due, now,
                     note(ADDED, name=user.name))
     session.flush()
+    after = _audited(post) | {"accounts": sorted(account.id for account in checked.accounts)}
+    record(session, user, "update", "post", post.id, _organisation(checked), diff(before, after))
     return post
