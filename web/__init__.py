@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         accounts,
         admin,
         api,
+        audit,
         auth,
         campaigns,
         compose,
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
-                   reports, campaigns, health, tokens, privacy, drafts):
+                   reports, campaigns, health, tokens, privacy, drafts, audit):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)
