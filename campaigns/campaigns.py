@@ -316,6 +316,8 @@ def add_message(session: Session, user: User, campaign_id: int, draft: MessageDr
         raise ValidationErrors(errors)
     campaign.messages.append(message)
     session.flush()
+    record(session, user, "add_message", "campaign", campaign.id, changes={
+        "message_id": message.id, "text_x": message.text_x, "link": message.link})
     return message
 
 
@@ -361,6 +363,7 @@ def set_utm(session: Session, user: User, campaign_id: int, draft: UtmDraft) -> 
     if errors:
         raise ValidationErrors(errors)
     session.flush()
+    record(session, user, "update", "campaign", campaign.id, changes=values)
     return campaign
 
 
@@ -491,4 +494,5 @@ def link_post(session: Session, user: User, campaign_id: int, reference: str,
         session.add(link)
     link.campaign_id, link.linked_by_id, link.linked_at = campaign.id, user.id, now or utcnow()
     session.flush()
+    record(session, user, "link_post", "campaign", campaign.id, changes={"post_id": post.id})
     return link

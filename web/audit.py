@@ -30,7 +30,8 @@ ACTION_LABELS = {
     "reconnect": _l("Reconnected"), "disconnect": _l("Disconnected"),
     "pause": _l("Paused"), "resume": _l("Resumed"), "revoke": _l("Revoked"),
     "erase": _l("Erased"), "rollout": _l("Rolled out"), "ask": _l("Asked"),
-    "decline": _l("Declined"), "change_password": _l("Own password changed"),
+    "decline": _l("Declined"), "add_message": _l("Message added"),
+    "link_post": _l("Post linked"), "change_password": _l("Own password changed"),
     "reset_password": _l("Password reset by e-mail"),
 }
 TYPE_LABELS = {
@@ -46,7 +47,8 @@ def _int(value: str | None) -> int | None:
 
 
 def _filter() -> tuple[AuditFilterForm, audit.AuditFilter | None]:
-    """The form, filled with its menus, and what it asks for (None: a date that is no date)."""
+    """The form, filled with its menus (pairs, as the fast_select macro reads them), and what
+    it asks for (None: a date that is no date)."""
     session = db_session()
     form = AuditFilterForm(request.args)
     anything = [("", _("All"))]
