@@ -268,3 +268,24 @@ def test_nothing_counts_the_log_but_the_log(db):
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
         assert not AuditEntry.__table__.foreign_keys
+
+
+def test_tokens_and_erasures_are_logged_without_the_secret_or_the_persons_name(db, make_user):
+    from core.tokens import create_token, revoke_token
+    from monitor.privacy import erase_person
+
+    admin = make_user(Role.ADMIN)
+    with db.session() as session:
+        actor = session.get(User, admin.id)
+        made = create_token(session, actor, actor, "Kalkylark", "read")
+        revoke_token(session, actor, made.token.id)
+        erase_person(session, actor, "@kalle_karlsson")
+    entries = _entries(db)
+    assert [(e.action, e.object_type) for e in entries] == [
+        ("create", "api_token"), ("revoke", "api_token"), ("erase", "personal_data")]
+    assert entries[0].changes["name"] == "Kalkylark"
+    stored = json.dumps([e.changes for e in entries])
+    secret = made.secret.removeprefix(f"mgf_{made.token.prefix}_")
+    assert secret not in stored and made.token.digest not in stored
+    assert "kalle" not in stored  # the log cannot be erased: it holds no private person
+    assert entries[2].changes == {"mentions": 0}
