@@ -289,3 +289,30 @@ def test_tokens_and_erasures_are_logged_without_the_secret_or_the_persons_name(d
     assert secret not in stored and made.token.digest not in stored
     assert "kalle" not in stored  # the log cannot be erased: it holds no private person
     assert entries[2].changes == {"mentions": 0}
+
+
+def test_campaigns_are_logged_when_created_rolled_out_asked_and_declined(
+        services, make_org, make_user, make_account):
+    from campaigns.asks import ask_associations, decline
+    from tests.campaigns.helpers import new_campaign, next_minute, roll_out
+
+    db = services.db
+    lead = make_user(Role.CAMPAIGN_LEAD)
+    kil = make_org("Kil")
+    writer = make_user(Role.COMMS, organisation=kil)
+    account, _ = make_account(Platform.X)
+    campaign = new_campaign(db, lead)
+    start = next_minute() + timedelta(hours=1)
+    posts = roll_out(db, lead, campaign, start, start + timedelta(hours=1))
+    with db.session() as session:
+        [ask] = ask_associations(session, session.get(User, lead.id), campaign.id,
+                                 campaign.messages[0].id, [kil.id])
+        decline(session, session.get(User, writer.id), ask.id, "Vi har redan skrivit om det")
+    logged = [(e.action, e.object_type, e.object_id, e.actor_id) for e in _entries(db)
+              if e.object_type != "account"]
+    assert logged == [("create", "campaign", campaign.id, lead.id),
+                      ("create", "post", posts[0].id, lead.id),
+                      ("rollout", "campaign", campaign.id, lead.id),
+                      ("ask", "campaign_ask", ask.id, lead.id),
+                      ("decline", "campaign_ask", ask.id, writer.id)]
+    assert account.id and _entries(db, action="decline")[0].organisation_id == kil.id
