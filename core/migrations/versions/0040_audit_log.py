@@ -1,7 +1,7 @@
 """audit log: who changed what, append-only
 
 Revision ID: 0040
-Revises: 0032
+Revises: 0041
 Create Date: 2026-12-03
 
 Issue 17, point 6: core.audit writes one row per change in the change's own transaction.
@@ -15,7 +15,7 @@ import core.db
 
 
 revision = '0040'
-down_revision = '0032'
+down_revision = '0041'  # on main after 0041_post_variants (brief: the lead re-chains)
 branch_labels = None
 depends_on = None
 
