@@ -218,7 +218,8 @@ def create_post(
 
 def _audited(post: Post) -> dict[str, object]:
     """What the audit log keeps of a post's content (its `changes`)."""
-    return {"text": post.text, "link": post.link, "first_comment": post.first_comment,
+    return {"text": post.text, "text_x": post.text_x, "text_facebook": post.text_facebook,
+            "link": post.link, "first_comment": post.first_comment,
             "scheduled_at": post.scheduled_at, "thread": [part.text for part in post.parts],
             "images": [item.media_id for item in post.media]}
 
