@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.campaigns import campaign_for, post_text, tagged_link
 from campaigns.models import CampaignAsk, CampaignMessageImage, CampaignPost
+from core.audit import record
 from core.auth import Action, NotAllowed, can, in_scope, require
 from core.clock import to_local, utcnow
 from core.entered_time import EnteredTime
@@ -73,6 +74,8 @@ def ask_associations(session: Session, user: User, campaign_id: int, message_id:
                compose_link(ask.id),
                lead=user.name, association=organisation.name, campaign=campaign.name,
                deadline=deadline)
+        record(session, user, "ask", "campaign_ask", ask.id, organisation.id,
+               {"campaign_id": campaign.id, "message_id": message_id})
         asks.append(ask)
     return asks
 
@@ -190,6 +193,8 @@ def decline(session: Session, user: User, ask_id: int, reason: str,
                                           limit=MAX_REASON)])
     ask.declined_at, ask.declined_by_id, ask.decline_reason = now or utcnow(), user.id, reason
     session.flush()
+    record(session, user, "decline", "campaign_ask", ask.id, ask.organisation_id,
+           {"campaign_id": ask.campaign_id, "reason": reason})
     return ask
 
 

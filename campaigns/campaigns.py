@@ -27,6 +27,7 @@ from campaigns.models import (
     CampaignTarget,
     TargetKind,
 )
+from core.audit import record
 from core.auth import Action, NotAllowed, in_scope, require
 from core.clock import local_to_utc, to_local, utcnow
 from core.entered_time import EnteredTime, parse_date, read_wall_clock
@@ -295,6 +296,8 @@ def create_campaign(session: Session, user: User, draft: CampaignDraft,
         raise ValidationErrors(errors)
     session.add(campaign)
     session.flush()
+    record(session, user, "create", "campaign", campaign.id, changes={
+        "name": name, "slug": slug, "target_kind": kind, "associations": chosen})
     return campaign
 
 
@@ -313,6 +316,8 @@ def add_message(session: Session, user: User, campaign_id: int, draft: MessageDr
         raise ValidationErrors(errors)
     campaign.messages.append(message)
     session.flush()
+    record(session, user, "add_message", "campaign", campaign.id, changes={
+        "message_id": message.id, "text_x": message.text_x, "link": message.link})
     return message
 
 
@@ -358,6 +363,7 @@ def set_utm(session: Session, user: User, campaign_id: int, draft: UtmDraft) -> 
     if errors:
         raise ValidationErrors(errors)
     session.flush()
+    record(session, user, "update", "campaign", campaign.id, changes=values)
     return campaign
 
 
@@ -445,6 +451,8 @@ def rollout(session: Session, user: User, campaign_id: int, draft: RolloutDraft,
     session.add_all([CampaignPost(post_id=p.id, campaign_id=campaign.id, message_id=message.id,
                                   linked_by_id=user.id, linked_at=now) for p in posts])
     session.flush()
+    record(session, user, "rollout", "campaign", campaign.id, changes={
+        "message_id": message.id, "posts": [p.id for p in posts]})
     return Rollout(posts, len(accounts) - len(todo))
 
 
@@ -486,6 +494,7 @@ def link_post(session: Session, user: User, campaign_id: int, reference: str,
         session.add(link)
     link.campaign_id, link.linked_by_id, link.linked_at = campaign.id, user.id, now or utcnow()
     session.flush()
+    record(session, user, "link_post", "campaign", campaign.id, changes={"post_id": post.id})
     return link
 
 

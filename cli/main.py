@@ -11,6 +11,7 @@ import click
 from sqlalchemy import func, select
 
 from cli.admin import accounts, users
+from cli.audit import audit_command
 from cli.backup import backup, restore
 from cli.data import export, sources, watchlists
 from cli.process import limit_malloc_arenas
@@ -181,6 +182,7 @@ main.add_command(watchlists)
 main.add_command(sources)
 main.add_command(export)
 main.add_command(restore)
+main.add_command(audit_command)
 
 
 if __name__ == "__main__":

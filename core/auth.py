@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, case, func, select, true, update
 from sqlalchemy.orm import Session
 
+from core.audit import record
 from core.clock import utcnow
 from core.db import dialect_insert
 from core.i18n import N_, UserError, ValidationErrors
@@ -59,6 +60,7 @@ class Action(enum.StrEnum):
     # district's users, and never one's own post).
     APPROVE_POSTS = "approve_posts"
     SET_APPROVAL_RULES = "set_approval_rules"  # which accounts and associations need approval
+    VIEW_AUDIT = "view_audit"  # the audit log (and only the district's administrators)
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -77,6 +79,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_EVENTS: frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD, Role.COMMS}),
     Action.APPROVE_POSTS: frozenset({Role.ADMIN, Role.CAMPAIGN_LEAD, Role.COMMS}),
     Action.SET_APPROVAL_RULES: frozenset({Role.ADMIN}),
+    Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
 }
 
 
@@ -320,6 +323,7 @@ def change_password(session: Session, user: User, *, current: str, new: str,
         raise ValidationErrors(errors)
     _set_password(session, user, new, "new_password")
     _record(session, user, user, "changed their password")
+    record(session, user, "change_password", "user", user.id, user.organisation_id)
     return user
 
 
@@ -406,6 +410,7 @@ def reset_password(session: Session, token: str, *, new: str, repeated: str) -> 
     session.execute(update(PasswordReset).where(
         PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None)).values(used_at=now))
     _record(session, user, None, "reset their password by e-mail")
+    record(session, user, "reset_password", "user", user.id, user.organisation_id)
     return user
 
 
@@ -506,6 +511,8 @@ def add_user(session: Session, by: User, *, email: str, name: str, password: str
     except AuthError as exc:
         raise ValidationErrors([exc]) from None
     _record(session, user, by, f"created as {role.value} of {organisation.name}")
+    record(session, by, "create", "user", user.id, organisation.id,
+           {"name": user.name, "email": user.email, "role": role, "active": True})
     return user
 
 
@@ -549,6 +556,11 @@ def update_user(session: Session, by: User, user_id: int, *, name: str, role: Ro
     if role is Role.ADMIN and user.role is not Role.ADMIN and not confirm_admin:
         raise ValidationErrors([UserError(CONFIRM_ADMIN, "confirm_admin")])
     changes = []
+    diff = {label: [getattr(user, key), new] for label, key, new in (
+        ("name", "name", name), ("role", "role", role),
+        ("organisation_id", "organisation_id", organisation.id), ("active", "active", active),
+        ("reset_at_next_login", "must_change_password", must_change_password))  # no "password":
+            if getattr(user, key) != new}  # core.audit drops keys that name a secret
     if name != user.name:
         changes.append(f"name: {user.name} → {name}")
         user.name = name
@@ -570,5 +582,7 @@ def update_user(session: Session, by: User, user_id: int, *, name: str, role: Ro
         end_sessions(session, user)
     for change in changes:
         _record(session, user, by, change)
+    if diff:
+        record(session, by, "update", "user", user.id, organisation.id, diff)
     session.flush()
     return user

@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "campaigns.event_models",
     "publisher.posting_slots",
     "publisher.bulk_import",
+    "core.audit",
 )
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from core.audit import record
 from core.auth import Action, NotAllowed, can
 from core.clock import utcnow
 from core.db import Base, UTCDateTime, dialect_insert
@@ -158,6 +159,8 @@ def create_token(session: Session, actor: User, owner: User, name: str, scope: s
                      digest=_digest(secret))
     session.add(token)
     session.flush()
+    record(session, actor, "create", "api_token", token.id, owner.organisation_id,
+           {"owner_id": owner.id, "name": name, "scope": scope, "prefix": prefix})
     return NewToken(token, f"{PREFIX}{prefix}_{secret}")
 
 
@@ -177,6 +180,8 @@ def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
         raise NotAllowed("not your token")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        record(session, actor, "revoke", "api_token", token.id, token.user.organisation_id,
+               {"owner_id": token.user_id, "name": token.name, "prefix": token.prefix})
     return token
 
 

@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
+from core.audit import diff, record
 from core.auth import Action, NotAllowed, in_scope, require
 from core.clock import utcnow
 from core.i18n import N_, UserError, ValidationErrors
@@ -133,6 +134,13 @@ def source_account(source: Source) -> int | None:
     return int(found) if found.isdigit() and len(found) < 18 else None
 
 
+def source_organisation(session: Session, source: Source) -> int | None:
+    """The organisation of the account the source reads through; None for the district's."""
+    account = source_account(source)
+    return None if account is None else session.scalar(
+        select(ACCOUNTS.c.organisation_id).where(ACCOUNTS.c.id == account))
+
+
 def may_manage_source(session: Session, user: User, source: Source) -> bool:
     """District users manage every source; an association's user only the sources that read
     through their own association's accounts (feeds and pages are the district's)."""
@@ -246,6 +254,8 @@ def create_source(session: Session, user: User, data: SourceInput,
                     created_at=now or utcnow())
     session.add(source)
     session.flush()
+    record(session, user, "create", "source", source.id, source_organisation(session, source),
+           values)
     return source
 
 
@@ -261,9 +271,12 @@ def update_source(session: Session, user: User, source_id: int, data: SourceInpu
         source.etag = source.last_modified = source.cursor = None
         if source.state is not SourceState.PAUSED:
             source.next_poll_at = now or utcnow()
+    before = {key: getattr(source, key) for key in values}
     for key, value in values.items():
         setattr(source, key, value)
     session.flush()
+    record(session, user, "update", "source", source.id, source_organisation(session, source),
+           diff(before, values))
     return source
 
 
@@ -274,6 +287,7 @@ def pause_source(session: Session, user: User, source_id: int) -> bool:
         return False
     source.state = SourceState.PAUSED
     session.flush()
+    record(session, user, "pause", "source", source.id, source_organisation(session, source))
     return True
 
 
@@ -289,6 +303,7 @@ def resume_source(session: Session, user: User, source_id: int,
     source.failing_since = None
     source.failure_alerted_at = None
     session.flush()
+    record(session, user, "resume", "source", source.id, source_organisation(session, source))
     return True
 
 
@@ -376,6 +391,7 @@ def create_watchlist(session: Session, user: User, data: WatchlistInput,
     watchlist = Watchlist(**values, created_at=now or utcnow(), updated_at=now or utcnow())
     session.add(watchlist)
     session.flush()
+    record(session, user, "create", "watchlist", watchlist.id, changes=values)
     return watchlist
 
 
@@ -388,10 +404,12 @@ def update_watchlist(session: Session, user: User, watchlist_id: int, data: Watc
     values, errors = _checked_watchlist(session, data, watchlist_id)
     if errors:
         raise ValidationErrors(errors)
+    before = {key: getattr(watchlist, key) for key in values}
     for key, value in values.items():
         setattr(watchlist, key, value)
     watchlist.updated_at = now or utcnow()
     session.flush()
+    record(session, user, "update", "watchlist", watchlist.id, changes=diff(before, values))
     return watchlist
 
 
@@ -409,6 +427,7 @@ def delete_watchlist(session: Session, user: User, watchlist_id: int) -> str:
     name = watchlist.name
     session.delete(watchlist)
     session.flush()
+    record(session, user, "delete", "watchlist", watchlist_id, changes={"name": name})
     return name
 
 
@@ -463,6 +482,7 @@ def create_person(session: Session, user: User, data: PersonInput) -> Person:
     person = Person(**values)
     session.add(person)
     session.flush()
+    record(session, user, "create", "person", person.id, changes=values)
     return person
 
 
@@ -474,9 +494,11 @@ def update_person(session: Session, user: User, person_id: int, data: PersonInpu
     values, errors = _checked_person(session, data, person_id)
     if errors:
         raise ValidationErrors(errors)
+    before = {key: getattr(person, key) for key in values}
     for key, value in values.items():
         setattr(person, key, value)
     session.flush()
+    record(session, user, "update", "person", person.id, changes=diff(before, values))
     return person
 
 
@@ -489,6 +511,7 @@ def delete_person(session: Session, user: User, person_id: int) -> str:
     name = person.name
     session.delete(person)
     session.flush()
+    record(session, user, "delete", "person", person_id, changes={"name": name})
     return name
 
 

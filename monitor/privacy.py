@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, and_, false, func, or_, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
+from core.audit import record
 from core.auth import Action, require
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
@@ -191,6 +192,8 @@ def erase_person(session: Session, actor: User, raw: str, *, now: datetime | Non
     session.add(PrivacyLog(at=now, actor_id=actor.id, action="erase", subject=subject,
                            mentions=done))
     session.flush()
+    # Not the subject: the audit log cannot be erased, so it holds no private person's name.
+    record(session, actor, "erase", "personal_data", None, changes={"mentions": done})
     return done
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.audit import record
 from core.auth import Action, NotAllowed, in_scope, require
 from core.clock import utcnow
 from core.crypto import CredentialBox
@@ -86,6 +87,8 @@ def connect_account(
     )
     session.add(account)
     session.flush()
+    record(session, user, "connect", "account", account.id, organisation_id,
+           {"platform": platform, "name": account.name, "handle": account.handle})
     return account
 
 
@@ -101,6 +104,8 @@ def _reconnect(session: Session, box: CredentialBox, user: User, account: Accoun
     account.last_verified_at = utcnow()
     session.flush()
     release_account(session, account.id, user.name)
+    record(session, user, "reconnect", "account", account.id, account.organisation_id,
+           {"platform": account.platform, "name": account.name, "handle": handle})
     return account
 
 
@@ -109,5 +114,7 @@ def disconnect_account(session: Session, user: User, account_id: int) -> Account
     require(user, Action.MANAGE_ACCOUNTS)
     account = get_account_for(session, user, account_id)
     account.active = False
-    cancel_waiting(session, account.id, f"{user.name} (account disconnected)")
+    cancelled = cancel_waiting(session, account.id, f"{user.name} (account disconnected)")
+    record(session, user, "disconnect", "account", account.id, account.organisation_id,
+           {"name": account.name, "cancelled_deliveries": len(cancelled)})
     return account

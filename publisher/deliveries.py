@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from core.audit import record
 from core.auth import Action, NotAllowed, in_scope, require
 from core.claims import Lease, claim, lease_clock, lease_end, locked_ids
 from core.clock import utcnow
@@ -488,8 +489,16 @@ def delivery_for(session: Session, user: User, delivery_id: int) -> Delivery:
 def cancel_for(session: Session, user: User, delivery_id: int) -> bool:
     """The author's or comms team's "cancel": their role and organisation are checked here."""
     require(user, Action.COMPOSE)
-    delivery_for(session, user, delivery_id)
-    return cancel(session, delivery_id, user.name)
+    delivery = delivery_for(session, user, delivery_id)
+    if done := cancel(session, delivery_id, user.name):
+        _audit(session, user, "cancel", delivery)
+    return done
+
+
+def _audit(session: Session, user: User, action: str, delivery: Delivery) -> None:
+    """A person's cancel or send-again, in the audit log under the post it belongs to."""
+    record(session, user, action, "post", delivery.post_id, delivery.account.organisation_id,
+           {"delivery_id": delivery.id, "account_id": delivery.account_id})
 
 
 def send_again_for(session: Session, user: User, delivery_id: int, *,
@@ -497,8 +506,10 @@ def send_again_for(session: Session, user: User, delivery_id: int, *,
     """The author's or comms team's "send again" (now), checked like `cancel_for`; through
     publisher.approval, which says whether it waits for approval first."""
     require(user, Action.COMPOSE)
-    delivery_for(session, user, delivery_id)
-    return requeue(session, delivery_id, user.name, for_approval=for_approval)
+    delivery = delivery_for(session, user, delivery_id)
+    if done := requeue(session, delivery_id, user.name, for_approval=for_approval):
+        _audit(session, user, "send_again", delivery)
+    return done
 
 
 def history(session: Session, delivery_id: int) -> list[DeliveryEvent]:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from core.audit import diff, one_of, record
 from core.auth import Action, can, in_scope, require, scope_condition
 from core.clock import LocalTimeError, local_to_utc, to_local, utcnow
 from core.entered_time import EnteredTime, read_wall_clock
@@ -221,7 +222,20 @@ def create_post(
     if _add_deliveries(session, post, checked.accounts, checked.due, now,
                        note(QUEUED, name=user.name), note(SENT_FOR_REVIEW, name=user.name)):
         approval.asked(session, user, post, now=now)
+    record(session, user, "create", "post", post.id, _organisation(checked), _audited(post))
     return post
+
+
+def _audited(post: Post) -> dict[str, object]:
+    """What the audit log keeps of a post's content (its `changes`)."""
+    return {"text": post.text, "text_x": post.text_x, "text_facebook": post.text_facebook,
+            "link": post.link, "first_comment": post.first_comment,
+            "scheduled_at": post.scheduled_at, "thread": [part.text for part in post.parts],
+            "images": [item.media_id for item in post.media]}
+
+
+def _organisation(checked: _Checked) -> int | None:
+    return one_of(account.organisation_id for account in checked.accounts)
 
 
 def check_post(session: Session, user: User, draft: PostDraft, now: datetime | None = None
@@ -387,6 +401,8 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
             "A reply in a thread keeps the account it answers from and has no thread, "
             "pictures or first comment: change only its words or its time."))])
     moved = checked.due != post.scheduled_at
+    before = _audited(post) | {"accounts": sorted(
+        d.account_id for d in post.deliveries if d.id in waiting)}
     _fill(post, checked)
     wanted = {account.id: account for account in checked.accounts}
     for_review = False
@@ -410,6 +426,8 @@ def edit_post(session: Session, user: User, post_id: int, draft: PostDraft,
     session.flush()
     if for_review:
         approval.asked(session, user, post, changed=True, now=now)
+    after = _audited(post) | {"accounts": sorted(account.id for account in checked.accounts)}
+    record(session, user, "update", "post", post.id, _organisation(checked), diff(before, after))
     return post
 
 

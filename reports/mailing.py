@@ -56,6 +56,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from core.audit import record
 from core.auth import Action, can, district, require
 from core.backoff import Backoff
 from core.claims import Lease, claim, lease_clock, lease_end
@@ -625,6 +626,8 @@ def save_mailing(session: Session, by: User, *, recipient_ids: Iterable[int], da
                     .values(id=1, day=day, hour=hour, updated_at=now, updated_by_id=by.id)
                     .on_conflict_do_update(index_elements=["id"], set_={
                         "day": day, "hour": hour, "updated_at": now, "updated_by_id": by.id}))
+    record(session, by, "update", "report_mail", 1, changes={
+        "day": day, "hour": hour, "recipients": sorted(chosen)})
     choices = _choices(session)
     for user, _receives in everyone:
         wanted = user.id in chosen

@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         accounts,
         admin,
         api,
+        audit,
         auth,
         calendar,
         campaigns,
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     for module in (auth, dashboard, compose, accounts, admin, notifications, mentions, monitoring,
                    reports, campaigns, county, health, tokens, privacy, drafts, events,
-                   schedule, calendar, reviews, posts, imports):
+                   schedule, calendar, reviews, posts, imports, audit):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     api.init_app(app)

@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
+from core.audit import may_read
 from core.auth import Action, add_user, update_user, user_admin, user_detail
 from core.i18n import ValidationErrors
 from core.users import Organisation, Role, User
@@ -48,7 +49,8 @@ def users() -> Response | Rendered:
 
     def page(errors: ValidationErrors | None) -> Rendered:
         return render_template("admin/users.html", form=form, users=listed.users,
-                               errors=errors, role_labels=ROLE_LABELS), 400 if errors else 200
+                               errors=errors, role_labels=ROLE_LABELS,
+                               may_read_audit=may_read(current_user)), 400 if errors else 200
 
     def done(_user: User) -> Response:
         flash(_("The user was created."), "success")

@@ -278,6 +278,17 @@ class FilterForm(PlainForm):
     order = SelectField(_l("Order"), validate_choice=False)
 
 
+class AuditFilterForm(PlainForm):
+    """The audit log's filters, from the query string (a GET: nothing changes, no CSRF)."""
+
+    actor = SelectField(_l("Who"), validate_choice=False)
+    action = SelectField(_l("Action"), validate_choice=False)
+    object_type = SelectField(_l("Object"), validate_choice=False)
+    organisation = SelectField(_l("Organisation"), validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+
 class TriageForm(SafeForm):
     state = SelectField(_l("Triage"), validate_choice=False)
     assignee_id = SelectField(_l("Assigned to"), validate_choice=False)

@@ -122,6 +122,8 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("tokens.revoke", "POST"): ALL,
     ("api_docs", "GET"): ALL,
     ("privacy.index", "GET"): ADMINS,
+    ("audit.index", "GET"): ADMINS,  # the district's administrators (tests/web/test_audit.py)
+    ("audit.export", "GET"): ADMINS,
     ("privacy.export", "POST"): ADMINS,
     ("privacy.erase", "POST"): ADMINS,
     ("notifications.read", "POST"): ALL,

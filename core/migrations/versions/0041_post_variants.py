@@ -1,7 +1,7 @@
 """post variants: an optional text per network beside the post's one text
 
 Revision ID: 0041
-Revises: 0039
+Revises: 0040
 Create Date: 2026-12-03
 
 Issue 17, point 1: X and Facebook read differently (280 weighted characters and hashtags on
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0041'
-down_revision = '0039'
+down_revision = '0040'
 branch_labels = None
 depends_on = None
 
