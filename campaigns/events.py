@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.event_models import Announcement, EventAnnouncement, EventFeedToken, EventTemplate
 from campaigns.models import Campaign, Event, EventKind, Municipality
+from core.audit import record
 from core.auth import Action, NotAllowed, can, in_scope, organisations_for, require
 from core.clock import STOCKHOLM, LocalTimeError, local_to_utc, to_local, utcnow
 from core.entered_time import EnteredTime, parse_time, read_wall_clock
@@ -224,6 +225,8 @@ def create_event(session: Session, user: User, draft: EventDraft,
     event = Event(**values, created_by_id=user.id, created_at=now, updated_at=now, sequence=0)
     session.add(event)
     session.flush()
+    record(session, user, "create", "event", event.id, event.organiser_id,
+           {"title": event.title, "starts_at": event.starts_at})
     return event
 
 
@@ -238,9 +241,11 @@ def edit_event(session: Session, user: User, event_id: int, draft: EventDraft,
                                              "changed."), field="title")])
     values = _check(session, user, draft)
     before = _Rendered.of(event)
-    changed = any(getattr(event, key) != value for key, value in values.items())
-    if not changed:
+    changes = {key: [getattr(event, key), value] for key, value in values.items()
+               if getattr(event, key) != value}
+    if not changes:
         return event
+    record(session, user, "update", "event", event.id, event.organiser_id, changes)
     for key, value in values.items():
         setattr(event, key, value)
     event.sequence += 1
@@ -259,6 +264,7 @@ def cancel_event(session: Session, user: User, event_id: int,
     if event.cancelled_at is not None:
         return []
     event.cancelled_at, event.cancelled_by_id = now, user.id
+    record(session, user, "cancel", "event", event.id, event.organiser_id, {"title": event.title})
     event.sequence += 1
     event.updated_at = now
     cancelled = []

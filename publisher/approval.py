@@ -24,6 +24,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, exists, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from core.audit import one_of
+from core.audit import record as audit
 from core.auth import Action, NotAllowed, can, in_scope, require, scope_condition
 from core.clock import to_local, utcnow
 from core.db import Base, UTCDateTime
@@ -128,6 +130,8 @@ def set_rules(session: Session, user: User, account_ids: Iterable[int],
     session.execute(update(Account).values(needs_approval=Account.id.in_(accounts)))
     session.execute(update(Organisation).values(
         posts_need_approval=Organisation.id.in_(organisations)))
+    audit(session, user, "set_rules", "approval_rules", None, None,
+          {"accounts": sorted(accounts), "associations": sorted(organisations)})
     session.flush()
 
 
@@ -244,6 +248,10 @@ def _new_time(post: Post, entered: EnteredTime | None, now: datetime) -> datetim
     return due
 
 
+def _organisation(post: Post) -> int | None:
+    return one_of(delivery.account.organisation_id for delivery in post.deliveries)
+
+
 def approve(session: Session, user: User, post_id: int, *, comment: str | None = None,
             entered: EnteredTime | None = None, now: datetime | None = None) -> Post:
     """Approve what of the post waits: queued at its time, or at the new time given (needed
@@ -265,6 +273,8 @@ def approve(session: Session, user: User, post_id: int, *, comment: str | None =
     if due != post.scheduled_at:
         post.scheduled_at = due
     record(session, post.id, user, ReviewAction.APPROVED, text, now)
+    audit(session, user, "approve", "post", post.id, _organisation(post),
+          {"comment": text, "scheduled_at": due})
     session.flush()
     notify(session, [post.author], APPROVED_KIND, APPROVED_SUBJECT, APPROVED_BODY,
            _link(post.id), reviewer=user.name, text=_short(post.text),
@@ -284,6 +294,7 @@ def send_back(session: Session, user: User, post_id: int, comment: str,
     if not moved:
         raise ValidationErrors([UserError(NOTHING_WAITS)])
     record(session, post.id, user, ReviewAction.RETURNED, text, now)
+    audit(session, user, "send_back", "post", post.id, _organisation(post), {"comment": text})
     notify(session, [post.author], RETURNED_KIND, RETURNED_SUBJECT, RETURNED_BODY,
            _link(post.id), reviewer=user.name, text=_short(post.text), comment=text)
     return post

@@ -33,12 +33,14 @@ ACTION_LABELS = {
     "decline": _l("Declined"), "add_message": _l("Message added"),
     "link_post": _l("Post linked"), "change_password": _l("Own password changed"),
     "reset_password": _l("Password reset by e-mail"),
+    "approve": _l("Approved"), "send_back": _l("Sent back"), "set_rules": _l("Rules set"),
 }
 TYPE_LABELS = {
     "post": _l("Post"), "account": _l("Account"), "user": _l("User"),
     "api_token": _l("API token"), "source": _l("Source"), "watchlist": _l("Issue"),
     "person": _l("Person"), "personal_data": _l("Personal data"), "campaign": _l("Campaign"),
     "campaign_ask": _l("Campaign ask"), "report_mail": _l("Monthly report by e-mail"),
+    "event": _l("Event"), "approval_rules": _l("Approval rules"),
 }
 
 

@@ -316,3 +316,57 @@ def test_campaigns_are_logged_when_created_rolled_out_asked_and_declined(
                       ("ask", "campaign_ask", ask.id, lead.id),
                       ("decline", "campaign_ask", ask.id, writer.id)]
     assert account.id and _entries(db, action="decline")[0].organisation_id == kil.id
+
+
+def test_approval_and_its_rules_are_logged(services, make_user, make_account):
+    from publisher import approval
+
+    db = services.db
+    admin, author, reviewer = make_user(Role.ADMIN), make_user(Role.COMMS), make_user(
+        Role.CAMPAIGN_LEAD)
+    x, _ = make_account(Platform.X)
+    with db.session() as session:
+        approval.set_rules(session, session.get(User, admin.id), [x.id], [])
+    [rules] = _entries(db, action="set_rules")
+    assert (rules.object_type, rules.actor_id, rules.changes) == (
+        "approval_rules", admin.id, {"accounts": [x.id], "associations": []})
+
+    first = queue_post(db, author, [x], "Väntar på granskning", at_local=in_a_week())
+    second = queue_post(db, author, [x], "Skickas tillbaka", at_local=in_a_week())
+    with db.session() as session:
+        approval.approve(session, session.get(User, reviewer.id), first.id, comment="Bra")
+        approval.send_back(session, session.get(User, reviewer.id), second.id, "Nämn mötet")
+    [approved] = _entries(db, action="approve")
+    [returned] = _entries(db, action="send_back")
+    assert (approved.object_id, approved.actor_id, approved.organisation_id) == (
+        first.id, reviewer.id, x.organisation_id)
+    assert approved.changes["comment"] == "Bra"
+    assert (returned.object_id, returned.changes) == (second.id, {"comment": "Nämn mötet"})
+
+
+def test_events_are_logged_when_created_changed_and_cancelled(db, make_user):
+    from campaigns import events
+    from core.entered_time import EnteredTime
+
+    lead = make_user(Role.CAMPAIGN_LEAD)
+    start = in_a_week()
+
+    def draft(title: str) -> events.EventDraft:
+        with db.session() as session:
+            organiser = district(session).id
+        return events.EventDraft(
+            title=title, organiser_id=organiser,
+            starts=EnteredTime(f"{start:%Y-%m-%d}", "18:00"),
+            ends=EnteredTime(f"{start:%Y-%m-%d}", "20:00"), place="Folkets hus")
+
+    with db.session() as session:
+        event = events.create_event(session, session.get(User, lead.id), draft("Möte"))
+        event_id = event.id
+    with db.session() as session:
+        events.edit_event(session, session.get(User, lead.id), event_id, draft("Stormöte"))
+        events.cancel_event(session, session.get(User, lead.id), event_id)
+    entries = _entries(db, object_type="event")
+    assert [(e.action, e.object_id, e.actor_id) for e in entries] == [
+        ("create", event_id, lead.id), ("update", event_id, lead.id),
+        ("cancel", event_id, lead.id)]
+    assert entries[1].changes == {"title": ["Möte", "Stormöte"]}
