@@ -140,15 +140,11 @@ class HeldImageForm(PlainForm):
     remove = BooleanField(_l("Remove this picture"))
 
 
-class ComposeForm(SafeForm):
-    text = TextAreaField(_l("Text"))
-    # Optional: other words for one network; empty means the text above goes there too.
-    text_x = TextAreaField(_l("Text on X"))
-    text_facebook = TextAreaField(_l("Text on Facebook"))
-    link = StringField(_l("Link (optional)"), validators=[Length(max=2000)])
-    accounts = CheckboxListField(_l("Publish to"), coerce=int, validate_choice=False)
-    # When: as soon as possible, or a date and a 24-hour time typed the Swedish way, read by
-    # the domain (core.entered_time), whatever the browser's language.
+class WhenFields:
+    """When a post goes out: as soon as possible, or a date and a 24-hour time typed the
+    Swedish way, read by the domain (core.entered_time), whatever the browser's language.
+    Mixed into every form that takes a post's time (the composer, approving, fixing)."""
+
     when = RadioField(_l("When"), choices=[(SOON, _l("As soon as possible")),
                                            (AT, _l("At this time (Swedish time):"))],
                       validate_choice=False)
@@ -158,6 +154,15 @@ class ComposeForm(SafeForm):
         _l("Which time?"), validate_choice=False,
         choices=[(SUMMER_TIME, _l("The first time (summer time, before the clocks go back)")),
                  (WINTER_TIME, _l("The second time (winter time, after the clocks go back)"))])
+
+
+class ComposeForm(WhenFields, SafeForm):
+    text = TextAreaField(_l("Text"))
+    # Optional: other words for one network; empty means the text above goes there too.
+    text_x = TextAreaField(_l("Text on X"))
+    text_facebook = TextAreaField(_l("Text on Facebook"))
+    link = StringField(_l("Link (optional)"), validators=[Length(max=2000)])
+    accounts = CheckboxListField(_l("Publish to"), coerce=int, validate_choice=False)
     # One more than allowed, so that too many reach the domain's check instead of vanishing.
     images = FieldList(FormField(ImageForm), min_entries=MAX_IMAGES, max_entries=MAX_IMAGES + 1)
     thread = FieldList(TextAreaField(_l("Follow-up")), min_entries=1,

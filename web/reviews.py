@@ -12,36 +12,27 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.validators import Length
 
 from core.auth import Action
 from core.clock import utcnow
-from core.entered_time import AT, SOON, SUMMER_TIME, WINTER_TIME, EnteredTime
+from core.entered_time import AT, SOON, EnteredTime
 from core.i18n import ValidationErrors
 from core.users import Organisation, OrganisationKind
 from publisher import approval
 from publisher.accounts import visible_accounts
 from publisher.posts import PAST_GRACE
 from web.context import db_session
-from web.forms import CheckboxListField, SafeForm, submit
+from web.forms import CheckboxListField, SafeForm, WhenFields, submit
 from web.permissions import requires
 
 bp = Blueprint("reviews", __name__)
 
 
-class TimeFields:
-    """The composer's time fields (web.forms.ComposeForm), for a time given anew."""
-
-    when = RadioField(_l("When"), choices=[(SOON, _l("As soon as possible")),
-                                           (AT, _l("At this time (Swedish time):"))],
-                      validate_choice=False)
-    scheduled_date = StringField(_l("Date"))
-    scheduled_time = StringField(_l("Time (24-hour clock)"))
-    scheduled_reading = RadioField(
-        _l("Which time?"), validate_choice=False,
-        choices=[(SUMMER_TIME, _l("The first time (summer time, before the clocks go back)")),
-                 (WINTER_TIME, _l("The second time (winter time, after the clocks go back)"))])
+class TimeFields(WhenFields):
+    """The composer's time fields, for a time given anew (approving, fixing a failed delivery).
+    """
 
     def entered(self) -> EnteredTime | None:
         """The time given, or None when the fields were left as they were offered: empty."""
