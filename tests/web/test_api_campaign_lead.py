@@ -23,6 +23,13 @@ from tests.web.test_api import bearer, make_token
 
 
 @pytest.fixture
+def services(services_on_any_db):
+    """Every test here once on SQLite and once on PostgreSQL (the county's and the plan's
+    counts are SQL of their own)."""
+    return services_on_any_db
+
+
+@pytest.fixture
 def api(app, make_user):
     """A client (without cookies) and a token of a new user with the given role, the token
     made on the Tokens page (as tests/web/test_api.py's)."""
