@@ -349,7 +349,8 @@ def test_review_writes_are_refused_without_the_right_and_change_nothing(api, db,
     assert lead.post("/api/v1/posts/999999/approve", headers=bearer(lead_token),
                      json={}).status_code == 404
     for body in ({"scheduled_at": "imorgon"}, {"scheduled_at": "2000-01-01T10:00:00+01:00"},
-                 {"comment": "x" * 5000}):
+                 {"scheduled_at": "2099-03-29T02:30"},  # the hour the clocks skip
+                 {"comment": "x" * 5000}, {"comment": "a\x07b"}):
         bad = lead.post(approve, headers=bearer(lead_token), json=body)
         assert bad.status_code == 422, (body, bad.json)
         assert set(bad.json["error"]["fields"]) <= {"scheduled_at", "comment"}, bad.json
