@@ -12,14 +12,21 @@ from flask.views import MethodView
 
 from campaigns import asks as ask_service
 from campaigns import campaigns as campaign_service
+from campaigns import county as county_service
 from campaigns import coverage
+from campaigns import election as election_service
+from campaigns import events as event_service
+from campaigns.models import Event
 from core.auth import Action, NotAllowed, can
 from core.clock import STOCKHOLM, utcnow
+from core.entered_time import EnteredTime
+from core.i18n import ValidationErrors
 from monitor import mention_search
 from monitor.admin import list_watchlists
 from monitor.mention_search import MentionFilter, Position
 from monitor.models import Mention
 from monitor.triage import triage
+from publisher import approval
 from publisher import deliveries as delivery_states
 from publisher.accounts import visible_accounts
 from publisher.deliveries import cancel_for, delivery_for
@@ -44,8 +51,16 @@ watchlists_bp = api_blueprint("api_watchlists", __name__, "/watchlists",
 reports_bp = api_blueprint("api_reports", __name__, "/reports", "The board's report, as JSON")
 campaigns_bp = api_blueprint("api_campaigns", __name__, "/campaigns",
                              "Campaigns and their coverage: which account carried them, how")
+events_bp = api_blueprint("api_events", __name__, "/events",
+                         "Events: list, read, create, change, cancel and announce them")
+county_bp = api_blueprint("api_county", __name__, "/county",
+                          "The county's municipalities, their associations and what reached them")
+election_bp = api_blueprint("api_election", __name__, "/election",
+                            "The election plan: the weeks to election day and what is in them")
+reviews_bp = api_blueprint("api_reviews", __name__, "/reviews",
+                           "Posts waiting for the caller's approval")
 BLUEPRINTS = (accounts_bp, posts_bp, deliveries_bp, mentions_bp, watchlists_bp, reports_bp,
-              campaigns_bp)
+              campaigns_bp, events_bp, county_bp, election_bp, reviews_bp)
 
 
 def _may(action: Action) -> None:
@@ -310,3 +325,262 @@ class CampaignAsks(MethodView):
         except LookupError:
             raise ApiError(404, "Not found.") from None
         return {"items": found}
+
+
+# -- events (campaigns.events) ------------------------------------------------------------------
+
+@contextmanager
+def _renamed(fields: dict[str, str]) -> Iterator[None]:
+    """The domain's field names (a form's) as the request's: `starts` is `starts_at`…"""
+    try:
+        yield
+    except ValidationErrors as exc:
+        for error in exc.errors:
+            if error.field in fields:
+                error.field = fields[error.field]
+        raise
+
+
+EVENT_FIELDS = {"starts": "starts_at", "ends": "ends_at", "accounts": "account_ids"}
+
+
+@contextmanager
+def _organiser_refused() -> Iterator[None]:
+    """The event service refuses an organiser outside the caller's scope (NotAllowed, the
+    role having been checked first): 403, naming `organiser_id`."""
+    try:
+        with _renamed(EVENT_FIELDS):
+            yield
+    except NotAllowed:
+        discard_changes()
+        raise ApiError(403, "You may not organise events for that organisation.", fields={
+            "organiser_id": ["Only your own organisation (the district's users: any)."]}
+        ) from None
+
+
+def _event(event_id: int) -> Event:
+    if event_id > 2**62:
+        raise ApiError(404, "Not found.")
+    try:
+        return event_service.event_for(db_session(), caller().user, event_id)
+    except LookupError:
+        raise ApiError(404, "Not found.") from None
+
+
+def _managed_event(event_id: int) -> Event:
+    """An event the caller may change: every event is visible, so another organiser's is a
+    403, not a 404."""
+    _may(Action.MANAGE_EVENTS)
+    event = _event(event_id)
+    if not event_service.may_manage(caller().user, event):
+        raise ApiError(403, "Another organisation organises this event; you may not change it.")
+    return event
+
+
+class _Detailed:
+    """An event with its announcements, for CalendarEventDetail."""
+
+    def __init__(self, event: Event) -> None:
+        self._event = event
+        self.announcements = [{"which": link.which.value, "post": post} for link, post in
+                              event_service.announcements_of(db_session(), event.id)]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._event, name)
+
+
+@events_bp.route("")
+class Events(MethodView):
+    @events_bp.arguments(schemas.EventListArgs, location="query")
+    @events_bp.response(200, schemas.CalendarEventList)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Events not yet over, soonest first; `past=true`: those over, latest first."""
+        _may(Action.VIEW_EVENTS)
+        return {"items": event_service.events_for(
+            db_session(), caller().user, municipality_id=args["municipality"],
+            past=args["past"])}
+
+    @events_bp.arguments(schemas.EventIn)
+    @events_bp.response(201, schemas.CalendarEventDetail)
+    @writes
+    def post(self, body: dict[str, Any]) -> _Detailed:
+        """Create an event (the district's users for anyone, an association's for itself).
+        Times are Stockholm wall-clock times to the minute (see the fields)."""
+        _may(Action.MANAGE_EVENTS)
+        session = db_session()
+        user = caller().user
+        with _organiser_refused():
+            event = event_service.create_event(session, user, event_service.EventDraft(
+                title=body["title"], kind=body["kind"],
+                organiser_id=body["organiser_id"] or user.organisation_id,
+                starts=body["starts_at"], ends=body["ends_at"],
+                description=body["description"], place=body["place"],
+                municipality_id=body["municipality_id"], partners=body["partners"],
+                public=body["public"], link=body["link"] or "",
+                campaign_id=body["campaign_id"]))
+        session.commit()
+        return _Detailed(event)
+
+
+@events_bp.route("/<int:event_id>")
+class OneEvent(MethodView):
+    @events_bp.response(200, schemas.CalendarEventDetail)
+    def get(self, event_id: int) -> _Detailed:
+        """One event and its announcements (each an ordinary post with its deliveries)."""
+        _may(Action.VIEW_EVENTS)
+        return _Detailed(_event(event_id))
+
+    @events_bp.arguments(schemas.EventChange)
+    @events_bp.response(200, schemas.CalendarEventDetail)
+    @writes
+    def patch(self, body: dict[str, Any], event_id: int) -> _Detailed:
+        """Change an event; its announcements still waiting move with its start (the same
+        Stockholm wall-clock hour) and their words follow when nobody changed them."""
+        event = _managed_event(event_id)
+        session = db_session()
+        draft = event_service.EventDraft(
+            title=body.get("title", event.title), kind=body.get("kind", event.kind.value),
+            organiser_id=body.get("organiser_id", event.organiser_id),
+            starts=body.get("starts_at") or EnteredTime.showing(event.starts_at),
+            ends=body.get("ends_at") or EnteredTime.showing(event.ends_at),
+            description=body.get("description", event.description),
+            place=body.get("place", event.place),
+            municipality_id=body.get("municipality_id", event.municipality_id),
+            partners=body.get("partners", event.partners),
+            public=body.get("public", event.public), link=body.get("link", event.link) or "",
+            campaign_id=body.get("campaign_id", event.campaign_id))
+        with _organiser_refused():
+            changed = event_service.edit_event(session, caller().user, event_id, draft)
+        session.commit()
+        session.expire_all()  # the announcements moved in SQL: read them as they are now
+        return _Detailed(changed)
+
+
+@events_bp.route("/<int:event_id>/cancel")
+class CancelEvent(MethodView):
+    @events_bp.response(200, schemas.EventCancelOut)
+    @writes
+    def post(self, event_id: int) -> dict[str, Any]:
+        """Cancel the event (the calendars say so); its announcements not yet out are
+        cancelled, those published stay."""
+        _managed_event(event_id)
+        session = db_session()
+        cancelled = event_service.cancel_event(session, caller().user, event_id)
+        session.commit()
+        session.expire_all()
+        return {"cancelled": cancelled, "event": _event(event_id)}
+
+
+@events_bp.route("/<int:event_id>/announce")
+class AnnounceEvent(MethodView):
+    @events_bp.arguments(schemas.AnnounceIn)
+    @events_bp.response(201, schemas.AnnouncedOut)
+    @writes
+    def post(self, body: dict[str, Any], event_id: int) -> event_service.Announced:
+        """Queue the announcements: one post per account and moment (the week before, the day
+        before, the same morning) at the hour given, from the announcement texts; moments
+        already past are skipped. Refused as a whole when anything is wrong."""
+        _managed_event(event_id)
+        _may(Action.COMPOSE)
+        session = db_session()
+        with _accounts_refused(), _renamed(EVENT_FIELDS):
+            announced = event_service.announce(
+                session, caller().user, event_id, event_service.AnnounceDraft(
+                    account_ids=body["account_ids"], which=body["which"], hour=body["hour"],
+                    language=body["language"]))
+        session.commit()
+        return announced
+
+
+# -- the county and the election plan ----------------------------------------------------------
+
+@county_bp.route("")
+class County(MethodView):
+    @county_bp.arguments(schemas.CountyArgs, location="query")
+    @county_bp.response(200, schemas.CountyOut)
+    def get(self, args: dict[str, Any]) -> county_service.County:
+        """Every municipality, the association covering it (or none), the events starting
+        there and the campaigns' posts on that association's accounts within the period
+        (an association's caller: its own accounts' counts)."""
+        _may(Action.VIEW_CAMPAIGNS)
+        with _renamed({"first": "from", "last": "until"}):
+            span = county_service.read_span(args["first"], args["last"],
+                                            county_service.today())
+        return county_service.county(db_session(), caller().user, span)
+
+
+@election_bp.route("")
+class Election(MethodView):
+    @election_bp.response(200, schemas.ElectionOut)
+    def get(self) -> election_service.Plan:
+        """Election day (chosen, or the general election's rule) and every ISO week until it:
+        campaigns running, events, and posts published or planned per account."""
+        _may(Action.VIEW_CAMPAIGNS)
+        return election_service.plan(db_session(), caller().user)
+
+
+# -- reviews (publisher.approval) ----------------------------------------------------------------
+
+def _reviewer() -> None:
+    """Only the district's reviewers approve: anyone else is refused as a role is (403)."""
+    _may(Action.APPROVE_POSTS)
+    if not approval.may_review(caller().user):
+        raise ApiError(403, "Only the district's reviewers approve posts.")
+
+
+@reviews_bp.route("")
+class Reviews(MethodView):
+    @reviews_bp.response(200, schemas.ReviewList)
+    def get(self) -> dict[str, Any]:
+        """Posts with a delivery waiting for the caller's approval, soonest due first (at
+        most 200); the caller's own posts are someone else's to approve, so left out."""
+        _reviewer()
+        user = caller().user
+        return {"items": [post for post in approval.waiting_list(db_session(), user)
+                          if post.author_id != user.id]}
+
+
+@posts_bp.route("/<int:post_id>/approve")
+class ApprovePost(MethodView):
+    @posts_bp.arguments(schemas.ApproveIn)
+    @posts_bp.response(200, schemas.PostOut)
+    @writes
+    def post(self, body: dict[str, Any], post_id: int) -> Post:
+        """Approve what of the post waits for approval: queued at its own time, or at the
+        new time given (needed once its own has passed). Never its author."""
+        _reviewer()
+        if post_id > 2**62:
+            raise ApiError(404, "Not found.")
+        entered: EnteredTime | None = None
+        if "scheduled_at" in body:
+            entered = body["scheduled_at"] or EnteredTime(soon=True)
+        session = db_session()
+        try:
+            post = approval.approve(session, caller().user, post_id, comment=body["comment"],
+                                    entered=entered)
+        except LookupError:
+            raise ApiError(404, "Not found.") from None
+        session.commit()
+        session.expire_all()  # the deliveries moved in SQL: read them as they are now
+        return post
+
+
+@posts_bp.route("/<int:post_id>/send-back")
+class SendBackPost(MethodView):
+    @posts_bp.arguments(schemas.SendBackIn)
+    @posts_bp.response(200, schemas.PostOut)
+    @writes
+    def post(self, body: dict[str, Any], post_id: int) -> Post:
+        """Send the post back to its author with a comment (required): its deliveries
+        waiting for approval are `returned` until the author changes it."""
+        _reviewer()
+        if post_id > 2**62:
+            raise ApiError(404, "Not found.")
+        session = db_session()
+        try:
+            post = approval.send_back(session, caller().user, post_id, body["comment"])
+        except LookupError:
+            raise ApiError(404, "Not found.") from None
+        session.commit()
+        session.expire_all()
+        return post

@@ -4,8 +4,12 @@ components. Times go out as ISO 8601 in UTC; times come in as ISO 8601 with an o
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import Any
 
 import marshmallow as ma
+
+from core.entered_time import FIRST_YEAR, LAST_YEAR, EnteredTime
 
 # Text a database can store and a person can read: no NUL and no other control characters
 # but tab and line breaks (PostgreSQL refuses NUL outright).
@@ -24,7 +28,7 @@ def readable_text(*, max_length: int, **kwargs: object) -> ma.fields.String:
 
 
 STATES = ["scheduled", "sending", "published", "retry_wait", "failed", "cancelled", "held",
-          "uncertain"]
+          "uncertain", "awaiting_approval", "returned"]
 
 
 class OrganisationOut(ma.Schema):
@@ -272,3 +276,256 @@ class CampaignCoverage(ma.Schema):
     campaign = ma.fields.Nested(CampaignOut, required=True)
     rows = ma.fields.List(ma.fields.Nested(CoverageRowOut), required=True)
     overdue = ma.fields.Integer(required=True)
+
+
+# -- events (campaigns.events) ------------------------------------------------------------------
+
+EVENT_KINDS = ["meeting", "lecture", "course", "election_conference", "campaign", "other"]
+ANNOUNCEMENTS = ["week", "day", "morning"]
+
+
+class WallClock(ma.fields.DateTime):
+    """A moment as the domain's EnteredTime (Stockholm wall-clock time, to the minute): with an
+    offset the instant, shown as the Stockholm clock shows it (which of a doubled hour kept);
+    without one, Stockholm wall-clock time as typed, checked by the domain (a time the clocks
+    skip is refused, one they show twice is the first)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any
+                     ) -> EnteredTime:
+        moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise ma.ValidationError(f"Give a date between the years {FIRST_YEAR} and "
+                                     f"{LAST_YEAR}.")
+        if moment.second or moment.microsecond:
+            raise ma.ValidationError("Give the time to the minute (seconds 00).")
+        if moment.tzinfo is None:
+            return EnteredTime(f"{moment:%Y-%m-%d}", f"{moment:%H:%M}")
+        return EnteredTime.showing(moment)
+
+
+def wall_clock(**kwargs: Any) -> WallClock:
+    return WallClock(metadata={"description": "ISO 8601; with an offset an instant, without one "
+                                              "Stockholm wall-clock time; to the minute"},
+                     **kwargs)
+
+
+class MunicipalityOut(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    code = ma.fields.String(required=True, metadata={"description": "SCB's kommunkod"})
+    name = ma.fields.String(required=True)
+
+
+class AnnouncementOut(ma.Schema):
+    which = ma.fields.String(required=True,
+                             metadata={"enum": ANNOUNCEMENTS + ["cancellation"]})
+    post = ma.fields.Nested(PostOut, required=True)
+
+
+class CalendarEventOut(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    kind = ma.fields.Function(lambda e: e.kind.value, required=True,
+                              metadata={"enum": EVENT_KINDS})
+    description = ma.fields.String(required=True)
+    place = ma.fields.String(required=True)
+    municipality = ma.fields.Nested(MunicipalityOut, allow_none=True, required=True)
+    starts_at = ma.fields.AwareDateTime(required=True)
+    ends_at = ma.fields.AwareDateTime(required=True)
+    organiser = ma.fields.Nested(OrganisationOut, required=True)
+    partners = ma.fields.String(required=True)
+    public = ma.fields.Boolean(required=True, metadata={
+        "description": "In the public calendar; false: members only"})
+    link = ma.fields.String(allow_none=True, required=True)
+    campaign_id = ma.fields.Integer(allow_none=True, required=True)
+    cancelled_at = ma.fields.AwareDateTime(allow_none=True, required=True)
+
+
+class CalendarEventDetail(CalendarEventOut):
+    announcements = ma.fields.List(ma.fields.Nested(AnnouncementOut), required=True)
+
+
+class CalendarEventList(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CalendarEventOut), required=True, metadata={
+        "description": "Soonest first (past: latest first), at most 500"})
+
+
+class EventListArgs(ma.Schema):
+    past = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Events that are over, latest first (default: those not yet over)"})
+    municipality = ma.fields.Integer(load_default=None,
+                                     validate=ma.validate.Range(min=1, max=2**31))
+
+
+class EventIn(ma.Schema):
+    title = readable_text(max_length=200, required=True)
+    kind = ma.fields.String(load_default="meeting", validate=ma.validate.OneOf(EVENT_KINDS))
+    organiser_id = ma.fields.Integer(strict=True, load_default=None, validate=ma.validate.Range(
+        min=1, max=2**31), metadata={"description": "Default: the caller's organisation"})
+    starts_at = wall_clock(required=True)
+    ends_at = wall_clock(required=True)
+    description = readable_text(max_length=10_000, load_default="")
+    place = readable_text(max_length=300, load_default="")
+    municipality_id = ma.fields.Integer(strict=True, load_default=None, allow_none=True,
+                                        validate=ma.validate.Range(min=1, max=2**31))
+    partners = readable_text(max_length=2000, load_default="")
+    public = ma.fields.Boolean(load_default=True)
+    link = readable_text(max_length=2000, load_default="", allow_none=True)
+    campaign_id = ma.fields.Integer(strict=True, load_default=None, allow_none=True,
+                                    validate=ma.validate.Range(min=1, max=2**31))
+
+
+class EventChange(ma.Schema):
+    """What to change; what is left out stays as it is. Waiting announcements follow a move."""
+
+    title = readable_text(max_length=200)
+    kind = ma.fields.String(validate=ma.validate.OneOf(EVENT_KINDS))
+    organiser_id = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=2**31))
+    starts_at = wall_clock()
+    ends_at = wall_clock()
+    description = readable_text(max_length=10_000)
+    place = readable_text(max_length=300)
+    municipality_id = ma.fields.Integer(strict=True, allow_none=True,
+                                        validate=ma.validate.Range(min=1, max=2**31))
+    partners = readable_text(max_length=2000)
+    public = ma.fields.Boolean()
+    link = readable_text(max_length=2000, allow_none=True)
+    campaign_id = ma.fields.Integer(strict=True, allow_none=True,
+                                    validate=ma.validate.Range(min=1, max=2**31))
+
+
+class AnnounceIn(ma.Schema):
+    account_ids = ma.fields.List(ma.fields.Integer(strict=True), required=True,
+                                 validate=ma.validate.Length(min=1, max=100))
+    which = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(ANNOUNCEMENTS)),
+                           load_default=lambda: list(ANNOUNCEMENTS),
+                           validate=ma.validate.Length(min=1, max=3), metadata={
+                               "description": "The week before, the day before, the same "
+                                              "morning (default: all three)"})
+    hour = readable_text(max_length=5, load_default="08:00", metadata={
+        "description": "HH:MM, Stockholm time, 05:00-23:00, for every announcement"})
+    language = ma.fields.String(load_default="sv", validate=ma.validate.OneOf(["sv", "en"]))
+
+
+class AnnouncedOut(ma.Schema):
+    posts = ma.fields.List(ma.fields.Nested(PostOut), required=True)
+    skipped = ma.fields.Function(lambda a: [w.value for w in a.skipped], required=True,
+                                 metadata={"type": "array", "items": {"type": "string"},
+                                           "description": "Announcements whose time has "
+                                                          "passed"})
+
+
+class EventCancelOut(ma.Schema):
+    cancelled = ma.fields.List(ma.fields.Integer(), required=True, metadata={
+        "description": "The announcements' deliveries cancelled"})
+    event = ma.fields.Nested(CalendarEventOut, required=True)
+
+
+# -- the county and the election plan (campaigns.county, campaigns.election) --------------------
+
+class CountyArgs(ma.Schema):
+    first = readable_text(max_length=20, load_default="", data_key="from", metadata={
+        "description": "YYYY-MM-DD, Stockholm day (default: 30 days ago)"})
+    last = readable_text(max_length=20, load_default="", data_key="until", metadata={
+        "description": "YYYY-MM-DD, included (default: 60 days ahead)"})
+
+
+class EventLineOut(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    kind = ma.fields.Function(lambda e: e.kind.value, required=True,
+                              metadata={"enum": EVENT_KINDS})
+    starts_at = ma.fields.AwareDateTime(required=True)
+    place = ma.fields.String(required=True)
+    municipality_id = ma.fields.Integer(allow_none=True, required=True)
+
+
+class ReachOut(ma.Schema):
+    campaign_id = ma.fields.Integer(required=True)
+    campaign_name = ma.fields.String(required=True)
+    published = ma.fields.Integer(required=True)
+    planned = ma.fields.Integer(required=True)
+
+
+class PlaceOut(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    organisation_id = ma.fields.Integer(allow_none=True, required=True)
+    organisation_name = ma.fields.String(allow_none=True, required=True)
+    uncovered = ma.fields.Boolean(required=True, metadata={
+        "description": "No local association: a place for a central visit"})
+    events = ma.fields.List(ma.fields.Nested(EventLineOut), required=True)
+    reach = ma.fields.List(ma.fields.Nested(ReachOut), required=True)
+    published = ma.fields.Integer(required=True)
+    planned = ma.fields.Integer(required=True)
+
+
+class CountyOut(ma.Schema):
+    first = ma.fields.Function(lambda c: c.span.first.isoformat(), data_key="from",
+                               required=True, metadata={"type": "string", "format": "date"})
+    last = ma.fields.Function(lambda c: c.span.last.isoformat(), data_key="until",
+                              required=True, metadata={"type": "string", "format": "date"})
+    municipalities = ma.fields.List(ma.fields.Nested(PlaceOut), attribute="places",
+                                    required=True)
+
+
+class AccountWeekOut(ma.Schema):
+    account_id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    platform = ma.fields.Function(lambda a: a.platform.value, required=True,
+                                  metadata={"enum": ["x", "facebook"]})
+    organisation_name = ma.fields.String(required=True)
+    published = ma.fields.Integer(required=True)
+    planned = ma.fields.Integer(required=True)
+
+
+class CampaignRef(ma.Schema):
+    id = ma.fields.Function(lambda c: c[0], required=True, metadata={"type": "integer"})
+    name = ma.fields.Function(lambda c: c[1], required=True, metadata={"type": "string"})
+
+
+class WeekOut(ma.Schema):
+    year = ma.fields.Integer(required=True, metadata={"description": "ISO year"})
+    number = ma.fields.Integer(required=True, metadata={"description": "ISO week"})
+    first = ma.fields.Date(required=True, metadata={"description": "Its Monday"})
+    last = ma.fields.Date(required=True, metadata={"description": "Its Sunday"})
+    election = ma.fields.Boolean(required=True, metadata={
+        "description": "Election day falls in this week"})
+    published = ma.fields.Integer(required=True)
+    planned = ma.fields.Integer(required=True)
+    campaigns = ma.fields.List(ma.fields.Nested(CampaignRef), required=True)
+    events = ma.fields.List(ma.fields.Nested(EventLineOut), required=True)
+    accounts = ma.fields.List(ma.fields.Nested(AccountWeekOut), required=True)
+
+
+class ElectionOut(ma.Schema):
+    election_day = ma.fields.Function(lambda p: p.election.day.isoformat(), required=True,
+                                      metadata={"type": "string", "format": "date"})
+    chosen = ma.fields.Function(lambda p: p.election.chosen, required=True, metadata={
+        "type": "boolean", "description": "Chosen by a person (else the general election's "
+                                          "rule)"})
+    today = ma.fields.Function(lambda p: p.election.today.isoformat(), required=True,
+                               metadata={"type": "string", "format": "date"})
+    days_left = ma.fields.Function(lambda p: p.election.days_left, required=True,
+                                   metadata={"type": "integer"})
+    weeks = ma.fields.List(ma.fields.Nested(WeekOut), required=True)
+
+
+# -- reviews (publisher.approval) -----------------------------------------------------------------
+
+class ReviewList(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(PostOut), required=True, metadata={
+        "description": "Posts waiting for the caller's approval, soonest due first"})
+
+
+class ApproveIn(ma.Schema):
+    comment = readable_text(max_length=4000, load_default=None, allow_none=True)
+    scheduled_at = WallClock(allow_none=True, metadata={
+        "description": "A new time (ISO 8601 with offset; without one Stockholm wall-clock "
+                       "time), needed when the post's own has passed; null: as soon as "
+                       "possible; left out: its own time"})
+
+
+class SendBackIn(ma.Schema):
+    comment = readable_text(max_length=4000, required=True, metadata={
+        "description": "What should change (required)"})
