@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import and_, delete, exists, select
@@ -168,12 +168,25 @@ def forget_unattached(session: Session, root: Path, now: datetime | None = None,
     foreign key to them) once `kept` has passed, with their files; how many. Every table that
     refers to media_files is found in the models' metadata, so a new use is respected."""
     now = now or utcnow()
+    return _forget(session, root, MediaFile.created_at < now - kept)
+
+
+def forget_pictures(session: Session, root: Path, media_ids: Iterable[int]) -> int:
+    """Delete these pictures at once, those nothing refers to (a refused post's new ones)."""
+    ids = list(media_ids)
+    return _forget(session, root, MediaFile.id.in_(ids)) if ids else 0
+
+
+def _unused() -> list[Any]:
     media_table = MediaFile.__table__
-    unused = [~exists().where(fk.parent == media_table.c.id)
-              for table in Base.metadata.tables.values()
-              for fk in table.foreign_keys if fk.column.table is media_table]
+    return [~exists().where(fk.parent == media_table.c.id)
+            for table in Base.metadata.tables.values()
+            for fk in table.foreign_keys if fk.column.table is media_table]
+
+
+def _forget(session: Session, root: Path, which: Any) -> int:
     rows = session.execute(select(MediaFile.id, MediaFile.path).where(
-        and_(MediaFile.created_at < now - kept, *unused))).all()
+        and_(which, *_unused()))).all()
     if not rows:
         return 0
     session.execute(delete(MediaFile).where(MediaFile.id.in_([row.id for row in rows])))

@@ -134,12 +134,16 @@ def _back(target: str | None) -> str:
 
 @bp.post("/calendar/move")
 @requires(Action.COMPOSE)
-def move() -> Response:
+def move() -> Response | tuple[str, int]:
     form = MoveForm()
     back = _back(form.next.data)
     if not form.validate_on_submit():
         flash(_("Choose a post and the day and time to move it to."), "error")
-        return redirect(back)
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        page, _status = index()
+        return page, 400
     session = db_session()
     to = EnteredTime(form.date.data or "", form.time.data or "", form.reading.data or "")
     try:

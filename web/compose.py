@@ -26,6 +26,7 @@ from publisher.media import (
     MAX_STORED_BYTES,
     MB,
     X_ALT_TEXT_MAX,
+    forget_pictures,
     holds,
     read_upload,
     store_image,
@@ -80,7 +81,8 @@ def compose() -> str | Response | tuple[str, int]:
         save = asked.saver(session) if asked is not None else (
             lambda draft: create_post(session, current_user, draft))
         kept = asked.kept_images(form) if asked is not None else []
-        outcome = _save(session, save, _draft(form, kept + images, _refused_uploads(form)))
+        outcome = _save(session, save, _draft(form, kept + images, _refused_uploads(form)),
+                        form.uploaded_ids)
         if isinstance(outcome, ValidationErrors):
             errors = outcome
             _hold(form, images)
@@ -192,7 +194,8 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
         kept = _kept_images(form, post)
         images = _chosen_pictures(session, form)
         outcome = _save(session, lambda draft: edit_post(session, current_user, post_id, draft),
-                        _draft(form, kept + images, _refused_uploads(form)))
+                        _draft(form, kept + images, _refused_uploads(form)),
+                        form.uploaded_ids)
         if isinstance(outcome, ValidationErrors):
             errors = outcome
             _hold(form, images)
@@ -252,8 +255,8 @@ def _draft(form: ComposeForm, media: list[DraftImage], upload_errors: list[UserE
                      thread=list(form.thread.data or []), first_comment=form.first_comment.data)
 
 
-def _save(session: Session, save: Callable[[PostDraft], Post], draft: PostDraft
-          ) -> Post | ValidationErrors:
+def _save(session: Session, save: Callable[[PostDraft], Post], draft: PostDraft,
+          uploaded: list[int]) -> Post | ValidationErrors:
     """The domain's verdict on a draft: the post, or its problems to show (a refusal of the
     user, NotAllowed, goes on to the 403 page). Refused, nothing of the post is kept; the
     pictures chosen for it are, for the next try (`_hold`)."""
@@ -262,6 +265,11 @@ def _save(session: Session, save: Callable[[PostDraft], Post], draft: PostDraft
     except ValidationErrors as problems:
         session.rollback()
         return problems
+    except NotAllowed:  # an account not theirs: nothing is kept, the new pictures neither
+        session.rollback()
+        forget_pictures(session, _media_root(), uploaded)
+        session.commit()
+        raise
 
 
 def _chosen_pictures(session: Session, form: ComposeForm) -> list[DraftImage]:
@@ -279,6 +287,7 @@ def _chosen_pictures(session: Session, form: ComposeForm) -> list[DraftImage]:
                                (entry.file_name.data or "")[:120] or f"#{media.id}"))
     uploaded = _store_uploads(session, form)
     session.commit()
+    form.uploaded_ids = [image.media_id for image in uploaded]
     return held + uploaded
 
 

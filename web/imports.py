@@ -153,10 +153,15 @@ def _counts(record: PostImport) -> dict[str, Any]:
 
 @bp.post("/compose/import/<int:import_id>/confirm")
 @requires(Action.COMPOSE)
-def confirm(import_id: int) -> Response:
+def confirm(import_id: int) -> Response | tuple[str, int]:
     form = ConfirmImportForm()
     if not form.validate_on_submit():
-        abort(400)
+        if form.csrf_token.errors:
+            abort(400)
+        for field in (form.expected,):
+            for error in field.errors:
+                flash(str(error), "error")
+        return preview(import_id), 400
     session = db_session()
     back = redirect(url_for("imports.preview", import_id=import_id))
     try:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
-from wtforms import SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 
 from core.auth import Action, NotAllowed
 from core.i18n import ValidationErrors
@@ -15,7 +15,7 @@ from publisher.accounts import get_account_for
 from publisher.models import Account
 from publisher.posting_slots import WEEKDAYS, add_slot, remove_slot, slots_for
 from web.context import db_session
-from web.forms import EmptyForm, Rendered, SafeForm, submit
+from web.forms import Rendered, SafeForm, submit
 from web.permissions import requires
 
 bp = Blueprint("schedule", __name__, url_prefix="/accounts")
@@ -27,6 +27,10 @@ class SlotForm(SafeForm):
     time = StringField()
 
 
+class RemoveSlotForm(SafeForm):
+    slot_id = HiddenField()
+
+
 def _account(account_id: int) -> Account:
     """The account, or 404 when it is not the reader's to see."""
     try:
@@ -35,12 +39,14 @@ def _account(account_id: int) -> Account:
         abort(404)
 
 
-def _page(account: Account, form: SlotForm, errors: ValidationErrors | None) -> Rendered:
+def _page(account: Account, form: SlotForm, errors: ValidationErrors | None,
+          remove_form: RemoveSlotForm | None = None) -> Rendered:
     form.weekday.choices = [(str(n), _(name)) for n, name in enumerate(WEEKDAYS)]
     slots = slots_for(db_session(), current_user, account.id)
-    return render_template("schedule/slots.html", account=account, slots=slots, form=form,
+    page = render_template("schedule/slots.html", account=account, slots=slots, form=form,
                            errors=errors, weekdays=WEEKDAYS,
-                           remove_form=EmptyForm()), 400 if errors is not None else 200
+                           remove_form=remove_form or RemoveSlotForm())
+    return page, 400 if errors is not None else 200
 
 
 @bp.get("/<int:account_id>/schedule")
@@ -66,11 +72,14 @@ def add(account_id: int) -> Response | Rendered:
 
 @bp.post("/<int:account_id>/schedule/remove")
 @requires(Action.MANAGE_ACCOUNTS)
-def remove(account_id: int) -> Response:
+def remove(account_id: int) -> Response | Rendered:
     account = _account(account_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    raw = request.form.get("slot_id", "")
+    form = RemoveSlotForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _page(account, SlotForm(), ValidationErrors([]), remove_form=form)
+    raw = (form.slot_id.data or "").strip()
     session = db_session()
     if raw.isdigit() and len(raw) < 10 and remove_slot(session, current_user, account.id,
                                                        int(raw)):

@@ -124,7 +124,8 @@ def test_a_published_post_is_not_moved_and_says_why(db, logged_in, make_user, ma
     assert away.status_code == 302 and away.location.endswith("/calendar")
     huge = client.post("/calendar/move", data={"csrf_token": token, "post_id": "9" * 12,
                                                 "date": f"{monday:%Y-%m-%d}", "time": "10:00"})
-    assert huge.status_code == 302
+    assert huge.status_code == 400  # the calendar again, saying what to choose
+    assert "Välj ett inlägg" in huge.text
     assert client.post(f"/accounts/{x.id}/schedule/remove", data={
         "csrf_token": token, "slot_id": "9" * 12}).status_code == 302
 

@@ -24,7 +24,7 @@ NUL = "\x00"
 FLAGS = {("notifications.read", "all"), ("monitoring.new_watchlist", "active"),
          ("monitoring.watchlist", "active"), ("monitoring.alerts", "immediate_"),
          ("admin.user", "active"), ("admin.user", "must_change_password"),
-         ("privacy.erase", "confirm")}
+         ("privacy.erase", "confirm"), ("events.new", "public"), ("events.edit", "public")}
 
 
 @pytest.fixture
