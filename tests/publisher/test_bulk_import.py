@@ -317,3 +317,23 @@ def test_pictures_from_the_web_go_through_the_ssrf_guard(services, world, tmp_pa
     [(column, message)] = problems(refused)[2]
     assert column == "image" and "Blocked" in message
     assert problems(fetched)[2] == [] and fetched.rows[0]["media_id"]
+
+
+def test_imported_posts_follow_the_approval_rules(services, world):
+    """An association whose posts need approval: its imported posts wait for a reviewer like
+    composed ones, and no worker claims them."""
+    from sqlalchemy import update
+
+    from core.users import Organisation
+    from publisher.deliveries import claim_due
+
+    with services.db.session() as session:
+        session.execute(update(Organisation).where(Organisation.id == world["own"].id)
+                        .values(posts_need_approval=True))
+    record = preview(services, world["writer"], csv_text(*GOOD).encode("utf-8"))
+    with services.db.session() as session:
+        confirm_import(session, session.get(User, world["writer"].id), record.id, 2, now=NOW)
+    with services.db.session() as session:
+        states = session.scalars(select(Delivery.state).order_by(Delivery.id)).all()
+    assert states == [DeliveryState.AWAITING_APPROVAL] * 2
+    assert claim_due(services.db, "w1", now=NOW + timedelta(days=400)) == []
