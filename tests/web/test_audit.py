@@ -44,7 +44,7 @@ def test_the_districts_administrator_reads_and_filters_the_log(logged):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert rows(html) == 3
-    assert "Granskningslogg" in html  # Swedish by default
+    assert "Ändringslogg" in html  # Swedish by default
     assert "Ny å ä ö" in html  # the changes, readable
     assert rows(client.get(f"/admin/audit?actor={comms.id}").get_data(as_text=True)) == 2
     assert rows(client.get("/admin/audit?action=cancel").get_data(as_text=True)) == 1
