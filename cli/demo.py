@@ -56,7 +56,7 @@ def seed_organisations(session: Session) -> Organisation:
 
 # (title, kind, days ahead, start, hours, organiser, municipality, place, partners, public, link)
 DEMO_EVENTS = (
-    ("Valkonferens 2026", EventKind.ELECTION_CONFERENCE, 30, (10, 0), 7, DISTRICT, "Karlstad",
+    ("Valkonferens", EventKind.ELECTION_CONFERENCE, 30, (10, 0), 7, DISTRICT, "Karlstad",
      "Folkets hus, Karlstad", "", False, "https://example.org/valkonferens"),
     ("Vänsterskolan: Vad är socialism?", EventKind.COURSE, 10, (18, 30), 2,
      "Vänsterpartiet Kil", "Kil", "Studieförbundets lokal, Kil", "ABF Värmland", False, None),
