@@ -3,13 +3,16 @@ no mail server set, the sandbox's mailbox, to which Megafon's own mail then goes
 
 from __future__ import annotations
 
+import contextlib
 import os
-import selectors
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import requests
 from sqlalchemy import select
@@ -23,22 +26,40 @@ from tests.smtp import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _lines_until(process: subprocess.Popen[str], marker: str, deadline: float) -> list[str]:
-    """The lines `megafon run` prints, up to the one containing `marker` (or its exit)."""
-    selector = selectors.DefaultSelector()
-    assert process.stdout is not None
-    selector.register(process.stdout, selectors.EVENT_READ)
-    seen: list[str] = []
-    while time.monotonic() < deadline:
-        if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-            break
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line.rstrip())
-        if marker in line:
-            return seen
-    raise AssertionError("megafon run did not get there:\n" + "\n".join(seen))
+class Output:
+    """What a process prints, line by line, read by a thread of its own. (Waiting with select()
+    on the pipe and then reading a line misses lines that arrived together: the first readline
+    takes them all into Python's buffer, and select() then waits for more that never come.)"""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, args=(process.stdout,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.put(line.rstrip())
+        self.lines.put(None)  # the process closed its output: it ended
+
+    def until(self, marker: str, deadline: float) -> list[str]:
+        """The lines up to the one containing `marker`."""
+        seen: list[str] = []
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            seen.append(line)
+            if marker in line:
+                return seen
+        raise AssertionError("megafon run did not get there:\n" + "\n".join(seen))
+
+    def next_line(self, seconds: float) -> None:
+        """Wait up to `seconds` for the process to print something (between two looks)."""
+        with contextlib.suppress(queue.Empty):
+            self.lines.get(timeout=seconds)
 
 
 def test_run_without_a_mail_server_sends_mail_to_the_sandbox(tmp_path: Path):
@@ -51,7 +72,8 @@ def test_run_without_a_mail_server_sends_mail_to_the_sandbox(tmp_path: Path):
     process = subprocess.Popen([sys.executable, "-m", "cli.main", "run"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        lines = _lines_until(process, "First login", time.monotonic() + 120)
+        output = Output(process)
+        lines = output.until("First login", time.monotonic() + 120)
         mail_line = next(line for line in lines if "E-mail it sends" in line)
         mailbox_url = mail_line.split(": ", 1)[1].strip()
         assert mailbox_url == f"http://127.0.0.1:{sandbox_port}/sandbox/mail"
@@ -70,7 +92,7 @@ def test_run_without_a_mail_server_sends_mail_to_the_sandbox(tmp_path: Path):
             letters = requests.get(f"http://127.0.0.1:{sandbox_port}/sandbox/api/mail",
                                    timeout=10).json()
             if not letters:
-                _lines_until_quiet(process)
+                output.next_line(1.0)
         assert letters and letters[0]["to"] == ["admin@example.org"]
         assert "VP Värmland" in str(letters[0]["subject"]) + str(letters[0]["text"])
     finally:
@@ -79,12 +101,3 @@ def test_run_without_a_mail_server_sends_mail_to_the_sandbox(tmp_path: Path):
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-def _lines_until_quiet(process: subprocess.Popen[str]) -> None:
-    """Wait up to a second for the process to print (what polling waits on between looks)."""
-    selector = selectors.DefaultSelector()
-    assert process.stdout is not None
-    selector.register(process.stdout, selectors.EVENT_READ)
-    if selector.select(timeout=1.0):
-        process.stdout.readline()
