@@ -130,14 +130,12 @@ class KeptImageForm(PlainForm):
     remove = BooleanField(_l("Remove this picture"))
 
 
-class HeldImageForm(PlainForm):
+class HeldImageForm(KeptImageForm):
     """A picture chosen for this post before the form came back with a problem: kept on the
     server (publisher.media.holds), so it is not chosen again; described anew, or taken out."""
 
     media_id = HiddenField()
     file_name = HiddenField()
-    alt_text = TextAreaField(_l("Description for people who cannot see the image (alt text)"))
-    remove = BooleanField(_l("Remove this picture"))
 
 
 class WhenFields:
