@@ -23,3 +23,11 @@ def has_control_characters(value: object) -> bool:
     if isinstance(value, list | tuple):
         return any(has_control_characters(item) for item in value)
     return False
+
+
+def row_id(text: str | None) -> int | None:
+    """A row id as typed in a form or a query string, or None when it cannot be one: only
+    ASCII digits ("²" is a digit to str.isdigit, not to int), at most nine of them (a larger
+    number is no row of ours and overflows SQLite's integers)."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from core import audit
 from core.auth import Action
 from core.clock import local_to_utc
+from core.text import row_id
 from core.users import Organisation, User
 from web.context import db_session
 from web.forms import AuditFilterForm, Rendered
@@ -45,7 +46,7 @@ TYPE_LABELS = {
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    return row_id(value)
 
 
 def _filter() -> tuple[AuditFilterForm, audit.AuditFilter | None]:

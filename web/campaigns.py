@@ -40,6 +40,7 @@ from campaigns.models import Campaign, CampaignAsk, TargetKind
 from core.auth import Action
 from core.entered_time import EnteredTime
 from core.i18n import UserError, ValidationErrors
+from core.text import row_id
 from publisher.media import read_upload, save_with_new_pictures, store_image
 from publisher.models import Platform
 from publisher.posts import DraftImage
@@ -212,7 +213,7 @@ def _filters() -> tuple[int | None, coverage.Cell | None]:
     organisation = request.args.get("organisation", "")
     state = request.args.get("state", "")
     cell = coverage.Cell(state) if state in set(coverage.Cell) else None
-    return (int(organisation) if organisation.isdigit() else None), cell
+    return row_id(organisation), cell
 
 
 def _campaign(campaign_id: int) -> Campaign:

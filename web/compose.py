@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from core.auth import Action, NotAllowed
 from core.entered_time import EnteredTime
 from core.i18n import N_, UserError, ValidationErrors
+from core.text import row_id
 from monitor.models import Mention
 from monitor.respond import link_response, mention_to_answer, response_prefill
 from publisher.accounts import visible_accounts
@@ -114,7 +115,7 @@ def _draft_asked_for(session: Session) -> Draft | None:
     raw = (request.values.get("draft_id") or request.values.get("draft") or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if row_id(raw) is None:
         abort(404)
     try:
         return draft_for(session, current_user, int(raw))
@@ -159,7 +160,7 @@ def _prefill_from_draft(form: ComposeForm, draft: Draft) -> None:
     form.text_facebook.data = fields.get("text_facebook", "")
     form.link.data = fields.get("link", "")
     form.first_comment.data = fields.get("first_comment", "")
-    form.accounts.data = [int(a) for a in fields.get("accounts", []) if str(a).isdigit()]
+    form.accounts.data = [n for a in fields.get("accounts", []) if (n := row_id(str(a)))]
     form.when.data = fields.get("when") or form.when.data
     form.scheduled_date.data = fields.get("scheduled_date", "")
     form.scheduled_time.data = fields.get("scheduled_time", "")
@@ -280,7 +281,7 @@ def _chosen_pictures(session: Session, form: ComposeForm) -> list[DraftImage]:
     held = []
     for entry in form.held:
         raw = (entry.media_id.data or "").strip()
-        media = session.get(MediaFile, int(raw)) if raw.isdigit() and len(raw) < 18 else None
+        media = session.get(MediaFile, number) if (number := row_id(raw)) else None
         if media is None or not holds(current_user, media) or entry.remove.data:
             continue
         held.append(DraftImage(media.id, entry.alt_text.data or "",

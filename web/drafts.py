@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from core.auth import Action
 from core.i18n import UserError
+from core.text import row_id
 from publisher.drafts import discard_draft, drafts_of, save_draft
 from web.context import db_session
 from web.filters import localtime, translate_error
@@ -63,6 +64,6 @@ def _draft_id(raw: str) -> int | None:
     """The form's draft id: none for a new draft; a number too big for any row is no row."""
     if not raw.strip():
         return None
-    if not raw.strip().isdigit() or len(raw.strip()) > 18:
+    if (number := row_id(raw)) is None:
         abort(404)
-    return int(raw)
+    return number

@@ -24,6 +24,7 @@ from campaigns.models import Event, EventKind
 from core.auth import Action, require
 from core.entered_time import EnteredTime
 from core.i18n import ValidationErrors
+from core.text import row_id
 from publisher.accounts import visible_accounts
 from publisher.models import Platform
 from web.context import db_session
@@ -92,7 +93,7 @@ def _languages() -> list[SelectChoice]:
 
 
 def _number(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
+    return row_id(text)
 
 
 def _event_choices(form: EventForm, session: Session) -> None:

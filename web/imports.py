@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Regexp
 
 from core.auth import Action
 from core.i18n import N_, UserError, ValidationErrors
+from core.text import row_id
 from monitor.fetch import FetchError, SafeFetcher
 from publisher.bulk_import import (
     MAX_ZIP_BYTES,
@@ -129,7 +130,7 @@ def preview(import_id: int) -> str:
     rows = record.refused_rows if only_problems else record.rows
     pages = max(1, ceil(len(rows) / PER_PAGE))
     number = request.args.get("page", "1")
-    current = min(int(number), pages) if number.isdigit() and 0 < len(number) < 7 else 1
+    current = min(row_id(number) or 1, pages)
     current = max(current, 1)
     shown = rows[(current - 1) * PER_PAGE:current * PER_PAGE]
     form = ConfirmImportForm(expected=str(len(record.valid_rows)))

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from core.auth import Action, can
 from core.clock import ensure_utc, utcnow
 from core.i18n import ValidationErrors
-from core.text import CONTROL_CHARACTERS
+from core.text import CONTROL_CHARACTERS, row_id
 from core.users import User
 from monitor import fulltext, highlight, mention_search, not_terms
 from monitor import respond as respond_service
@@ -78,9 +78,7 @@ SOURCE_STATE_LABELS = {
 def _int(value: str | None) -> int | None:
     """An id from the query string; anything else (or beyond what a database id can be) is
     no filter at all rather than an error."""
-    if not value or not value.isdigit() or len(value) > 18:
-        return None
-    return int(value)
+    return row_id(value)
 
 
 def _text(value: str | None) -> str:
@@ -357,8 +355,7 @@ def reply(mention_id: int) -> Response | Rendered:
 
     def change(session: Any) -> Post:
         post = replies.create_reply(session, current_user, target,
-                                    int(account) if account.isdigit() and len(account) < 18
-                                    else None, form.text.data or "")
+                                    row_id(account), form.text.data or "")
         respond_service.link_response(session, current_user, mention_id, post.id)
         return post
 

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from core.auth import Action
 from core.entered_time import EnteredTime
 from core.i18n import UserError, ValidationErrors
+from core.text import row_id
 from monitor import admin, mention_search, not_terms, query_trial
 from monitor.models import Mention, Person, Priority, Source, SourceKind, Watchlist
 from monitor.sources.manual import add_clipping
@@ -300,7 +301,7 @@ def test_query() -> Rendered:
     if request.form.get("fragment"):
         return _render("monitoring/_query_test.html", test=test)
     watchlist_id = form.watchlist_id.data or ""
-    return _watchlist_page(form, int(watchlist_id) if watchlist_id.isdigit() else None,
+    return _watchlist_page(form, row_id(watchlist_id),
                            test=test)
 
 
@@ -374,12 +375,13 @@ def _subscriptions_input() -> list[admin.SubscriptionInput]:
         raise ValidationErrors([UserError(CONTROL_MESSAGE)])
     wanted = []
     for raw in request.form.getlist("watchlist"):
-        if not raw.isdigit():
+        if row_id(raw) is None:
             continue
         hour = request.form.get(f"digest_{raw}", "")
         wanted.append(admin.SubscriptionInput(
             watchlist_id=int(raw), immediate=bool(request.form.get(f"immediate_{raw}")),
-            digest_hour=int(hour) if hour.lstrip("-").isdigit() else None))
+            digest_hour=int(hour) if hour.lstrip("-").isascii() and hour.lstrip("-").isdigit()
+            and len(hour) <= 3 else None))
     return wanted
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from core import notifications
+from core.text import row_id
 from web.context import db_session
 from web.forms import EmptyForm
 
@@ -41,16 +42,16 @@ def read() -> Response:
     if not form.validate_on_submit():
         abort(400)
     session = db_session()
-    raw_id = request.form.get("id", "")
-    if raw_id.isdigit():
-        notifications.mark_read(session, current_user, [int(raw_id)])
+    chosen = row_id(request.form.get("id", ""))
+    if chosen is not None:
+        notifications.mark_read(session, current_user, [chosen])
     elif request.form.get("all"):
         notifications.mark_read(session, current_user, notifications.ALL)
     else:
         abort(400)
     session.commit()
-    if raw_id.isdigit() and request.form.get("open"):
-        opened = session.get(notifications.Notification, int(raw_id))
+    if chosen is not None and request.form.get("open"):
+        opened = session.get(notifications.Notification, chosen)
         if opened is not None and opened.user_id == current_user.id:
             target = _safe_link(opened.link)
             if target:

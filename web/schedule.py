@@ -10,6 +10,7 @@ from wtforms import HiddenField, SelectField, StringField
 
 from core.auth import Action, NotAllowed
 from core.i18n import ValidationErrors
+from core.text import row_id
 from publisher import queue
 from publisher.accounts import get_account_for
 from publisher.models import Account
@@ -81,8 +82,8 @@ def remove(account_id: int) -> Response | Rendered:
         return _page(account, SlotForm(), ValidationErrors([]), remove_form=form)
     raw = (form.slot_id.data or "").strip()
     session = db_session()
-    if raw.isdigit() and len(raw) < 10 and remove_slot(session, current_user, account.id,
-                                                       int(raw)):
+    if (number := row_id(raw)) is not None and remove_slot(session, current_user, account.id,
+                                                           number):
         session.commit()
         flash(_("The time is taken off the schedule."), "success")
     else:

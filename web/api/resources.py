@@ -21,6 +21,7 @@ from core.auth import Action, NotAllowed, can
 from core.clock import STOCKHOLM, utcnow
 from core.entered_time import EnteredTime
 from core.i18n import ValidationErrors
+from core.text import row_id
 from monitor import mention_search
 from monitor.admin import list_watchlists
 from monitor.mention_search import MentionFilter, Position
@@ -89,7 +90,7 @@ class Posts(MethodView):
         before = None
         if args["cursor"]:
             before = decode_cursor(args["cursor"])
-            if not before.isdigit() or len(before) > 18:
+            if row_id(before) is None:
                 raise ApiError(400, "The cursor is not one this API gave.")
         items, more = posts_for(db_session(), caller().user,
                                 before_id=int(before) if before else None, limit=args["limit"])
