@@ -73,12 +73,15 @@ def _outside_faketime() -> Iterator[None]:
     if "faketime" not in preload:
         yield
         return
-    saved = {key: os.environ.pop(key) for key in list(os.environ)
-             if key == "LD_PRELOAD" or key.startswith("FAKETIME")}
+    # Only LD_PRELOAD goes: without it the driver does not load libfaketime, and the FAKETIME
+    # variables mean nothing to it. They stay, because libfaketime in this process reads them
+    # again every few seconds: had they gone for that moment, Megafon here would have run on
+    # today's date for a while, a real clock mixed into a moved one.
+    saved = os.environ.pop("LD_PRELOAD")
     try:
         yield
     finally:
-        os.environ.update(saved)
+        os.environ["LD_PRELOAD"] = saved
 
 
 @contextmanager
